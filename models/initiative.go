@@ -1,0 +1,146 @@
+package models
+
+import (
+	"context"
+	"time"
+)
+
+// Initiative is an undertaking organizations run together: a joint
+// initiative, an action plan, a framework for co-operation. It is an IATI
+// activity: its status and dates use IATI's vocabulary.
+type Initiative struct {
+	ID                    uint
+	Slug                  string
+	Title                 string
+	ShortTitle            string
+	Kind                  InitiativeKind
+	Status                ActivityStatus
+	Description           string
+	Objective             string
+	PlannedStartOn        *Date
+	PlannedStartPrecision *DatePrecision
+	ActualStartOn         *Date
+	ActualStartPrecision  *DatePrecision
+	PlannedEndOn          *Date
+	PlannedEndPrecision   *DatePrecision
+	ActualEndOn           *Date
+	ActualEndPrecision    *DatePrecision
+	Version               int
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
+}
+
+// IsNode marks Initiative as a GraphQL Node.
+func (Initiative) IsNode() {}
+
+// IsCited marks Initiative as backed by citations.
+func (Initiative) IsCited() {}
+
+// PlannedStart returns when the initiative was planned to start, if known.
+func (i *Initiative) PlannedStart() *PartialDate {
+	return newPartialDate(i.PlannedStartOn, i.PlannedStartPrecision)
+}
+
+// ActualStart returns when the initiative started, if known.
+func (i *Initiative) ActualStart() *PartialDate {
+	return newPartialDate(i.ActualStartOn, i.ActualStartPrecision)
+}
+
+// PlannedEnd returns when the initiative is planned to end, if known.
+func (i *Initiative) PlannedEnd() *PartialDate {
+	return newPartialDate(i.PlannedEndOn, i.PlannedEndPrecision)
+}
+
+// ActualEnd returns when the initiative ended, if it has.
+func (i *Initiative) ActualEnd() *PartialDate {
+	return newPartialDate(i.ActualEndOn, i.ActualEndPrecision)
+}
+
+// iatiActivityStatus holds the IATI ActivityStatus codes.
+var iatiActivityStatus = map[ActivityStatus]int{
+	ActivityStatusPipeline: 1, ActivityStatusImplementation: 2, ActivityStatusFinalisation: 3,
+	ActivityStatusClosed: 4, ActivityStatusCancelled: 5, ActivityStatusSuspended: 6,
+}
+
+// IatiStatusCode returns the IATI ActivityStatus code of the status.
+func (i *Initiative) IatiStatusCode() int { return iatiActivityStatus[i.Status] }
+
+var initiatives = define[Initiative]("Initiative", "initiatives", map[string]string{
+	"id": "ID", "slug": "Slug", "title": "Title", "shortTitle": "ShortTitle", "kind": "Kind", "status": "Status",
+	"description": "Description", "actualStart": "ActualStartOn", "plannedStart": "PlannedStartOn",
+	"plannedEnd": "PlannedEndOn", "actualEnd": "ActualEndOn", "createdAt": "CreatedAt", "updatedAt": "UpdatedAt",
+}, "title")
+
+// InitiativeConnection is a page of initiatives.
+type InitiativeConnection = Connection[Initiative]
+
+// InitiativeEdge is an initiative in a page.
+type InitiativeEdge = Edge[Initiative]
+
+// InitiativeRelation links an initiative to a related one (an IATI related
+// activity). Stored once, it is listed under both initiatives: seen from the
+// related side, PARENT reads as CHILD and vice versa.
+type InitiativeRelation struct {
+	ID                  uint
+	InitiativeID        uint
+	RelatedInitiativeID uint
+	Type                RelatedActivityType
+	Description         string
+	Version             int
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+// IsNode marks InitiativeRelation as a GraphQL Node.
+func (InitiativeRelation) IsNode() {}
+
+// IsCited marks InitiativeRelation as backed by citations.
+func (InitiativeRelation) IsCited() {}
+
+var iatiRelatedActivityType = map[RelatedActivityType]int{
+	RelatedActivityTypeParent: 1, RelatedActivityTypeChild: 2, RelatedActivityTypeSibling: 3,
+	RelatedActivityTypeCoFunded: 4, RelatedActivityTypeThirdParty: 5,
+}
+
+// IatiTypeCode returns the IATI RelatedActivityType code of the link's type.
+func (r *InitiativeRelation) IatiTypeCode() int { return iatiRelatedActivityType[r.Type] }
+
+// initiativeLinks reads initiative_relations from both ends: each stored link
+// appears once under each of its initiatives, with the type as seen from it.
+const initiativeLinks = `(SELECT id, initiative_id, related_initiative_id, type, description, version, created_at, updated_at
+	FROM initiative_relations
+	UNION ALL
+	SELECT id, related_initiative_id, initiative_id,
+		CASE type WHEN 'PARENT' THEN 'CHILD' WHEN 'CHILD' THEN 'PARENT' ELSE type END,
+		description, version, created_at, updated_at
+	FROM initiative_relations)`
+
+var initiativeRelations = define[InitiativeRelation]("InitiativeRelation", initiativeLinks, map[string]string{
+	"id": "ID", "type": "Type",
+}, "id")
+
+// InitiativeRelationConnection is a page of initiative links.
+type InitiativeRelationConnection = Connection[InitiativeRelation]
+
+// InitiativeRelationEdge is an initiative link in a page.
+type InitiativeRelationEdge = Edge[InitiativeRelation]
+
+// Relations listed under an initiative.
+var (
+	InitiativePartnerships = &Relation[Partnership]{name: "Initiative.partnerships", parent: "a.initiative_id"}
+	InitiativeActionItems  = &Relation[ActionItem]{name: "Initiative.actionItems", parent: "a.initiative_id"}
+	InitiativeRelations    = &Relation[InitiativeRelation]{name: "Initiative.relatedInitiatives", parent: "a.initiative_id"}
+	InitiativeOutcomes     = &Relation[Outcome]{name: "Initiative.outcomes", parent: "a.initiative_id"}
+	InitiativeResults      = &Relation[Result]{name: "Initiative.results", parent: "a.initiative_id"}
+	InitiativeMeetings     = &Relation[Meeting]{name: "Initiative.meetings", parent: "j.initiative_id",
+		join: " JOIN meeting_initiatives j ON j.meeting_id = a.id"}
+	InitiativeTopics = &Relation[Topic]{name: "Initiative.topics", parent: "j.initiative_id",
+		join: " JOIN initiative_topics j ON j.topic_id = a.id"}
+	InitiativePlaces = &Relation[Place]{name: "Initiative.places", parent: "j.initiative_id",
+		join: " JOIN initiative_places j ON j.place_id = a.id"}
+)
+
+// FindInitiativeBySlug returns the initiative with the given slug.
+func (s *Store) FindInitiativeBySlug(ctx context.Context, slug string) (*Initiative, error) {
+	return findBy[Initiative](ctx, s, "slug", slug)
+}

@@ -1,0 +1,318 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+
+	"gorm.io/gorm/schema"
+)
+
+// Page holds a connection's Relay pagination arguments.
+type Page struct {
+	First  *int
+	After  *string
+	Last   *int
+	Before *string
+}
+
+// Page sizes: a connection returns DefaultPageSize items when neither first
+// nor last is given, and refuses more than MaxPageSize.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 1000
+)
+
+// window is a validated Page: how many rows, from which cursor, which way.
+type window struct {
+	limit    int
+	cursor   *string
+	backward bool // last/before: rows are fetched in reverse order
+}
+
+func (p Page) window() (window, error) {
+	switch {
+	case p.First != nil && p.Last != nil:
+		return window{}, Errorf(CodeInvalid, "pass either first or last, not both")
+	case p.First != nil && p.Before != nil:
+		return window{}, Errorf(CodeInvalid, "first pages forwards: use after, not before")
+	case p.Last != nil && p.After != nil:
+		return window{}, Errorf(CodeInvalid, "last pages backwards: use before, not after")
+	}
+	w := window{limit: DefaultPageSize, cursor: p.After}
+	if p.Before != nil || p.Last != nil {
+		w.backward, w.cursor = true, p.Before
+	}
+	n := p.First
+	if w.backward {
+		n = p.Last
+	}
+	if n != nil {
+		if *n < 0 || *n > MaxPageSize {
+			return window{}, Errorf(CodeInvalid, "page size %d is out of range: it must be between 0 and %d", *n, MaxPageSize)
+		}
+		w.limit = *n
+	}
+	return w, nil
+}
+
+// PageInfo tells where a page sits within the whole list.
+type PageInfo struct {
+	HasNextPage     bool
+	HasPreviousPage bool
+	StartCursor     *string
+	EndCursor       *string
+}
+
+// Edge is one item of a connection with its cursor.
+type Edge[T any] struct {
+	Cursor string
+	Node   *T
+}
+
+// Connection is a page of a list of T (a Relay cursor connection).
+type Connection[T any] struct {
+	Edges    []*Edge[T]
+	Nodes    []*T
+	PageInfo *PageInfo
+	count    func(context.Context) (int, error)
+}
+
+// TotalCount returns the number of items matching the connection's filter
+// across all pages. It is computed only when asked for.
+func (c *Connection[T]) TotalCount(ctx context.Context) (int, error) {
+	if c.count == nil {
+		return 0, fmt.Errorf("connection has no counter")
+	}
+	return c.count(ctx)
+}
+
+// SetCounter sets how TotalCount is computed; batch loaders use it to count
+// many connections in one statement.
+func (c *Connection[T]) SetCounter(count func(context.Context) (int, error)) {
+	c.count = count
+}
+
+// newConnection builds a page from rows fetched with one extra row beyond the
+// limit, which only tells whether more follow.
+func newConnection[T any](rows []*T, w window, keys []orderKey, sig string) *Connection[T] {
+	more := len(rows) > w.limit
+	if more {
+		rows = rows[:w.limit]
+	}
+	if w.backward {
+		slices.Reverse(rows)
+	}
+	c := &Connection[T]{Nodes: rows, Edges: make([]*Edge[T], len(rows)), PageInfo: &PageInfo{}}
+	for i, r := range rows {
+		c.Edges[i] = &Edge[T]{Cursor: encodeCursor(sig, keys, reflect.ValueOf(r).Elem()), Node: r}
+	}
+	if len(rows) > 0 {
+		c.PageInfo.StartCursor, c.PageInfo.EndCursor = &c.Edges[0].Cursor, &c.Edges[len(rows)-1].Cursor
+	}
+	if w.backward {
+		c.PageInfo.HasPreviousPage, c.PageInfo.HasNextPage = more, w.cursor != nil
+	} else {
+		c.PageInfo.HasNextPage, c.PageInfo.HasPreviousPage = more, w.cursor != nil
+	}
+	return c
+}
+
+// fieldKind is the type of a filterable or sortable column.
+type fieldKind int
+
+const (
+	kindText fieldKind = iota
+	kindInt
+	kindFloat
+	kindBool
+	kindDate
+	kindTime
+	kindID
+)
+
+// field is a filterable and sortable column of an entity.
+type field struct {
+	col      string // column name
+	goName   string // struct field holding the column's value
+	kind     fieldKind
+	nullable bool
+	node     string // for kindID: the type of the IDs it holds
+}
+
+// link is a relation an entity's filter can follow to another entity.
+type link struct {
+	to   *entity
+	kind linkKind
+	fk   string // toOne: column of the outer row; toMany: column of the inner row
+	via  string // viaTable: the join table
+	near string // viaTable: join-table column referencing the outer row
+	far  string // viaTable: join-table column referencing the inner row
+}
+
+type linkKind int
+
+const (
+	toOne linkKind = iota
+	toMany
+	viaTable
+)
+
+// special is a filter field with no column behind it, such as isOverdue.
+type special func(q *sqlBuilder, alias string, v reflect.Value) error
+
+// entity maps a GraphQL object type to its table: which filter fields are
+// which columns, which relations filters can follow, how lists are ordered.
+type entity struct {
+	node     string // GraphQL type name
+	table    string // table name, or a parenthesized query with an id column
+	base     string // the table rows are stored in, looked up by ID
+	fields   map[string]field
+	links    map[string]link
+	specials map[string]special
+	orderBy  []string // default ordering: GraphQL field names, "-" prefix for descending
+}
+
+// newEntity describes the table of sample's type. fields maps GraphQL field
+// names to struct field names; column names and kinds follow from those.
+func newEntity(node, table string, sample any, fields map[string]string, orderBy ...string) *entity {
+	registerNodeType(node)
+	e := &entity{node: node, table: table, base: table, fields: map[string]field{}, links: map[string]link{}, specials: map[string]special{}, orderBy: orderBy}
+	typ := reflect.TypeOf(sample)
+	naming := schema.NamingStrategy{}
+	for gql, goName := range fields {
+		sf, ok := typ.FieldByName(goName)
+		if !ok {
+			panic(fmt.Sprintf("entity %s: no struct field %s", node, goName))
+		}
+		f := field{col: naming.ColumnName("", goName), goName: goName}
+		if col, ok := strings.CutPrefix(sf.Tag.Get("gorm"), "column:"); ok {
+			f.col = col
+		}
+		t := sf.Type
+		if t.Kind() == reflect.Pointer {
+			f.nullable, t = true, t.Elem()
+		}
+		switch {
+		case t == reflect.TypeFor[Date]():
+			f.kind = kindDate
+		case t.String() == "time.Time":
+			f.kind = kindTime
+		case goName == "ID":
+			f.kind, f.node = kindID, node
+		case t.Kind() == reflect.String:
+			f.kind = kindText
+		case t.Kind() == reflect.Bool:
+			f.kind = kindBool
+		case t.Kind() == reflect.Float64:
+			f.kind = kindFloat
+		case t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
+			f.kind = kindInt
+		default:
+			panic(fmt.Sprintf("entity %s: field %s has unsupported type %s", node, goName, t))
+		}
+		e.fields[gql] = f
+	}
+	for _, o := range orderBy {
+		if _, ok := e.fields[strings.TrimPrefix(o, "-")]; !ok {
+			panic(fmt.Sprintf("entity %s: default order field %s is not a field", node, o))
+		}
+	}
+	return e
+}
+
+// one declares that filter field name follows the to-one relation held in
+// the outer row's column fk.
+func (e *entity) one(name string, to *entity, fk string) {
+	e.links[name] = link{to: to, kind: toOne, fk: fk}
+}
+
+// many declares that filter field name follows the to-many relation of rows
+// of to whose column fk references the outer row.
+func (e *entity) many(name string, to *entity, fk string) {
+	e.links[name] = link{to: to, kind: toMany, fk: fk}
+}
+
+// through declares a many-to-many relation through join table via, whose
+// column near references the outer row and far the inner one.
+func (e *entity) through(name string, to *entity, via, near, far string) {
+	e.links[name] = link{to: to, kind: viaTable, via: via, near: near, far: far}
+}
+
+// orderKey is one term of an ORDER BY, with what a cursor needs to resume
+// after a row.
+type orderKey struct {
+	field
+	desc bool
+}
+
+// orderKeys translates a GraphQL orderBy list (a slice of *XOrder with Field
+// and Direction) into sort keys ending with the ID, which makes them total.
+func (e *entity) orderKeys(orderBy any) ([]orderKey, error) {
+	var keys []orderKey
+	add := func(name string, desc bool) error {
+		f, ok := e.fields[name]
+		if !ok {
+			return fmt.Errorf("%s: order field %q is not mapped", e.node, name)
+		}
+		if !slices.ContainsFunc(keys, func(k orderKey) bool { return k.col == f.col }) {
+			keys = append(keys, orderKey{field: f, desc: desc})
+		}
+		return nil
+	}
+	v := reflect.ValueOf(orderBy)
+	if v.Kind() == reflect.Slice && v.Len() > 0 {
+		if v.Len() > 5 {
+			return nil, Errorf(CodeInvalid, "orderBy takes at most 5 keys")
+		}
+		for i := range v.Len() {
+			o := reflect.Indirect(v.Index(i))
+			if !o.IsValid() {
+				return nil, Errorf(CodeInvalid, "orderBy items must not be null")
+			}
+			name := enumToField(o.FieldByName("Field").String())
+			if err := add(name, o.FieldByName("Direction").String() == "DESC"); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		for _, o := range e.orderBy {
+			if err := add(strings.TrimPrefix(o, "-"), strings.HasPrefix(o, "-")); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := add("id", false); err != nil {
+		return nil, err
+	}
+	return keys, nil
+}
+
+// enumToField turns an order enum value such as ACTUAL_START into the
+// GraphQL field name actualStart.
+func enumToField(s string) string {
+	parts := strings.Split(strings.ToLower(s), "_")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
+}
+
+// signature names an ordering so that a cursor made under one ordering is
+// refused under another.
+func signature(node string, keys []orderKey) string {
+	var b strings.Builder
+	b.WriteString(node)
+	for _, k := range keys {
+		b.WriteByte(',')
+		b.WriteString(k.col)
+		if k.desc {
+			b.WriteString(" desc")
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,226 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+)
+
+// entities maps each row type to its entity, so that generic functions find
+// the table of their type parameter.
+var entities = map[reflect.Type]*entity{}
+
+// entityOf returns the entity of row type T.
+func entityOf[T any]() *entity {
+	e, ok := entities[reflect.TypeFor[T]()]
+	if !ok {
+		panic(fmt.Sprintf("no entity for %s", reflect.TypeFor[T]()))
+	}
+	return e
+}
+
+// define registers the entity of row type T.
+func define[T any](node, table string, fields map[string]string, orderBy ...string) *entity {
+	var zero T
+	e := newEntity(node, table, zero, fields, orderBy...)
+	entities[reflect.TypeFor[T]()] = e
+	return e
+}
+
+// List returns a page of T rows matching filter (a *XFilter, nil for all) in
+// the order of orderBy (a []*XOrder, empty for the default).
+func List[T any](ctx context.Context, s *Store, page Page, filter, orderBy any) (*Connection[T], error) {
+	e := entityOf[T]()
+	w, err := page.window()
+	if err != nil {
+		return nil, err
+	}
+	keys, err := e.orderKeys(orderBy)
+	if err != nil {
+		return nil, err
+	}
+	sig := signature(e.node, keys)
+	where := s.builder()
+	if err := where.filter(e, "a", reflect.ValueOf(filter)); err != nil {
+		return nil, err
+	}
+
+	q := s.builder()
+	q.write("SELECT a.* FROM ", e.table, " a WHERE ", where.sql.String())
+	q.args = append(q.args, where.args...)
+	if w.cursor != nil {
+		vals, err := decodeCursor(*w.cursor, sig, keys)
+		if err != nil {
+			return nil, err
+		}
+		q.write(" AND ")
+		q.keyset("a", keys, vals, w.backward)
+	}
+	q.write(" ORDER BY ")
+	q.orderBy("a", keys, w.backward)
+	q.write(" LIMIT ")
+	q.arg(w.limit + 1)
+
+	var rows []*T
+	if err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Scan(&rows).Error; err != nil {
+		return nil, dbError(err, e.node)
+	}
+	c := newConnection(rows, w, keys, sig)
+	c.count = func(ctx context.Context) (int, error) {
+		var n int
+		err := s.db.WithContext(ctx).Raw("SELECT COUNT(*) FROM "+e.table+" a WHERE "+where.sql.String(), where.args...).Scan(&n).Error
+		return n, dbError(err, e.node)
+	}
+	return c, nil
+}
+
+// Relation is a to-many relation listed as a connection of T rows under each
+// parent row, such as an initiative's partnerships.
+type Relation[T any] struct {
+	name   string // for error messages
+	parent string // SQL expression of the parent key over alias a (and j)
+	join   string // FROM clause addition, such as a join table aliased j
+	where  string // fixed condition, such as the subject type of citations
+}
+
+// Name returns the relation's name, such as "Initiative.partnerships".
+func (r *Relation[T]) Name() string { return r.name }
+
+// ranked is a row of T fetched for one parent, with its rank in the parent's
+// ordering.
+type ranked[T any] struct {
+	Row       T `gorm:"embedded"`
+	RelParent uint
+	RelRank   int
+}
+
+// ListRelated returns one page of related rows for each parent ID, in one
+// statement whatever the number of parents: rows are numbered within each
+// parent by a window function and cut at the page size. Every parent gets a
+// connection, possibly empty.
+func ListRelated[T any](ctx context.Context, s *Store, r *Relation[T], parentIDs []uint, page Page, filter, orderBy any) (map[uint]*Connection[T], error) {
+	e := entityOf[T]()
+	w, err := page.window()
+	if err != nil {
+		return nil, err
+	}
+	keys, err := e.orderKeys(orderBy)
+	if err != nil {
+		return nil, err
+	}
+	sig := signature(e.node, keys)
+
+	q := s.builder()
+	q.write("SELECT * FROM (SELECT a.*, ", r.parent, " AS rel_parent, ROW_NUMBER() OVER (PARTITION BY ", r.parent, " ORDER BY ")
+	q.orderBy("a", keys, w.backward)
+	q.write(") AS rel_rank FROM ", e.table, " a", r.join, " WHERE ")
+	if err := r.conditions(q, e, parentIDs, filter); err != nil {
+		return nil, err
+	}
+	if w.cursor != nil {
+		vals, err := decodeCursor(*w.cursor, sig, keys)
+		if err != nil {
+			return nil, err
+		}
+		q.write(" AND ")
+		q.keyset("a", keys, vals, w.backward)
+	}
+	q.write(") r WHERE r.rel_rank <= ")
+	q.arg(w.limit + 1)
+	q.write(" ORDER BY r.rel_parent, r.rel_rank")
+
+	var rows []ranked[T]
+	if err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Scan(&rows).Error; err != nil {
+		return nil, dbError(err, r.name)
+	}
+	byParent := make(map[uint][]*T, len(parentIDs))
+	for i := range rows {
+		byParent[rows[i].RelParent] = append(byParent[rows[i].RelParent], &rows[i].Row)
+	}
+	out := make(map[uint]*Connection[T], len(parentIDs))
+	for _, id := range parentIDs {
+		out[id] = newConnection(byParent[id], w, keys, sig)
+	}
+	return out, nil
+}
+
+// CountRelated returns, for each parent ID, how many related rows match
+// filter, in one statement.
+func CountRelated[T any](ctx context.Context, s *Store, r *Relation[T], parentIDs []uint, filter any) (map[uint]int, error) {
+	e := entityOf[T]()
+	q := s.builder()
+	q.write("SELECT ", r.parent, " AS rel_parent, COUNT(*) AS n FROM ", e.table, " a", r.join, " WHERE ")
+	if err := r.conditions(q, e, parentIDs, filter); err != nil {
+		return nil, err
+	}
+	q.write(" GROUP BY ", r.parent)
+	var rows []struct {
+		RelParent uint
+		N         int
+	}
+	if err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Scan(&rows).Error; err != nil {
+		return nil, dbError(err, r.name)
+	}
+	out := make(map[uint]int, len(parentIDs))
+	for _, id := range parentIDs {
+		out[id] = 0
+	}
+	for _, row := range rows {
+		out[row.RelParent] = row.N
+	}
+	return out, nil
+}
+
+// conditions writes the WHERE conditions shared by listing and counting.
+func (r *Relation[T]) conditions(q *sqlBuilder, e *entity, parentIDs []uint, filter any) error {
+	q.inIDs(r.parent, parentIDs)
+	if r.where != "" {
+		q.write(" AND ", r.where)
+	}
+	q.write(" AND ")
+	return q.filter(e, "a", reflect.ValueOf(filter))
+}
+
+// FindByIDs returns the T rows with the given IDs, keyed by ID; IDs with no
+// row are absent from the map.
+func FindByIDs[T any](ctx context.Context, s *Store, ids []uint) (map[uint]*T, error) {
+	e := entityOf[T]()
+	q := s.builder()
+	q.write("SELECT a.* FROM ", e.base, " a WHERE ")
+	q.inIDs("a.id", ids)
+	var rows []*T
+	if err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Scan(&rows).Error; err != nil {
+		return nil, dbError(err, e.node)
+	}
+	out := make(map[uint]*T, len(rows))
+	for _, r := range rows {
+		out[uint(reflect.ValueOf(r).Elem().FieldByName("ID").Uint())] = r
+	}
+	return out, nil
+}
+
+// FindByID returns the T row with the given ID, or a CodeNotFound error.
+func FindByID[T any](ctx context.Context, s *Store, id uint) (*T, error) {
+	rows, err := FindByIDs[T](ctx, s, []uint{id})
+	if err != nil {
+		return nil, err
+	}
+	if r, ok := rows[id]; ok {
+		return r, nil
+	}
+	return nil, Errorf(CodeNotFound, "%s not found", entityOf[T]().node)
+}
+
+// findBy returns the T row whose column col equals v, or a CodeNotFound error.
+func findBy[T any](ctx context.Context, s *Store, col string, v any) (*T, error) {
+	e := entityOf[T]()
+	var rows []*T
+	err := s.db.WithContext(ctx).Raw("SELECT a.* FROM "+e.base+" a WHERE a."+col+" = ? LIMIT 1", v).Scan(&rows).Error
+	if err != nil {
+		return nil, dbError(err, e.node)
+	}
+	if len(rows) == 0 {
+		return nil, Errorf(CodeNotFound, "%s not found", e.node)
+	}
+	return rows[0], nil
+}
