@@ -1,0 +1,397 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"strings"
+	"sync"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"tracker/models"
+)
+
+// Relations are resolved level by level: when the first object at a place in
+// the response (a path with list indexes removed, such as
+// "initiatives.nodes.partnerships") asks for a relation, the batcher fetches
+// that relation for all its siblings — every object at the same place — in
+// one statement, and the others read the result. So a query costs one
+// statement per relation field it selects, however many rows come back, and
+// nothing waits on a timer as time-window dataloaders do.
+//
+// Siblings are known because every resolver that returns objects registers
+// them under its path before the objects' own fields are resolved.
+
+// batcher holds one request's sibling sets and batch results.
+type batcher struct {
+	store *models.Store
+
+	mu       sync.Mutex
+	siblings map[string][]any // path → objects returned there
+	calls    map[string]*call // batch key → its fetch
+}
+
+// call is one batch fetch; whoever arrives first runs it, the rest wait.
+type call struct {
+	once sync.Once
+	val  any
+	err  error
+}
+
+type batcherKey struct{}
+
+// withBatcher gives each request its own batcher, and a counter of the SQL
+// statements it runs.
+func withBatcher(store *models.Store, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := &batcher{store: store, siblings: map[string][]any{}, calls: map[string]*call{}}
+		ctx, _ := models.WithStatementCounter(r.Context())
+		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, batcherKey{}, b)))
+	})
+}
+
+func batcherFrom(ctx context.Context) *batcher {
+	return ctx.Value(batcherKey{}).(*batcher)
+}
+
+// do runs fetch once per key for the request and returns its result.
+func (b *batcher) do(key string, fetch func() (any, error)) (any, error) {
+	b.mu.Lock()
+	c, ok := b.calls[key]
+	if !ok {
+		c = &call{}
+		b.calls[key] = c
+	}
+	b.mu.Unlock()
+	c.once.Do(func() { c.val, c.err = fetch() })
+	return c.val, c.err
+}
+
+func (b *batcher) register(path string, objs []any) {
+	b.mu.Lock()
+	b.siblings[path] = objs
+	b.mu.Unlock()
+}
+
+// siblingsOf returns the objects at the same place as the object whose field
+// is being resolved; an object nobody registered stands alone.
+func (b *batcher) siblingsOf(ctx context.Context, obj any) []any {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if objs, ok := b.siblings[objectPath(ctx)]; ok {
+		return objs
+	}
+	return []any{obj}
+}
+
+// fieldPath is the place of the field being resolved, list indexes removed.
+func fieldPath(ctx context.Context) string {
+	return pathString(graphql.GetFieldContext(ctx).Path())
+}
+
+// objectPath is the place of the object whose field is being resolved. The
+// items of a connection, reached through nodes or edges.node, share the
+// connection's place.
+func objectPath(ctx context.Context) string {
+	fc := graphql.GetFieldContext(ctx)
+	p := pathString(fc.Path()[:len(fc.Path())-1])
+	if s, ok := strings.CutSuffix(p, ".nodes"); ok {
+		return s + "/items"
+	}
+	if s, ok := strings.CutSuffix(p, ".edges.node"); ok {
+		return s + "/items"
+	}
+	return p
+}
+
+func pathString(p ast.Path) string {
+	var b strings.Builder
+	for _, e := range p {
+		if name, ok := e.(ast.PathName); ok {
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(string(name))
+		}
+	}
+	return b.String()
+}
+
+// argsKey identifies a field's arguments within a batch key.
+func argsKey(args ...any) string {
+	b, err := json.Marshal(args)
+	if err != nil {
+		panic(err) // arguments are plain generated input structs
+	}
+	return string(b)
+}
+
+// idOf returns the database ID of a model object.
+func idOf(obj any) uint {
+	return uint(reflect.ValueOf(obj).Elem().FieldByName("ID").Uint())
+}
+
+// listed resolves a root list and registers its items.
+func listed[T any](ctx context.Context, store *models.Store, page models.Page, filter, orderBy any) (*models.Connection[T], error) {
+	c, err := models.List[T](ctx, store, page, filter, orderBy)
+	if err != nil {
+		return nil, err
+	}
+	registerItems(ctx, fieldPath(ctx)+"/items", c.Nodes)
+	return c, nil
+}
+
+// found resolves a root field returning one object and registers it.
+func found[T any](ctx context.Context, obj *T, err error) (*T, error) {
+	if err != nil {
+		return nil, err
+	}
+	batcherFrom(ctx).register(fieldPath(ctx), []any{obj})
+	return obj, nil
+}
+
+func registerItems[T any](ctx context.Context, path string, items []*T) {
+	objs := make([]any, len(items))
+	for i, it := range items {
+		objs[i] = it
+	}
+	batcherFrom(ctx).register(path, objs)
+}
+
+// related resolves a to-many relation of obj as a connection, fetched for
+// all of obj's siblings at once, and registers the items of all of them.
+func related[T any, P any](ctx context.Context, rel *models.Relation[T], obj *P, page models.Page, filter, orderBy any) (*models.Connection[T], error) {
+	b := batcherFrom(ctx)
+	path := fieldPath(ctx)
+	args := argsKey(page, filter, orderBy)
+	siblings := b.siblingsOf(ctx, obj)
+	res, err := b.do("list|"+path+"|"+args, func() (any, error) {
+		ids := siblingIDs[P](siblings)
+		conns, err := models.ListRelated(ctx, b.store, rel, ids, page, filter, orderBy)
+		if err != nil {
+			return nil, err
+		}
+		var items []*T
+		for _, id := range ids {
+			items = append(items, conns[id].Nodes...)
+			conns[id].SetCounter(func(ctx context.Context) (int, error) {
+				counts, err := b.do("count|"+path+"|"+args, func() (any, error) {
+					return models.CountRelated(ctx, b.store, rel, ids, filter)
+				})
+				if err != nil {
+					return 0, err
+				}
+				return counts.(map[uint]int)[id], nil
+			})
+		}
+		registerItems(ctx, path+"/items", items)
+		return conns, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res.(map[uint]*models.Connection[T])[idOf(obj)], nil
+}
+
+// siblingIDs returns the distinct IDs of the siblings of type P, in order.
+func siblingIDs[P any](siblings []any) []uint {
+	seen := make(map[uint]bool, len(siblings))
+	ids := make([]uint, 0, len(siblings))
+	for _, s := range siblings {
+		if p, ok := s.(*P); ok {
+			id := idOf(p)
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}
+
+// one resolves a to-one relation of obj held in its foreign-key field fk
+// (uint or *uint), fetching it for all of obj's siblings at once. A nil key
+// resolves to nil; a key with no row is NOT_FOUND.
+func one[T any, P any](ctx context.Context, obj *P, fk string) (*T, error) {
+	key, ok := foreignKey(obj, fk)
+	if !ok {
+		return nil, nil
+	}
+	b := batcherFrom(ctx)
+	path := fieldPath(ctx)
+	siblings := b.siblingsOf(ctx, obj)
+	res, err := b.do("one|"+path, func() (any, error) {
+		seen := map[uint]bool{}
+		var ids []uint
+		for _, s := range siblings {
+			if p, ok := s.(*P); ok {
+				if id, ok := foreignKey(p, fk); ok && !seen[id] {
+					seen[id] = true
+					ids = append(ids, id)
+				}
+			}
+		}
+		rows, err := models.FindByIDs[T](ctx, b.store, ids)
+		if err != nil {
+			return nil, err
+		}
+		items := make([]*T, 0, len(rows))
+		for _, id := range ids {
+			if r, ok := rows[id]; ok {
+				items = append(items, r)
+			}
+		}
+		registerItems(ctx, path, items)
+		return rows, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	row, ok := res.(map[uint]*T)[key]
+	if !ok {
+		return nil, models.Errorf(models.CodeNotFound, "%s not found", reflect.TypeFor[T]().Name())
+	}
+	return row, nil
+}
+
+// foreignKey reads the uint or *uint field fk of obj.
+func foreignKey(obj any, fk string) (uint, bool) {
+	v := reflect.ValueOf(obj).Elem().FieldByName(fk)
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return 0, false
+		}
+		v = v.Elem()
+	}
+	return uint(v.Uint()), true
+}
+
+// perSibling resolves a field computed for all siblings at once by fetch,
+// which returns a value per parent ID; the objects in the values are
+// registered as the siblings of their place.
+func perSibling[V any, P any](ctx context.Context, obj *P, fetch func(ctx context.Context, ids []uint) (map[uint]V, error), objects func(V) []any) (V, error) {
+	b := batcherFrom(ctx)
+	path := fieldPath(ctx)
+	siblings := b.siblingsOf(ctx, obj)
+	res, err := b.do("per|"+path, func() (any, error) {
+		vals, err := fetch(ctx, siblingIDs[P](siblings))
+		if err != nil {
+			return nil, err
+		}
+		var objs []any
+		for _, v := range vals {
+			objs = append(objs, objects(v)...)
+		}
+		b.register(path, objs)
+		return vals, nil
+	})
+	if err != nil {
+		var zero V
+		return zero, err
+	}
+	return res.(map[uint]V)[idOf(obj)], nil
+}
+
+// nodeFetchers load Nodes of each type by ID.
+var nodeFetchers = map[string]func(context.Context, *models.Store, []uint) (map[uint]models.Node, error){}
+
+func fetchNodes[T any, PT interface {
+	*T
+	models.Node
+}](typ string) {
+	nodeFetchers[typ] = func(ctx context.Context, s *models.Store, ids []uint) (map[uint]models.Node, error) {
+		rows, err := models.FindByIDs[T](ctx, s, ids)
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[uint]models.Node, len(rows))
+		for id, r := range rows {
+			out[id] = PT(r)
+		}
+		return out, nil
+	}
+}
+
+func init() {
+	fetchNodes[models.Organization]("Organization")
+	fetchNodes[models.Person]("Person")
+	fetchNodes[models.Position]("Position")
+	fetchNodes[models.Initiative]("Initiative")
+	fetchNodes[models.InitiativeRelation]("InitiativeRelation")
+	fetchNodes[models.Partnership]("Partnership")
+	fetchNodes[models.Meeting]("Meeting")
+	fetchNodes[models.Participant]("Participant")
+	fetchNodes[models.Outcome]("Outcome")
+	fetchNodes[models.Statement]("Statement")
+	fetchNodes[models.ActionItem]("ActionItem")
+	fetchNodes[models.Metric]("Metric")
+	fetchNodes[models.Statistic]("Statistic")
+	fetchNodes[models.Result]("Result")
+	fetchNodes[models.Indicator]("Indicator")
+	fetchNodes[models.Source]("Source")
+	fetchNodes[models.Citation]("Citation")
+	fetchNodes[models.Place]("Place")
+	fetchNodes[models.Topic]("Topic")
+	fetchNodes[models.TopicPlace]("TopicPlace")
+}
+
+// nodesByID loads the objects with the given global IDs, one statement per
+// type, registering them all at the current place. Missing objects are absent.
+func nodesByID(ctx context.Context, store *models.Store, ids []models.GlobalID) (map[models.GlobalID]models.Node, error) {
+	byType := map[string][]uint{}
+	for _, id := range ids {
+		byType[id.Type] = append(byType[id.Type], id.ID)
+	}
+	out := make(map[models.GlobalID]models.Node, len(ids))
+	for typ, keys := range byType {
+		fetch, ok := nodeFetchers[typ]
+		if !ok {
+			return nil, models.Errorf(models.CodeInvalid, "%s objects cannot be fetched by ID", typ)
+		}
+		rows, err := fetch(ctx, store, keys)
+		if err != nil {
+			return nil, err
+		}
+		for id, n := range rows {
+			out[models.NewGlobalID(typ, id)] = n
+		}
+	}
+	return out, nil
+}
+
+// nodeOf resolves a polymorphic Node field whose global ID is read from each
+// sibling by gid, fetching the nodes of all siblings at once.
+func nodeOf[P any](ctx context.Context, obj *P, gid func(*P) models.GlobalID) (models.Node, error) {
+	b := batcherFrom(ctx)
+	path := fieldPath(ctx)
+	siblings := b.siblingsOf(ctx, obj)
+	res, err := b.do("node|"+path, func() (any, error) {
+		var ids []models.GlobalID
+		for _, s := range siblings {
+			if p, ok := s.(*P); ok {
+				ids = append(ids, gid(p))
+			}
+		}
+		nodes, err := nodesByID(ctx, b.store, ids)
+		if err != nil {
+			return nil, err
+		}
+		objs := make([]any, 0, len(nodes))
+		for _, n := range nodes {
+			objs = append(objs, n)
+		}
+		b.register(path, objs)
+		return nodes, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	n, ok := res.(map[models.GlobalID]models.Node)[gid(obj)]
+	if !ok {
+		return nil, models.Errorf(models.CodeNotFound, "%s not found", gid(obj).Type)
+	}
+	return n, nil
+}

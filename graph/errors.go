@@ -1,0 +1,56 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"tracker/models"
+)
+
+// presentError turns resolver errors into GraphQL errors with a stable
+// extensions.code. Errors meant for clients (*models.Error) keep their
+// message; anything else is logged and masked, so that no database detail
+// reaches a client.
+func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		var appErr *models.Error
+		switch {
+		case errors.As(err, &appErr):
+			gqlErr.Message = appErr.Message
+			gqlErr.Extensions = map[string]any{"code": appErr.Code}
+		case gqlErr.Err == nil:
+			// Parse and validation errors from gqlparser: already safe, and
+			// gqlgen gives them a code.
+		case isInputError(gqlErr):
+			gqlErr.Extensions = map[string]any{"code": models.CodeInvalid}
+		default:
+			logger.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", err)
+			gqlErr.Message = "internal error"
+			gqlErr.Extensions = map[string]any{"code": models.CodeInternal}
+		}
+		return gqlErr
+	}
+}
+
+// isInputError reports whether gqlgen rejected an argument or variable value,
+// such as a string where an Int is expected: the client's mistake.
+func isInputError(e *gqlerror.Error) bool {
+	code, _ := e.Extensions["code"].(string)
+	return code == "GRAPHQL_VALIDATION_FAILED" || code == "BAD_USER_INPUT"
+}
+
+// recoverPanic turns a panic in a resolver into an internal error, logged
+// with its stack; the server goes on serving.
+func recoverPanic(logger *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		logger.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		return errors.New("panic in resolver")
+	}
+}

@@ -1,0 +1,195 @@
+// Command tracker serves the Partnership Tracker GraphQL API.
+//
+// Usage:
+//
+//	tracker [serve]   migrate, seed an empty database, and serve HTTP (default)
+//	tracker migrate   apply pending migrations and exit
+//	tracker seed      load the seed data set (idempotent) and exit
+//
+// Configuration comes from the environment; see loadConfig and the README.
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"gorm.io/gorm"
+
+	"tracker/graph"
+	"tracker/models"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "tracker:", err)
+		os.Exit(1)
+	}
+}
+
+// config is the server's configuration, read once from the environment.
+type config struct {
+	DatabaseURL      string // postgres://…; empty: the embedded SQLite file
+	SQLitePath       string
+	Port             string
+	Seed             string // "auto": seed an empty database at start; "never"
+	PlaygroundAssets string
+	LogLevel         slog.Level
+	ShutdownTimeout  time.Duration
+}
+
+func loadConfig(getenv func(string) string) (config, error) {
+	cfg := config{
+		DatabaseURL:      getenv("DATABASE_URL"),
+		SQLitePath:       cmp.Or(getenv("SQLITE_PATH"), "tracker.db"),
+		Port:             cmp.Or(getenv("PORT"), "8080"),
+		Seed:             cmp.Or(getenv("SEED"), "auto"),
+		PlaygroundAssets: cmp.Or(getenv("PLAYGROUND_ASSETS"), "web/node_modules"),
+		ShutdownTimeout:  15 * time.Second,
+	}
+	if err := cfg.LogLevel.UnmarshalText([]byte(cmp.Or(getenv("LOG_LEVEL"), "info"))); err != nil {
+		return cfg, fmt.Errorf("LOG_LEVEL: %w", err)
+	}
+	if n, err := strconv.Atoi(cfg.Port); err != nil || n < 0 || n > 65535 {
+		return cfg, fmt.Errorf("PORT %q is not a port number", cfg.Port)
+	}
+	if cfg.Seed != "auto" && cfg.Seed != "never" {
+		return cfg, fmt.Errorf("SEED %q: want auto or never", cfg.Seed)
+	}
+	return cfg, nil
+}
+
+// run is the whole program; main only supplies the process's context,
+// arguments, environment and error output.
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "serve", "migrate", "seed":
+	default:
+		return fmt.Errorf("unknown command %q: want serve, migrate or seed", cmd)
+	}
+
+	db, err := models.Open(ctx, models.Config{DatabaseURL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath})
+	if err != nil {
+		return err
+	}
+	defer closeDB(db, logger)
+	store := models.NewStore(db)
+	logger.Info("database open", "dialect", store.Dialect(), "sqlite_path", sqlitePathFor(cfg))
+
+	applied, err := models.Migrate(ctx, db)
+	if err != nil {
+		return err
+	}
+	logger.Info("migrations applied", "versions", applied)
+	if cmd == "migrate" {
+		return nil
+	}
+
+	if cmd == "seed" || cfg.Seed == "auto" {
+		if err := seed(ctx, store, cmd == "seed", logger); err != nil {
+			return err
+		}
+	}
+	if cmd == "seed" {
+		return nil
+	}
+	return serve(ctx, cfg, store, logger)
+}
+
+// seed loads the seed data set: always when asked to, and otherwise only into
+// an empty database.
+func seed(ctx context.Context, store *models.Store, always bool, logger *slog.Logger) error {
+	if !always {
+		empty, err := store.IsEmpty(ctx)
+		if err != nil || !empty {
+			return err
+		}
+	}
+	data, err := models.LoadSeed()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := store.Seed(ctx, data); err != nil {
+		return err
+	}
+	logger.Info("seed data loaded", "duration", time.Since(start).Round(time.Millisecond).String())
+	return nil
+}
+
+// serve answers HTTP until ctx is done, then drains in-flight requests.
+func serve(ctx context.Context, cfg config, store *models.Store, logger *slog.Logger) error {
+	srv := &http.Server{
+		Addr:              net.JoinHostPort("", cfg.Port),
+		Handler:           graph.NewHandler(store, graph.Options{Logger: logger, PlaygroundAssets: cfg.PlaygroundAssets}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", srv.Addr)
+	if err != nil {
+		return err
+	}
+	logger.Info("listening", "addr", ln.Addr().String(), "playground", "http://localhost:"+cfg.Port+"/")
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+func closeDB(db *gorm.DB, logger *slog.Logger) {
+	sqlDB, err := db.DB()
+	if err == nil {
+		err = sqlDB.Close()
+	}
+	if err != nil {
+		logger.Error("close database", "err", err)
+	}
+}
+
+// sqlitePathFor reports the SQLite file in use, if any, for the log.
+func sqlitePathFor(cfg config) string {
+	if cfg.DatabaseURL != "" {
+		return ""
+	}
+	return cfg.SQLitePath
+}
