@@ -5,6 +5,7 @@
 //	tracker [serve]   migrate, seed an empty database, and serve HTTP (default)
 //	tracker migrate   apply pending migrations and exit
 //	tracker seed      load the seed data set (idempotent) and exit
+//	tracker healthcheck  exit 0 if the server on PORT is ready (for containers)
 //
 // Configuration comes from the environment; see loadConfig and the README.
 package main
@@ -86,8 +87,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	switch cmd {
 	case "serve", "migrate", "seed":
+	case "healthcheck":
+		return healthcheck(ctx, cfg.Port)
 	default:
-		return fmt.Errorf("unknown command %q: want serve, migrate or seed", cmd)
+		return fmt.Errorf("unknown command %q: want serve, migrate, seed or healthcheck", cmd)
 	}
 
 	db, err := models.Open(ctx, models.Config{DatabaseURL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath})
@@ -173,6 +176,26 @@ func serve(ctx context.Context, cfg config, store *models.Store, logger *slog.Lo
 		return err
 	}
 	logger.Info("stopped")
+	return nil
+}
+
+// healthcheck asks the server listening on port whether it is ready, for
+// container health checks in images that have no HTTP client.
+func healthcheck(ctx context.Context, port string) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort("127.0.0.1", port)+"/readyz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("not ready: HTTP %d", resp.StatusCode)
+	}
 	return nil
 }
 

@@ -57,7 +57,8 @@ query Partnerships {
 `
 
 // NewHandler returns the tracker's HTTP handler: GraphQL at /graphql (POST,
-// and GET for queries), the GraphiQL playground at /.
+// and GET for queries), the GraphiQL playground at /, and health checks at
+// /healthz (alive) and /readyz (database reachable and migrated).
 func NewHandler(store *models.Store, opts Options) http.Handler {
 	logger := opts.Logger
 	if logger == nil {
@@ -76,6 +77,8 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", withBatcher(store, srv))
+	mux.HandleFunc("GET /healthz", healthz)
+	mux.HandleFunc("GET /readyz", readyz(store))
 	mux.Handle("/", newPlayground("/graphql", opts.PlaygroundAssets, DefaultQuery, logger))
 	return mux
 }

@@ -1,0 +1,40 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"tracker/models"
+)
+
+// healthz answers while the process is alive.
+func healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{"status":"ok"}`))
+}
+
+// readyz answers 200 when the database is reachable and fully migrated, and
+// 503 otherwise, saying why.
+func readyz(store *models.Store) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		status, body := http.StatusOK, map[string]any{"status": "ready"}
+		current, latest, err := models.MigrationState(ctx, store.DB())
+		switch {
+		case err != nil:
+			status, body = http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "reason": "database unreachable"}
+		case current != latest:
+			status, body = http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "reason": "migrations pending",
+				"schemaVersion": current, "latestVersion": latest}
+		default:
+			body["schemaVersion"] = current
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(body)
+	}
+}
