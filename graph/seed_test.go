@@ -243,8 +243,10 @@ func TestSeedFacts(t *testing.T) {
 					Nodes []struct {
 						Kind, Theme string
 						Date        struct{ Label string }
-						Outcomes    struct{ Nodes []struct{ Kind, Status string } }
-						Citations   citations
+						Outcomes    struct {
+							Nodes []struct{ Kind, Status string }
+						}
+						Citations citations
 					}
 				}
 			}

@@ -89,7 +89,9 @@ func TestStatementsDoNotGrowWithRows(t *testing.T) {
 						}
 						Meetings struct {
 							Nodes []struct {
-								Participants struct{ Nodes []struct{ Person struct{ Name string } } }
+								Participants struct {
+									Nodes []struct{ Person struct{ Name string } }
+								}
 							}
 						}
 					}
