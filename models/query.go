@@ -27,49 +27,74 @@ func define[T any](node, table string, fields map[string]string, orderBy ...stri
 	return e
 }
 
+// pager holds what listing a page of T rows needs: the entity, the
+// validated window and the sort keys with their signature.
+type pager struct {
+	e    *entity
+	w    window
+	keys []orderKey
+	sig  string
+}
+
+func newPager[T any](page Page, orderBy any) (*pager, error) {
+	p := &pager{e: entityOf[T]()}
+	var err error
+	if p.w, err = page.window(); err != nil {
+		return nil, err
+	}
+	if p.keys, err = p.e.orderKeys(orderBy); err != nil {
+		return nil, err
+	}
+	p.sig = signature(p.e.node, p.keys)
+	return p, nil
+}
+
+// afterCursor writes " AND <rows beyond the cursor>" if the page has one.
+func (p *pager) afterCursor(q *sqlBuilder) error {
+	if p.w.cursor == nil {
+		return nil
+	}
+	vals, err := decodeCursor(*p.w.cursor, p.sig, p.keys)
+	if err != nil {
+		return err
+	}
+	q.write(" AND ")
+	q.keyset("a", p.keys, vals, p.w.backward)
+	return nil
+}
+
 // List returns a page of T rows matching filter (a *XFilter, nil for all) in
 // the order of orderBy (a []*XOrder, empty for the default).
 func List[T any](ctx context.Context, s *Store, page Page, filter, orderBy any) (*Connection[T], error) {
-	e := entityOf[T]()
-	w, err := page.window()
+	p, err := newPager[T](page, orderBy)
 	if err != nil {
 		return nil, err
 	}
-	keys, err := e.orderKeys(orderBy)
-	if err != nil {
-		return nil, err
-	}
-	sig := signature(e.node, keys)
 	where := s.builder()
-	if err := where.filter(e, "a", reflect.ValueOf(filter)); err != nil {
+	if err := where.filter(p.e, "a", reflect.ValueOf(filter)); err != nil {
 		return nil, err
 	}
 
 	q := s.builder()
-	q.write("SELECT a.* FROM ", e.table, " a WHERE ", where.sql.String())
+	q.write("SELECT a.* FROM ", p.e.table, " a WHERE ", where.sql.String())
 	q.args = append(q.args, where.args...)
-	if w.cursor != nil {
-		vals, err := decodeCursor(*w.cursor, sig, keys)
-		if err != nil {
-			return nil, err
-		}
-		q.write(" AND ")
-		q.keyset("a", keys, vals, w.backward)
+	if err := p.afterCursor(q); err != nil {
+		return nil, err
 	}
 	q.write(" ORDER BY ")
-	q.orderBy("a", keys, w.backward)
+	q.orderBy("a", p.keys, p.w.backward)
 	q.write(" LIMIT ")
-	q.arg(w.limit + 1)
+	q.arg(p.w.limit + 1)
 
 	var rows []*T
 	if err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Scan(&rows).Error; err != nil {
-		return nil, dbError(err, e.node)
+		return nil, dbError(err, p.e.node)
 	}
-	c := newConnection(rows, w, keys, sig)
+	c := newConnection(rows, p.w, p.keys, p.sig)
 	c.count = func(ctx context.Context) (int, error) {
 		var n int
-		err := s.db.WithContext(ctx).Raw("SELECT COUNT(*) FROM "+e.table+" a WHERE "+where.sql.String(), where.args...).Scan(&n).Error
-		return n, dbError(err, e.node)
+		err := s.db.WithContext(ctx).Raw("SELECT COUNT(*) FROM "+p.e.table+" a WHERE "+where.sql.String(), where.args...).Scan(&n).Error
+		return n, dbError(err, p.e.node)
 	}
 	return c, nil
 }
@@ -99,34 +124,22 @@ type ranked[T any] struct {
 // parent by a window function and cut at the page size. Every parent gets a
 // connection, possibly empty.
 func ListRelated[T any](ctx context.Context, s *Store, r *Relation[T], parentIDs []uint, page Page, filter, orderBy any) (map[uint]*Connection[T], error) {
-	e := entityOf[T]()
-	w, err := page.window()
+	p, err := newPager[T](page, orderBy)
 	if err != nil {
 		return nil, err
 	}
-	keys, err := e.orderKeys(orderBy)
-	if err != nil {
-		return nil, err
-	}
-	sig := signature(e.node, keys)
-
 	q := s.builder()
 	q.write("SELECT * FROM (SELECT a.*, ", r.parent, " AS rel_parent, ROW_NUMBER() OVER (PARTITION BY ", r.parent, " ORDER BY ")
-	q.orderBy("a", keys, w.backward)
-	q.write(") AS rel_rank FROM ", e.table, " a", r.join, " WHERE ")
-	if err := r.conditions(q, e, parentIDs, filter); err != nil {
+	q.orderBy("a", p.keys, p.w.backward)
+	q.write(") AS rel_rank FROM ", p.e.table, " a", r.join, " WHERE ")
+	if err := r.conditions(q, p.e, parentIDs, filter); err != nil {
 		return nil, err
 	}
-	if w.cursor != nil {
-		vals, err := decodeCursor(*w.cursor, sig, keys)
-		if err != nil {
-			return nil, err
-		}
-		q.write(" AND ")
-		q.keyset("a", keys, vals, w.backward)
+	if err := p.afterCursor(q); err != nil {
+		return nil, err
 	}
 	q.write(") r WHERE r.rel_rank <= ")
-	q.arg(w.limit + 1)
+	q.arg(p.w.limit + 1)
 	q.write(" ORDER BY r.rel_parent, r.rel_rank")
 
 	var rows []ranked[T]
@@ -139,7 +152,7 @@ func ListRelated[T any](ctx context.Context, s *Store, r *Relation[T], parentIDs
 	}
 	out := make(map[uint]*Connection[T], len(parentIDs))
 	for _, id := range parentIDs {
-		out[id] = newConnection(byParent[id], w, keys, sig)
+		out[id] = newConnection(byParent[id], p.w, p.keys, p.sig)
 	}
 	return out, nil
 }

@@ -66,17 +66,8 @@ func (q *sqlBuilder) inIDs(expr string, ids []uint) {
 		q.write("::bigint[])")
 		return
 	}
-	var b strings.Builder
-	b.WriteByte('[')
-	for i, id := range ids {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(strconv.FormatUint(uint64(id), 10))
-	}
-	b.WriteByte(']')
 	q.write(expr, " IN (SELECT value FROM json_each(")
-	q.arg(b.String())
+	q.arg(joinIDs(ids, "[", "]"))
 	q.write("))")
 }
 
@@ -85,17 +76,20 @@ func (q *sqlBuilder) inIDs(expr string, ids []uint) {
 type int8Array []uint
 
 // Value returns the array's text form, such as {1,2,3}.
-func (a int8Array) Value() (driver.Value, error) {
+func (a int8Array) Value() (driver.Value, error) { return joinIDs(a, "{", "}"), nil }
+
+// joinIDs writes ids separated by commas between open and close.
+func joinIDs(ids []uint, open, close string) string {
 	var b strings.Builder
-	b.WriteByte('{')
-	for i, id := range a {
+	b.WriteString(open)
+	for i, id := range ids {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		b.WriteString(strconv.FormatUint(uint64(id), 10))
 	}
-	b.WriteByte('}')
-	return b.String(), nil
+	b.WriteString(close)
+	return b.String()
 }
 
 // sortExpr returns the expression a column is sorted by: text sorts by code
