@@ -395,3 +395,50 @@ func nodeOf[P any](ctx context.Context, obj *P, gid func(*P) models.GlobalID) (m
 	}
 	return n, nil
 }
+
+// aggregate resolves an aggregate of a connection — all its pages — computed
+// by fetch for all the sibling connections at once (the pages of the same
+// nested list under each parent share one source). The objects in the values
+// are registered as the siblings of their place.
+func aggregate[V any, T any](ctx context.Context, c *models.Connection[T], fetch func(context.Context, *models.ListSource) (map[uint]V, error), objects func(V) []any) (V, error) {
+	b := batcherFrom(ctx)
+	path := fieldPath(ctx)
+	src, parent := c.Source()
+	res, err := b.do("agg|"+path, func() (any, error) {
+		vals, err := fetch(ctx, src)
+		if err != nil {
+			return nil, err
+		}
+		var objs []any
+		for _, v := range vals {
+			objs = append(objs, objects(v)...)
+		}
+		b.register(path, objs)
+		return vals, nil
+	})
+	if err != nil {
+		var zero V
+		return zero, err
+	}
+	return res.(map[uint]V)[parent], nil
+}
+
+// derived resolves a field holding objects already in memory (a plain struct
+// field such as a series' points), registering the values of all of obj's
+// siblings together so that the objects' own relations batch.
+func derived[V any, P any](ctx context.Context, obj *P, get func(*P) V, objects func(V) []any) (V, error) {
+	b := batcherFrom(ctx)
+	path := fieldPath(ctx)
+	siblings := b.siblingsOf(ctx, obj)
+	_, _ = b.do("derived|"+path, func() (any, error) {
+		var objs []any
+		for _, s := range siblings {
+			if p, ok := s.(*P); ok {
+				objs = append(objs, objects(get(p))...)
+			}
+		}
+		b.register(path, objs)
+		return nil, nil
+	})
+	return get(obj), nil
+}

@@ -30,25 +30,33 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	ActionItem() ActionItemResolver
+	ActionItemConnection() ActionItemConnectionResolver
 	Citation() CitationResolver
 	Indicator() IndicatorResolver
 	Initiative() InitiativeResolver
 	InitiativeRelation() InitiativeRelationResolver
 	Meeting() MeetingResolver
+	MeetingConnection() MeetingConnectionResolver
 	Metric() MetricResolver
 	Organization() OrganizationResolver
 	Outcome() OutcomeResolver
 	Participant() ParticipantResolver
+	PartnerActivity() PartnerActivityResolver
 	Partnership() PartnershipResolver
+	PartnershipConnection() PartnershipConnectionResolver
 	Person() PersonResolver
 	Place() PlaceResolver
+	PlaceCount() PlaceCountResolver
 	Position() PositionResolver
 	Query() QueryResolver
 	Result() ResultResolver
 	SearchResult() SearchResultResolver
+	SeriesPoint() SeriesPointResolver
 	Source() SourceResolver
 	Statement() StatementResolver
 	Statistic() StatisticResolver
+	StatisticConnection() StatisticConnectionResolver
+	StatisticSeries() StatisticSeriesResolver
 	Topic() TopicResolver
 	TopicPlace() TopicPlaceResolver
 }
@@ -79,12 +87,28 @@ type ComplexityRoot struct {
 		Edges      func(childComplexity int) int
 		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
+		Progress   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
 
 	ActionItemEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ActionItemProgress struct {
+		Blocked   func(childComplexity int) int
+		ByStatus  func(childComplexity int) int
+		Done      func(childComplexity int) int
+		Open      func(childComplexity int) int
+		Overdue   func(childComplexity int) int
+		ShareDone func(childComplexity int) int
+		Total     func(childComplexity int) int
+	}
+
+	ActionItemStatusCount struct {
+		Count  func(childComplexity int) int
+		Status func(childComplexity int) int
 	}
 
 	Citation struct {
@@ -226,10 +250,12 @@ type ComplexityRoot struct {
 	}
 
 	MeetingConnection struct {
-		Edges      func(childComplexity int) int
-		Nodes      func(childComplexity int) int
-		PageInfo   func(childComplexity int) int
-		TotalCount func(childComplexity int) int
+		CountsByPeriod func(childComplexity int, interval models.TimeInterval) int
+		CountsByPlace  func(childComplexity int) int
+		Edges          func(childComplexity int) int
+		Nodes          func(childComplexity int) int
+		PageInfo       func(childComplexity int) int
+		TotalCount     func(childComplexity int) int
 	}
 
 	MeetingEdge struct {
@@ -358,6 +384,14 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	PartnerActivity struct {
+		Initiatives  func(childComplexity int) int
+		Meetings     func(childComplexity int) int
+		Organization func(childComplexity int) int
+		Partnerships func(childComplexity int) int
+		Rank         func(childComplexity int) int
+	}
+
 	Partnership struct {
 		Citations    func(childComplexity int, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) int
 		CreatedAt    func(childComplexity int) int
@@ -373,15 +407,29 @@ type ComplexityRoot struct {
 	}
 
 	PartnershipConnection struct {
-		Edges      func(childComplexity int) int
-		Nodes      func(childComplexity int) int
-		PageInfo   func(childComplexity int) int
-		TotalCount func(childComplexity int) int
+		CountsByRole func(childComplexity int) int
+		Edges        func(childComplexity int) int
+		Nodes        func(childComplexity int) int
+		PageInfo     func(childComplexity int) int
+		TotalCount   func(childComplexity int) int
 	}
 
 	PartnershipEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	PartnershipRoleCount struct {
+		Count         func(childComplexity int) int
+		Organizations func(childComplexity int) int
+		Role          func(childComplexity int) int
+	}
+
+	PeriodCount struct {
+		Count  func(childComplexity int) int
+		End    func(childComplexity int) int
+		Period func(childComplexity int) int
+		Start  func(childComplexity int) int
 	}
 
 	Person struct {
@@ -436,6 +484,11 @@ type ComplexityRoot struct {
 		TotalCount func(childComplexity int) int
 	}
 
+	PlaceCount struct {
+		Count func(childComplexity int) int
+		Place func(childComplexity int) int
+	}
+
 	PlaceEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
@@ -481,6 +534,7 @@ type ComplexityRoot struct {
 		Nodes                func(childComplexity int, ids []*models.GlobalID) int
 		Organization         func(childComplexity int, id *models.GlobalID, acronym *string, slug *string) int
 		Organizations        func(childComplexity int, first *int, after *string, last *int, before *string, filter *models.OrganizationFilter, orderBy []*models.OrganizationOrder) int
+		Partnerships         func(childComplexity int, first *int, after *string, last *int, before *string, filter *models.PartnershipFilter, orderBy []*models.PartnershipOrder) int
 		People               func(childComplexity int, first *int, after *string, last *int, before *string, filter *models.PersonFilter, orderBy []*models.PersonOrder) int
 		Person               func(childComplexity int, id *models.GlobalID, slug *string) int
 		Places               func(childComplexity int, first *int, after *string, last *int, before *string, filter *models.PlaceFilter, orderBy []*models.PlaceOrder) int
@@ -488,6 +542,7 @@ type ComplexityRoot struct {
 		Search               func(childComplexity int, text string, first *int, after *string, filter *models.SearchFilter) int
 		Source               func(childComplexity int, id *models.GlobalID, slug *string) int
 		Sources              func(childComplexity int, first *int, after *string, last *int, before *string, filter *models.SourceFilter, orderBy []*models.SourceOrder) int
+		TopPartners          func(childComplexity int, first *int, by *models.PartnerRanking, filter *models.OrganizationFilter) int
 		Topics               func(childComplexity int, first *int, after *string, last *int, before *string, filter *models.TopicFilter, orderBy []*models.TopicOrder) int
 	}
 
@@ -534,6 +589,14 @@ type ComplexityRoot struct {
 	SearchResultEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	SeriesPoint struct {
+		AsOf          func(childComplexity int) int
+		Change        func(childComplexity int) int
+		ChangePercent func(childComplexity int) int
+		Statistic     func(childComplexity int) int
+		Value         func(childComplexity int) int
 	}
 
 	Source struct {
@@ -613,12 +676,23 @@ type ComplexityRoot struct {
 		Edges      func(childComplexity int) int
 		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
+		Series     func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
 
 	StatisticEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	StatisticSeries struct {
+		Change            func(childComplexity int) int
+		ChangePercent     func(childComplexity int) int
+		Metric            func(childComplexity int) int
+		Points            func(childComplexity int) int
+		Scope             func(childComplexity int) int
+		ScopeOrganization func(childComplexity int) int
+		ScopePlace        func(childComplexity int) int
 	}
 
 	Topic struct {
@@ -681,6 +755,9 @@ type ActionItemResolver interface {
 	Meeting(ctx context.Context, obj *models.ActionItem) (*models.Meeting, error)
 	Citations(ctx context.Context, obj *models.ActionItem, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error)
 }
+type ActionItemConnectionResolver interface {
+	Progress(ctx context.Context, obj *models.Connection[models.ActionItem]) (*models.ActionItemProgress, error)
+}
 type CitationResolver interface {
 	ID(ctx context.Context, obj *models.Citation) (*models.GlobalID, error)
 
@@ -733,6 +810,10 @@ type MeetingResolver interface {
 	ActionItems(ctx context.Context, obj *models.Meeting, first *int, after *string, last *int, before *string, filter *models.ActionItemFilter, orderBy []*models.ActionItemOrder) (*models.Connection[models.ActionItem], error)
 	Citations(ctx context.Context, obj *models.Meeting, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error)
 }
+type MeetingConnectionResolver interface {
+	CountsByPeriod(ctx context.Context, obj *models.Connection[models.Meeting], interval models.TimeInterval) ([]*models.PeriodCount, error)
+	CountsByPlace(ctx context.Context, obj *models.Connection[models.Meeting]) ([]*models.PlaceCount, error)
+}
 type MetricResolver interface {
 	ID(ctx context.Context, obj *models.Metric) (*models.GlobalID, error)
 
@@ -769,12 +850,18 @@ type ParticipantResolver interface {
 	Organization(ctx context.Context, obj *models.Participant) (*models.Organization, error)
 	Citations(ctx context.Context, obj *models.Participant, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error)
 }
+type PartnerActivityResolver interface {
+	Organization(ctx context.Context, obj *models.PartnerActivity) (*models.Organization, error)
+}
 type PartnershipResolver interface {
 	ID(ctx context.Context, obj *models.Partnership) (*models.GlobalID, error)
 
 	Initiative(ctx context.Context, obj *models.Partnership) (*models.Initiative, error)
 	Organization(ctx context.Context, obj *models.Partnership) (*models.Organization, error)
 	Citations(ctx context.Context, obj *models.Partnership, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error)
+}
+type PartnershipConnectionResolver interface {
+	CountsByRole(ctx context.Context, obj *models.Connection[models.Partnership]) ([]*models.PartnershipRoleCount, error)
 }
 type PersonResolver interface {
 	ID(ctx context.Context, obj *models.Person) (*models.GlobalID, error)
@@ -794,6 +881,9 @@ type PlaceResolver interface {
 	Topics(ctx context.Context, obj *models.Place, first *int, after *string, last *int, before *string, filter *models.TopicPlaceFilter, orderBy []*models.TopicPlaceOrder) (*models.Connection[models.TopicPlace], error)
 	Citations(ctx context.Context, obj *models.Place, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error)
 }
+type PlaceCountResolver interface {
+	Place(ctx context.Context, obj *models.PlaceCount) (*models.Place, error)
+}
 type PositionResolver interface {
 	ID(ctx context.Context, obj *models.Position) (*models.GlobalID, error)
 
@@ -807,6 +897,8 @@ type QueryResolver interface {
 	Initiatives(ctx context.Context, first *int, after *string, last *int, before *string, filter *models.InitiativeFilter, orderBy []*models.InitiativeOrder) (*models.Connection[models.Initiative], error)
 	Initiative(ctx context.Context, id *models.GlobalID, slug *string) (*models.Initiative, error)
 	Organizations(ctx context.Context, first *int, after *string, last *int, before *string, filter *models.OrganizationFilter, orderBy []*models.OrganizationOrder) (*models.Connection[models.Organization], error)
+	Partnerships(ctx context.Context, first *int, after *string, last *int, before *string, filter *models.PartnershipFilter, orderBy []*models.PartnershipOrder) (*models.Connection[models.Partnership], error)
+	TopPartners(ctx context.Context, first *int, by *models.PartnerRanking, filter *models.OrganizationFilter) ([]*models.PartnerActivity, error)
 	Organization(ctx context.Context, id *models.GlobalID, acronym *string, slug *string) (*models.Organization, error)
 	People(ctx context.Context, first *int, after *string, last *int, before *string, filter *models.PersonFilter, orderBy []*models.PersonOrder) (*models.Connection[models.Person], error)
 	Person(ctx context.Context, id *models.GlobalID, slug *string) (*models.Person, error)
@@ -836,6 +928,9 @@ type ResultResolver interface {
 type SearchResultResolver interface {
 	Node(ctx context.Context, obj *models.SearchResult) (models.Node, error)
 }
+type SeriesPointResolver interface {
+	Statistic(ctx context.Context, obj *models.SeriesPoint) (*models.Statistic, error)
+}
 type SourceResolver interface {
 	ID(ctx context.Context, obj *models.Source) (*models.GlobalID, error)
 
@@ -860,6 +955,16 @@ type StatisticResolver interface {
 	Source(ctx context.Context, obj *models.Statistic) (*models.Source, error)
 
 	Citations(ctx context.Context, obj *models.Statistic, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error)
+}
+type StatisticConnectionResolver interface {
+	Series(ctx context.Context, obj *models.Connection[models.Statistic]) ([]*models.StatisticSeries, error)
+}
+type StatisticSeriesResolver interface {
+	Metric(ctx context.Context, obj *models.StatisticSeries) (*models.Metric, error)
+
+	ScopeOrganization(ctx context.Context, obj *models.StatisticSeries) (*models.Organization, error)
+	ScopePlace(ctx context.Context, obj *models.StatisticSeries) (*models.Place, error)
+	Points(ctx context.Context, obj *models.StatisticSeries) ([]*models.SeriesPoint, error)
 }
 type TopicResolver interface {
 	ID(ctx context.Context, obj *models.Topic) (*models.GlobalID, error)
@@ -1014,6 +1119,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ActionItemConnection.PageInfo(childComplexity), true
+	case "ActionItemConnection.progress":
+		if e.ComplexityRoot.ActionItemConnection.Progress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionItemConnection.Progress(childComplexity), true
 	case "ActionItemConnection.totalCount":
 		if e.ComplexityRoot.ActionItemConnection.TotalCount == nil {
 			break
@@ -1033,6 +1144,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ActionItemEdge.Node(childComplexity), true
+
+	case "ActionItemProgress.blocked":
+		if e.ComplexityRoot.ActionItemProgress.Blocked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionItemProgress.Blocked(childComplexity), true
+	case "ActionItemProgress.byStatus":
+		if e.ComplexityRoot.ActionItemProgress.ByStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionItemProgress.ByStatus(childComplexity), true
+	case "ActionItemProgress.done":
+		if e.ComplexityRoot.ActionItemProgress.Done == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionItemProgress.Done(childComplexity), true
+	case "ActionItemProgress.open":
+		if e.ComplexityRoot.ActionItemProgress.Open == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionItemProgress.Open(childComplexity), true
+	case "ActionItemProgress.overdue":
+		if e.ComplexityRoot.ActionItemProgress.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionItemProgress.Overdue(childComplexity), true
+	case "ActionItemProgress.shareDone":
+		if e.ComplexityRoot.ActionItemProgress.ShareDone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionItemProgress.ShareDone(childComplexity), true
+	case "ActionItemProgress.total":
+		if e.ComplexityRoot.ActionItemProgress.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionItemProgress.Total(childComplexity), true
+
+	case "ActionItemStatusCount.count":
+		if e.ComplexityRoot.ActionItemStatusCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionItemStatusCount.Count(childComplexity), true
+	case "ActionItemStatusCount.status":
+		if e.ComplexityRoot.ActionItemStatusCount.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionItemStatusCount.Status(childComplexity), true
 
 	case "Citation.excerpt":
 		if e.ComplexityRoot.Citation.Excerpt == nil {
@@ -1731,6 +1898,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Meeting.Version(childComplexity), true
 
+	case "MeetingConnection.countsByPeriod":
+		if e.ComplexityRoot.MeetingConnection.CountsByPeriod == nil {
+			break
+		}
+
+		args, err := ec.field_MeetingConnection_countsByPeriod_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.MeetingConnection.CountsByPeriod(childComplexity, args["interval"].(models.TimeInterval)), true
+	case "MeetingConnection.countsByPlace":
+		if e.ComplexityRoot.MeetingConnection.CountsByPlace == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingConnection.CountsByPlace(childComplexity), true
 	case "MeetingConnection.edges":
 		if e.ComplexityRoot.MeetingConnection.Edges == nil {
 			break
@@ -2312,6 +2496,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ParticipantEdge.Node(childComplexity), true
 
+	case "PartnerActivity.initiatives":
+		if e.ComplexityRoot.PartnerActivity.Initiatives == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerActivity.Initiatives(childComplexity), true
+	case "PartnerActivity.meetings":
+		if e.ComplexityRoot.PartnerActivity.Meetings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerActivity.Meetings(childComplexity), true
+	case "PartnerActivity.organization":
+		if e.ComplexityRoot.PartnerActivity.Organization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerActivity.Organization(childComplexity), true
+	case "PartnerActivity.partnerships":
+		if e.ComplexityRoot.PartnerActivity.Partnerships == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerActivity.Partnerships(childComplexity), true
+	case "PartnerActivity.rank":
+		if e.ComplexityRoot.PartnerActivity.Rank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerActivity.Rank(childComplexity), true
+
 	case "Partnership.citations":
 		if e.ComplexityRoot.Partnership.Citations == nil {
 			break
@@ -2384,6 +2599,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Partnership.Version(childComplexity), true
 
+	case "PartnershipConnection.countsByRole":
+		if e.ComplexityRoot.PartnershipConnection.CountsByRole == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipConnection.CountsByRole(childComplexity), true
 	case "PartnershipConnection.edges":
 		if e.ComplexityRoot.PartnershipConnection.Edges == nil {
 			break
@@ -2421,6 +2642,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PartnershipEdge.Node(childComplexity), true
+
+	case "PartnershipRoleCount.count":
+		if e.ComplexityRoot.PartnershipRoleCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipRoleCount.Count(childComplexity), true
+	case "PartnershipRoleCount.organizations":
+		if e.ComplexityRoot.PartnershipRoleCount.Organizations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipRoleCount.Organizations(childComplexity), true
+	case "PartnershipRoleCount.role":
+		if e.ComplexityRoot.PartnershipRoleCount.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipRoleCount.Role(childComplexity), true
+
+	case "PeriodCount.count":
+		if e.ComplexityRoot.PeriodCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PeriodCount.Count(childComplexity), true
+	case "PeriodCount.end":
+		if e.ComplexityRoot.PeriodCount.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PeriodCount.End(childComplexity), true
+	case "PeriodCount.period":
+		if e.ComplexityRoot.PeriodCount.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PeriodCount.Period(childComplexity), true
+	case "PeriodCount.start":
+		if e.ComplexityRoot.PeriodCount.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PeriodCount.Start(childComplexity), true
 
 	case "Person.citations":
 		if e.ComplexityRoot.Person.Citations == nil {
@@ -2694,6 +2959,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PlaceConnection.TotalCount(childComplexity), true
 
+	case "PlaceCount.count":
+		if e.ComplexityRoot.PlaceCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaceCount.Count(childComplexity), true
+	case "PlaceCount.place":
+		if e.ComplexityRoot.PlaceCount.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaceCount.Place(childComplexity), true
+
 	case "PlaceEdge.cursor":
 		if e.ComplexityRoot.PlaceEdge.Cursor == nil {
 			break
@@ -2966,6 +3244,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Organizations(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*models.OrganizationFilter), args["orderBy"].([]*models.OrganizationOrder)), true
+	case "Query.partnerships":
+		if e.ComplexityRoot.Query.Partnerships == nil {
+			break
+		}
+
+		args, err := ec.field_Query_partnerships_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Partnerships(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*models.PartnershipFilter), args["orderBy"].([]*models.PartnershipOrder)), true
 	case "Query.people":
 		if e.ComplexityRoot.Query.People == nil {
 			break
@@ -3043,6 +3332,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Sources(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*models.SourceFilter), args["orderBy"].([]*models.SourceOrder)), true
+	case "Query.topPartners":
+		if e.ComplexityRoot.Query.TopPartners == nil {
+			break
+		}
+
+		args, err := ec.field_Query_topPartners_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TopPartners(childComplexity, args["first"].(*int), args["by"].(*models.PartnerRanking), args["filter"].(*models.OrganizationFilter)), true
 	case "Query.topics":
 		if e.ComplexityRoot.Query.Topics == nil {
 			break
@@ -3232,6 +3532,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SearchResultEdge.Node(childComplexity), true
+
+	case "SeriesPoint.asOf":
+		if e.ComplexityRoot.SeriesPoint.AsOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeriesPoint.AsOf(childComplexity), true
+	case "SeriesPoint.change":
+		if e.ComplexityRoot.SeriesPoint.Change == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeriesPoint.Change(childComplexity), true
+	case "SeriesPoint.changePercent":
+		if e.ComplexityRoot.SeriesPoint.ChangePercent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeriesPoint.ChangePercent(childComplexity), true
+	case "SeriesPoint.statistic":
+		if e.ComplexityRoot.SeriesPoint.Statistic == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeriesPoint.Statistic(childComplexity), true
+	case "SeriesPoint.value":
+		if e.ComplexityRoot.SeriesPoint.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SeriesPoint.Value(childComplexity), true
 
 	case "Source.author":
 		if e.ComplexityRoot.Source.Author == nil {
@@ -3595,6 +3926,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StatisticConnection.PageInfo(childComplexity), true
+	case "StatisticConnection.series":
+		if e.ComplexityRoot.StatisticConnection.Series == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticConnection.Series(childComplexity), true
 	case "StatisticConnection.totalCount":
 		if e.ComplexityRoot.StatisticConnection.TotalCount == nil {
 			break
@@ -3614,6 +3951,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StatisticEdge.Node(childComplexity), true
+
+	case "StatisticSeries.change":
+		if e.ComplexityRoot.StatisticSeries.Change == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticSeries.Change(childComplexity), true
+	case "StatisticSeries.changePercent":
+		if e.ComplexityRoot.StatisticSeries.ChangePercent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticSeries.ChangePercent(childComplexity), true
+	case "StatisticSeries.metric":
+		if e.ComplexityRoot.StatisticSeries.Metric == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticSeries.Metric(childComplexity), true
+	case "StatisticSeries.points":
+		if e.ComplexityRoot.StatisticSeries.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticSeries.Points(childComplexity), true
+	case "StatisticSeries.scope":
+		if e.ComplexityRoot.StatisticSeries.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticSeries.Scope(childComplexity), true
+	case "StatisticSeries.scopeOrganization":
+		if e.ComplexityRoot.StatisticSeries.ScopeOrganization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticSeries.ScopeOrganization(childComplexity), true
+	case "StatisticSeries.scopePlace":
+		if e.ComplexityRoot.StatisticSeries.ScopePlace == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticSeries.ScopePlace(childComplexity), true
 
 	case "Topic.citations":
 		if e.ComplexityRoot.Topic.Citations == nil {
@@ -4026,6 +4406,34 @@ type Query {
     "Sort keys, most significant first; ties are broken by ID."
     orderBy: [OrganizationOrder!]
   ): OrganizationConnection!
+  "Every partnership: which organization takes part in which initiative, in which role. Ordered by ID by default."
+  partnerships(
+    "Returns the first n items (default 50, at most 1000)."
+    first: Int
+    "Returns the items after this cursor."
+    after: String
+    "Returns the last n items."
+    last: Int
+    "Returns the items before this cursor."
+    before: String
+    "Only items matching this filter."
+    filter: PartnershipFilter
+    "Sort keys, most significant first; ties are broken by ID."
+    orderBy: [PartnershipOrder!]
+  ): PartnershipConnection!
+  """
+  The organizations involved in the most initiatives (as partners, in any
+  role) or in the most meetings (as participants, or through the people who
+  represented them), most involved first.
+  """
+  topPartners(
+    "How many organizations to return (default 10, at most 100)."
+    first: Int = 10
+    "What to rank them by."
+    by: PartnerRanking = INITIATIVES
+    "Only organizations matching this filter."
+    filter: OrganizationFilter
+  ): [PartnerActivity!]!
   "Finds one organization by global ID, acronym or slug (exactly one of them)."
   organization("Its global ID." id: ID, "Its acronym, such as ` + "`" + `INTERPOL` + "`" + ` (case-sensitive)." acronym: String, "Its slug." slug: String): Organization
 
@@ -5463,6 +5871,8 @@ type PartnershipConnection {
   pageInfo: PageInfo!
   "How many partnerships match the filter, across all pages."
   totalCount: Int!
+  "How many partnerships, and how many distinct organizations, hold each role, over all pages."
+  countsByRole: [PartnershipRoleCount!]!
 }
 
 "A partnership in a page, with its cursor."
@@ -5728,6 +6138,10 @@ type MeetingConnection {
   pageInfo: PageInfo!
   "How many meetings match the filter, across all pages."
   totalCount: Int!
+  "How many meetings fall in each period, over all pages, earliest first. Undated meetings are left out; a meeting known only to the month counts in that month."
+  countsByPeriod("The length of the periods." interval: TimeInterval! = MONTH): [PeriodCount!]!
+  "How many meetings took or take place at each place, over all pages, most first; meetings with no known place count under a null place."
+  countsByPlace: [PlaceCount!]!
 }
 
 "A meeting in a page, with its cursor."
@@ -6283,6 +6697,8 @@ type ActionItemConnection {
   pageInfo: PageInfo!
   "How many action items match the filter, across all pages."
   totalCount: Int!
+  "Progress over all the action items matching the filter (every page, as totalCount): counts by status, share done, overdue."
+  progress: ActionItemProgress!
 }
 
 "An action item in a page, with its cursor."
@@ -6513,6 +6929,12 @@ type StatisticConnection {
   pageInfo: PageInfo!
   "How many statistics match the filter, across all pages."
   totalCount: Int!
+  """
+  The statistics matching the filter (every page) as time series: one
+  series per metric and scope, each in date order, every point with its
+  change from the previous point of its series.
+  """
+  series: [StatisticSeries!]!
 }
 
 "A statistic in a page, with its cursor."
@@ -7540,6 +7962,128 @@ type SearchResultEdge {
   "The result."
   node: SearchResult!
 }
+
+# ─── Aggregates ──────────────────────────────────────────────────────────────
+
+"How many action items stand at one status."
+type ActionItemStatusCount {
+  "The status."
+  status: ActionItemStatus!
+  "How many action items have it."
+  count: Int!
+}
+
+"Progress of a set of action items, such as an action plan's."
+type ActionItemProgress {
+  "How many action items there are."
+  total: Int!
+  "How many stand at each status, every status listed (zero included), in workflow order."
+  byStatus: [ActionItemStatusCount!]!
+  "How many are done."
+  done: Int!
+  "How many are still open: not started, in progress or blocked."
+  open: Int!
+  "How many are blocked."
+  blocked: Int!
+  "How many are open and past their due date."
+  overdue: Int!
+  "The share of the items not cancelled that are done, from 0 to 1; null when there are none."
+  shareDone: Float
+}
+
+"How many partnerships hold one role."
+type PartnershipRoleCount {
+  "The role."
+  role: PartnershipRole!
+  "How many partnerships hold it."
+  count: Int!
+  "How many distinct organizations hold it."
+  organizations: Int!
+}
+
+"The length of the periods meetings are counted by."
+enum TimeInterval {
+  "Calendar months: ` + "`" + `2009-03` + "`" + `."
+  MONTH
+  "Calendar quarters: ` + "`" + `2009-Q1` + "`" + `."
+  QUARTER
+  "Calendar years: ` + "`" + `2009` + "`" + `."
+  YEAR
+}
+
+"How many meetings fall in one period."
+type PeriodCount {
+  "The period: ` + "`" + `2009-03` + "`" + `, ` + "`" + `2009-Q1` + "`" + ` or ` + "`" + `2009` + "`" + `."
+  period: String!
+  "Its first day."
+  start: Date!
+  "Its last day."
+  end: Date!
+  "How many meetings fall in it."
+  count: Int!
+}
+
+"How many meetings took place at one place."
+type PlaceCount {
+  "The place; null for meetings with no known place."
+  place: Place
+  "How many meetings."
+  count: Int!
+}
+
+"The points of one metric for one scope, in date order."
+type StatisticSeries {
+  "The metric measured."
+  metric: Metric!
+  "What the values cover, in words."
+  scope: String!
+  "The organization the values are about, if any."
+  scopeOrganization: Organization
+  "The place the values are about, if any."
+  scopePlace: Place
+  "The points, earliest first."
+  points: [SeriesPoint!]!
+  "The change from the first point to the last; null with fewer than two points."
+  change: Float
+  "That change as a percentage of the first value; null when it is zero or there are fewer than two points."
+  changePercent: Float
+}
+
+"One point of a time series."
+type SeriesPoint {
+  "The statistic behind the point."
+  statistic: Statistic!
+  "The value."
+  value: Float!
+  "When the value held."
+  asOf: PartialDate!
+  "The change from the previous point; null for the first."
+  change: Float
+  "That change as a percentage of the previous value; null for the first point or when the previous value is zero."
+  changePercent: Float
+}
+
+"What to rank partners by."
+enum PartnerRanking {
+  "The number of initiatives they take part in."
+  INITIATIVES
+  "The number of meetings they took part in."
+  MEETINGS
+}
+
+"How much an organization is involved."
+type PartnerActivity {
+  "Its place in the ranking, from 1."
+  rank: Int!
+  "The organization."
+  organization: Organization!
+  "How many distinct initiatives it takes part in."
+  initiatives: Int!
+  "How many partnerships it holds (an initiative may count twice, for two roles)."
+  partnerships: Int!
+  "How many distinct meetings it, or someone representing it, took part in."
+  meetings: Int!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -7594,6 +8138,8 @@ func (ec *executionContext) childFields_ActionItemConnection(ctx context.Context
 		return ec.fieldContext_ActionItemConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_ActionItemConnection_totalCount(ctx, field)
+	case "progress":
+		return ec.fieldContext_ActionItemConnection_progress(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ActionItemConnection", field.Name)
 }
@@ -7606,6 +8152,36 @@ func (ec *executionContext) childFields_ActionItemEdge(ctx context.Context, fiel
 		return ec.fieldContext_ActionItemEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ActionItemEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ActionItemProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "total":
+		return ec.fieldContext_ActionItemProgress_total(ctx, field)
+	case "byStatus":
+		return ec.fieldContext_ActionItemProgress_byStatus(ctx, field)
+	case "done":
+		return ec.fieldContext_ActionItemProgress_done(ctx, field)
+	case "open":
+		return ec.fieldContext_ActionItemProgress_open(ctx, field)
+	case "blocked":
+		return ec.fieldContext_ActionItemProgress_blocked(ctx, field)
+	case "overdue":
+		return ec.fieldContext_ActionItemProgress_overdue(ctx, field)
+	case "shareDone":
+		return ec.fieldContext_ActionItemProgress_shareDone(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActionItemProgress", field.Name)
+}
+
+func (ec *executionContext) childFields_ActionItemStatusCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_ActionItemStatusCount_status(ctx, field)
+	case "count":
+		return ec.fieldContext_ActionItemStatusCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActionItemStatusCount", field.Name)
 }
 
 func (ec *executionContext) childFields_Citation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7894,6 +8470,10 @@ func (ec *executionContext) childFields_MeetingConnection(ctx context.Context, f
 		return ec.fieldContext_MeetingConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_MeetingConnection_totalCount(ctx, field)
+	case "countsByPeriod":
+		return ec.fieldContext_MeetingConnection_countsByPeriod(ctx, field)
+	case "countsByPlace":
+		return ec.fieldContext_MeetingConnection_countsByPlace(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MeetingConnection", field.Name)
 }
@@ -8150,6 +8730,22 @@ func (ec *executionContext) childFields_ParticipantEdge(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type ParticipantEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_PartnerActivity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rank":
+		return ec.fieldContext_PartnerActivity_rank(ctx, field)
+	case "organization":
+		return ec.fieldContext_PartnerActivity_organization(ctx, field)
+	case "initiatives":
+		return ec.fieldContext_PartnerActivity_initiatives(ctx, field)
+	case "partnerships":
+		return ec.fieldContext_PartnerActivity_partnerships(ctx, field)
+	case "meetings":
+		return ec.fieldContext_PartnerActivity_meetings(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnerActivity", field.Name)
+}
+
 func (ec *executionContext) childFields_Partnership(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -8188,6 +8784,8 @@ func (ec *executionContext) childFields_PartnershipConnection(ctx context.Contex
 		return ec.fieldContext_PartnershipConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_PartnershipConnection_totalCount(ctx, field)
+	case "countsByRole":
+		return ec.fieldContext_PartnershipConnection_countsByRole(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PartnershipConnection", field.Name)
 }
@@ -8200,6 +8798,32 @@ func (ec *executionContext) childFields_PartnershipEdge(ctx context.Context, fie
 		return ec.fieldContext_PartnershipEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PartnershipEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnershipRoleCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "role":
+		return ec.fieldContext_PartnershipRoleCount_role(ctx, field)
+	case "count":
+		return ec.fieldContext_PartnershipRoleCount_count(ctx, field)
+	case "organizations":
+		return ec.fieldContext_PartnershipRoleCount_organizations(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnershipRoleCount", field.Name)
+}
+
+func (ec *executionContext) childFields_PeriodCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "period":
+		return ec.fieldContext_PeriodCount_period(ctx, field)
+	case "start":
+		return ec.fieldContext_PeriodCount_start(ctx, field)
+	case "end":
+		return ec.fieldContext_PeriodCount_end(ctx, field)
+	case "count":
+		return ec.fieldContext_PeriodCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PeriodCount", field.Name)
 }
 
 func (ec *executionContext) childFields_Person(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8304,6 +8928,16 @@ func (ec *executionContext) childFields_PlaceConnection(ctx context.Context, fie
 		return ec.fieldContext_PlaceConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PlaceConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PlaceCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "place":
+		return ec.fieldContext_PlaceCount_place(ctx, field)
+	case "count":
+		return ec.fieldContext_PlaceCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlaceCount", field.Name)
 }
 
 func (ec *executionContext) childFields_PlaceEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8454,6 +9088,22 @@ func (ec *executionContext) childFields_SearchResultEdge(ctx context.Context, fi
 		return ec.fieldContext_SearchResultEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SearchResultEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_SeriesPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "statistic":
+		return ec.fieldContext_SeriesPoint_statistic(ctx, field)
+	case "value":
+		return ec.fieldContext_SeriesPoint_value(ctx, field)
+	case "asOf":
+		return ec.fieldContext_SeriesPoint_asOf(ctx, field)
+	case "change":
+		return ec.fieldContext_SeriesPoint_change(ctx, field)
+	case "changePercent":
+		return ec.fieldContext_SeriesPoint_changePercent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SeriesPoint", field.Name)
 }
 
 func (ec *executionContext) childFields_Source(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8612,6 +9262,8 @@ func (ec *executionContext) childFields_StatisticConnection(ctx context.Context,
 		return ec.fieldContext_StatisticConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_StatisticConnection_totalCount(ctx, field)
+	case "series":
+		return ec.fieldContext_StatisticConnection_series(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StatisticConnection", field.Name)
 }
@@ -8624,6 +9276,26 @@ func (ec *executionContext) childFields_StatisticEdge(ctx context.Context, field
 		return ec.fieldContext_StatisticEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StatisticEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_StatisticSeries(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "metric":
+		return ec.fieldContext_StatisticSeries_metric(ctx, field)
+	case "scope":
+		return ec.fieldContext_StatisticSeries_scope(ctx, field)
+	case "scopeOrganization":
+		return ec.fieldContext_StatisticSeries_scopeOrganization(ctx, field)
+	case "scopePlace":
+		return ec.fieldContext_StatisticSeries_scopePlace(ctx, field)
+	case "points":
+		return ec.fieldContext_StatisticSeries_points(ctx, field)
+	case "change":
+		return ec.fieldContext_StatisticSeries_change(ctx, field)
+	case "changePercent":
+		return ec.fieldContext_StatisticSeries_changePercent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatisticSeries", field.Name)
 }
 
 func (ec *executionContext) childFields_Topic(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9533,6 +10205,20 @@ func (ec *executionContext) field_Initiative_topics_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["orderBy"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_MeetingConnection_countsByPeriod_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "interval",
+		func(ctx context.Context, v any) (models.TimeInterval, error) {
+			return ec.unmarshalNTimeInterval2trackerᚋmodelsᚐTimeInterval(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["interval"] = arg0
 	return args, nil
 }
 
@@ -11640,6 +12326,60 @@ func (ec *executionContext) field_Query_organizations_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_partnerships_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*models.PartnershipFilter, error) {
+			return ec.unmarshalOPartnershipFilter2ᚖtrackerᚋmodelsᚐPartnershipFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*models.PartnershipOrder, error) {
+			return ec.unmarshalOPartnershipOrder2ᚕᚖtrackerᚋmodelsᚐPartnershipOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_people_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11935,6 +12675,36 @@ func (ec *executionContext) field_Query_sources_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["orderBy"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_topPartners_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "by",
+		func(ctx context.Context, v any) (*models.PartnerRanking, error) {
+			return ec.unmarshalOPartnerRanking2ᚖtrackerᚋmodelsᚐPartnerRanking(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["by"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*models.OrganizationFilter, error) {
+			return ec.unmarshalOOrganizationFilter2ᚖtrackerᚋmodelsᚐOrganizationFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
 	return args, nil
 }
 
@@ -13256,6 +14026,38 @@ func (ec *executionContext) fieldContext_ActionItemConnection_totalCount(_ conte
 	return graphql.NewScalarFieldContext("ActionItemConnection", field, true, false, "Int")
 }
 
+func (ec *executionContext) _ActionItemConnection_progress(ctx context.Context, field graphql.CollectedField, obj *models.Connection[models.ActionItem]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionItemConnection_progress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ActionItemConnection().Progress(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ActionItemProgress) graphql.Marshaler {
+			return ec.marshalNActionItemProgress2ᚖtrackerᚋmodelsᚐActionItemProgress(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionItemConnection_progress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActionItemConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActionItemProgress(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ActionItemEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.Edge[models.ActionItem]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13309,6 +14111,222 @@ func (ec *executionContext) fieldContext_ActionItemEdge_node(_ context.Context, 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ActionItemProgress_total(ctx context.Context, field graphql.CollectedField, obj *models.ActionItemProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionItemProgress_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionItemProgress_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionItemProgress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ActionItemProgress_byStatus(ctx context.Context, field graphql.CollectedField, obj *models.ActionItemProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionItemProgress_byStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.ActionItemStatusCount) graphql.Marshaler {
+			return ec.marshalNActionItemStatusCount2ᚕᚖtrackerᚋmodelsᚐActionItemStatusCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionItemProgress_byStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActionItemProgress",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActionItemStatusCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ActionItemProgress_done(ctx context.Context, field graphql.CollectedField, obj *models.ActionItemProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionItemProgress_done(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Done, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionItemProgress_done(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionItemProgress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ActionItemProgress_open(ctx context.Context, field graphql.CollectedField, obj *models.ActionItemProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionItemProgress_open(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Open, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionItemProgress_open(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionItemProgress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ActionItemProgress_blocked(ctx context.Context, field graphql.CollectedField, obj *models.ActionItemProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionItemProgress_blocked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Blocked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionItemProgress_blocked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionItemProgress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ActionItemProgress_overdue(ctx context.Context, field graphql.CollectedField, obj *models.ActionItemProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionItemProgress_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionItemProgress_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionItemProgress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ActionItemProgress_shareDone(ctx context.Context, field graphql.CollectedField, obj *models.ActionItemProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionItemProgress_shareDone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShareDone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ActionItemProgress_shareDone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionItemProgress", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ActionItemStatusCount_status(ctx context.Context, field graphql.CollectedField, obj *models.ActionItemStatusCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionItemStatusCount_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ActionItemStatus) graphql.Marshaler {
+			return ec.marshalNActionItemStatus2trackerᚋmodelsᚐActionItemStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionItemStatusCount_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionItemStatusCount", field, false, false, "ActionItemStatus")
+}
+
+func (ec *executionContext) _ActionItemStatusCount_count(ctx context.Context, field graphql.CollectedField, obj *models.ActionItemStatusCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionItemStatusCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionItemStatusCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionItemStatusCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Citation_id(ctx context.Context, field graphql.CollectedField, obj *models.Citation) (ret graphql.Marshaler) {
@@ -16373,6 +17391,82 @@ func (ec *executionContext) fieldContext_MeetingConnection_totalCount(_ context.
 	return graphql.NewScalarFieldContext("MeetingConnection", field, true, false, "Int")
 }
 
+func (ec *executionContext) _MeetingConnection_countsByPeriod(ctx context.Context, field graphql.CollectedField, obj *models.Connection[models.Meeting]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingConnection_countsByPeriod(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.MeetingConnection().CountsByPeriod(ctx, obj, fc.Args["interval"].(models.TimeInterval))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.PeriodCount) graphql.Marshaler {
+			return ec.marshalNPeriodCount2ᚕᚖtrackerᚋmodelsᚐPeriodCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingConnection_countsByPeriod(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeetingConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PeriodCount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_MeetingConnection_countsByPeriod_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeetingConnection_countsByPlace(ctx context.Context, field graphql.CollectedField, obj *models.Connection[models.Meeting]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingConnection_countsByPlace(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MeetingConnection().CountsByPlace(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.PlaceCount) graphql.Marshaler {
+			return ec.marshalNPlaceCount2ᚕᚖtrackerᚋmodelsᚐPlaceCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingConnection_countsByPlace(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeetingConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlaceCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MeetingEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.Edge[models.Meeting]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18701,6 +19795,130 @@ func (ec *executionContext) fieldContext_ParticipantEdge_node(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _PartnerActivity_rank(ctx context.Context, field graphql.CollectedField, obj *models.PartnerActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerActivity_rank(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rank, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerActivity_rank(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerActivity", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PartnerActivity_organization(ctx context.Context, field graphql.CollectedField, obj *models.PartnerActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerActivity_organization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PartnerActivity().Organization(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖtrackerᚋmodelsᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerActivity_organization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PartnerActivity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PartnerActivity_initiatives(ctx context.Context, field graphql.CollectedField, obj *models.PartnerActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerActivity_initiatives(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Initiatives, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerActivity_initiatives(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerActivity", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PartnerActivity_partnerships(ctx context.Context, field graphql.CollectedField, obj *models.PartnerActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerActivity_partnerships(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Partnerships, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerActivity_partnerships(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerActivity", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PartnerActivity_meetings(ctx context.Context, field graphql.CollectedField, obj *models.PartnerActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerActivity_meetings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Meetings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerActivity_meetings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerActivity", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Partnership_id(ctx context.Context, field graphql.CollectedField, obj *models.Partnership) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19112,6 +20330,38 @@ func (ec *executionContext) fieldContext_PartnershipConnection_totalCount(_ cont
 	return graphql.NewScalarFieldContext("PartnershipConnection", field, true, false, "Int")
 }
 
+func (ec *executionContext) _PartnershipConnection_countsByRole(ctx context.Context, field graphql.CollectedField, obj *models.Connection[models.Partnership]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipConnection_countsByRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PartnershipConnection().CountsByRole(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.PartnershipRoleCount) graphql.Marshaler {
+			return ec.marshalNPartnershipRoleCount2ᚕᚖtrackerᚋmodelsᚐPartnershipRoleCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipConnection_countsByRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PartnershipConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipRoleCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PartnershipEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.Edge[models.Partnership]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19165,6 +20415,167 @@ func (ec *executionContext) fieldContext_PartnershipEdge_node(_ context.Context,
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _PartnershipRoleCount_role(ctx context.Context, field graphql.CollectedField, obj *models.PartnershipRoleCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipRoleCount_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.PartnershipRole) graphql.Marshaler {
+			return ec.marshalNPartnershipRole2trackerᚋmodelsᚐPartnershipRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipRoleCount_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipRoleCount", field, false, false, "PartnershipRole")
+}
+
+func (ec *executionContext) _PartnershipRoleCount_count(ctx context.Context, field graphql.CollectedField, obj *models.PartnershipRoleCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipRoleCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipRoleCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipRoleCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PartnershipRoleCount_organizations(ctx context.Context, field graphql.CollectedField, obj *models.PartnershipRoleCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipRoleCount_organizations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organizations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipRoleCount_organizations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnershipRoleCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PeriodCount_period(ctx context.Context, field graphql.CollectedField, obj *models.PeriodCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PeriodCount_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PeriodCount_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PeriodCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _PeriodCount_start(ctx context.Context, field graphql.CollectedField, obj *models.PeriodCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PeriodCount_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.Date) graphql.Marshaler {
+			return ec.marshalNDate2trackerᚋmodelsᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PeriodCount_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PeriodCount", field, false, false, "Date")
+}
+
+func (ec *executionContext) _PeriodCount_end(ctx context.Context, field graphql.CollectedField, obj *models.PeriodCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PeriodCount_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.Date) graphql.Marshaler {
+			return ec.marshalNDate2trackerᚋmodelsᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PeriodCount_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PeriodCount", field, false, false, "Date")
+}
+
+func (ec *executionContext) _PeriodCount_count(ctx context.Context, field graphql.CollectedField, obj *models.PeriodCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PeriodCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PeriodCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PeriodCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Person_id(ctx context.Context, field graphql.CollectedField, obj *models.Person) (ret graphql.Marshaler) {
@@ -20279,6 +21690,61 @@ func (ec *executionContext) fieldContext_PlaceConnection_totalCount(_ context.Co
 	return graphql.NewScalarFieldContext("PlaceConnection", field, true, false, "Int")
 }
 
+func (ec *executionContext) _PlaceCount_place(ctx context.Context, field graphql.CollectedField, obj *models.PlaceCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaceCount_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PlaceCount().Place(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Place) graphql.Marshaler {
+			return ec.marshalOPlace2ᚖtrackerᚋmodelsᚐPlace(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlaceCount_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlaceCount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlaceCount_count(ctx context.Context, field graphql.CollectedField, obj *models.PlaceCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaceCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaceCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaceCount", field, false, false, "Int")
+}
+
 func (ec *executionContext) _PlaceEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.Edge[models.Place]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20991,6 +22457,94 @@ func (ec *executionContext) fieldContext_Query_organizations(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_organizations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_partnerships(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_partnerships(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Partnerships(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*models.PartnershipFilter), fc.Args["orderBy"].([]*models.PartnershipOrder))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Connection[models.Partnership]) graphql.Marshaler {
+			return ec.marshalNPartnershipConnection2ᚖtrackerᚋmodelsᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_partnerships(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_partnerships_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_topPartners(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_topPartners(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().TopPartners(ctx, fc.Args["first"].(*int), fc.Args["by"].(*models.PartnerRanking), fc.Args["filter"].(*models.OrganizationFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.PartnerActivity) graphql.Marshaler {
+			return ec.marshalNPartnerActivity2ᚕᚖtrackerᚋmodelsᚐPartnerActivityᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_topPartners(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnerActivity(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_topPartners_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -22583,6 +24137,139 @@ func (ec *executionContext) fieldContext_SearchResultEdge_node(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _SeriesPoint_statistic(ctx context.Context, field graphql.CollectedField, obj *models.SeriesPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SeriesPoint_statistic(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SeriesPoint().Statistic(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Statistic) graphql.Marshaler {
+			return ec.marshalNStatistic2ᚖtrackerᚋmodelsᚐStatistic(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SeriesPoint_statistic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SeriesPoint",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Statistic(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SeriesPoint_value(ctx context.Context, field graphql.CollectedField, obj *models.SeriesPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SeriesPoint_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SeriesPoint_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SeriesPoint", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SeriesPoint_asOf(ctx context.Context, field graphql.CollectedField, obj *models.SeriesPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SeriesPoint_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AsOf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.PartialDate) graphql.Marshaler {
+			return ec.marshalNPartialDate2ᚖtrackerᚋmodelsᚐPartialDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SeriesPoint_asOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SeriesPoint",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartialDate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SeriesPoint_change(ctx context.Context, field graphql.CollectedField, obj *models.SeriesPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SeriesPoint_change(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Change, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SeriesPoint_change(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SeriesPoint", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SeriesPoint_changePercent(ctx context.Context, field graphql.CollectedField, obj *models.SeriesPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SeriesPoint_changePercent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChangePercent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SeriesPoint_changePercent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SeriesPoint", field, false, false, "Float")
+}
+
 func (ec *executionContext) _Source_id(ctx context.Context, field graphql.CollectedField, obj *models.Source) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24147,6 +25834,38 @@ func (ec *executionContext) fieldContext_StatisticConnection_totalCount(_ contex
 	return graphql.NewScalarFieldContext("StatisticConnection", field, true, false, "Int")
 }
 
+func (ec *executionContext) _StatisticConnection_series(ctx context.Context, field graphql.CollectedField, obj *models.Connection[models.Statistic]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticConnection_series(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StatisticConnection().Series(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.StatisticSeries) graphql.Marshaler {
+			return ec.marshalNStatisticSeries2ᚕᚖtrackerᚋmodelsᚐStatisticSeriesᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticConnection_series(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatisticConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatisticSeries(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _StatisticEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.Edge[models.Statistic]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24200,6 +25919,203 @@ func (ec *executionContext) fieldContext_StatisticEdge_node(_ context.Context, f
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _StatisticSeries_metric(ctx context.Context, field graphql.CollectedField, obj *models.StatisticSeries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticSeries_metric(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StatisticSeries().Metric(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Metric) graphql.Marshaler {
+			return ec.marshalNMetric2ᚖtrackerᚋmodelsᚐMetric(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticSeries_metric(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatisticSeries",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Metric(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatisticSeries_scope(ctx context.Context, field graphql.CollectedField, obj *models.StatisticSeries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticSeries_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scope, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticSeries_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatisticSeries", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatisticSeries_scopeOrganization(ctx context.Context, field graphql.CollectedField, obj *models.StatisticSeries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticSeries_scopeOrganization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StatisticSeries().ScopeOrganization(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Organization) graphql.Marshaler {
+			return ec.marshalOOrganization2ᚖtrackerᚋmodelsᚐOrganization(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticSeries_scopeOrganization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatisticSeries",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatisticSeries_scopePlace(ctx context.Context, field graphql.CollectedField, obj *models.StatisticSeries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticSeries_scopePlace(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StatisticSeries().ScopePlace(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Place) graphql.Marshaler {
+			return ec.marshalOPlace2ᚖtrackerᚋmodelsᚐPlace(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticSeries_scopePlace(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatisticSeries",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Place(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatisticSeries_points(ctx context.Context, field graphql.CollectedField, obj *models.StatisticSeries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticSeries_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StatisticSeries().Points(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.SeriesPoint) graphql.Marshaler {
+			return ec.marshalNSeriesPoint2ᚕᚖtrackerᚋmodelsᚐSeriesPointᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticSeries_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatisticSeries",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SeriesPoint(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatisticSeries_change(ctx context.Context, field graphql.CollectedField, obj *models.StatisticSeries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticSeries_change(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Change, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticSeries_change(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatisticSeries", field, false, false, "Float")
+}
+
+func (ec *executionContext) _StatisticSeries_changePercent(ctx context.Context, field graphql.CollectedField, obj *models.StatisticSeries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticSeries_changePercent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChangePercent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticSeries_changePercent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatisticSeries", field, false, false, "Float")
 }
 
 func (ec *executionContext) _Topic_id(ctx context.Context, field graphql.CollectedField, obj *models.Topic) (ret graphql.Marshaler) {
@@ -31710,6 +33626,12 @@ func (ec *executionContext) _ActionItemConnection(ctx context.Context, sel ast.S
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ActionItemConnection_totalCount(ctx, field, obj)
 				})
+		case "progress":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ActionItemConnection_progress(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -31745,6 +33667,107 @@ func (ec *executionContext) _ActionItemEdge(ctx context.Context, sel ast.Selecti
 			}
 		case "node":
 			out.Values[i] = ec._ActionItemEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var actionItemProgressImplementors = []string{"ActionItemProgress"}
+
+func (ec *executionContext) _ActionItemProgress(ctx context.Context, sel ast.SelectionSet, obj *models.ActionItemProgress) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, actionItemProgressImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ActionItemProgress")
+		case "total":
+			out.Values[i] = ec._ActionItemProgress_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byStatus":
+			out.Values[i] = ec._ActionItemProgress_byStatus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "done":
+			out.Values[i] = ec._ActionItemProgress_done(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "open":
+			out.Values[i] = ec._ActionItemProgress_open(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "blocked":
+			out.Values[i] = ec._ActionItemProgress_blocked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overdue":
+			out.Values[i] = ec._ActionItemProgress_overdue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "shareDone":
+			out.Values[i] = ec._ActionItemProgress_shareDone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var actionItemStatusCountImplementors = []string{"ActionItemStatusCount"}
+
+func (ec *executionContext) _ActionItemStatusCount(ctx context.Context, sel ast.SelectionSet, obj *models.ActionItemStatusCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, actionItemStatusCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ActionItemStatusCount")
+		case "status":
+			out.Values[i] = ec._ActionItemStatusCount_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._ActionItemStatusCount_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32696,6 +34719,18 @@ func (ec *executionContext) _MeetingConnection(ctx context.Context, sel ast.Sele
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._MeetingConnection_totalCount(ctx, field, obj)
 				})
+		case "countsByPeriod":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MeetingConnection_countsByPeriod(ctx, field, obj)
+				})
+		case "countsByPlace":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MeetingConnection_countsByPlace(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -33566,6 +35601,60 @@ func (ec *executionContext) _ParticipantEdge(ctx context.Context, sel ast.Select
 	return out
 }
 
+var partnerActivityImplementors = []string{"PartnerActivity"}
+
+func (ec *executionContext) _PartnerActivity(ctx context.Context, sel ast.SelectionSet, obj *models.PartnerActivity) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnerActivityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnerActivity")
+		case "rank":
+			out.Values[i] = ec._PartnerActivity_rank(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "organization":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PartnerActivity_organization(ctx, field, obj)
+				})
+		case "initiatives":
+			out.Values[i] = ec._PartnerActivity_initiatives(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "partnerships":
+			out.Values[i] = ec._PartnerActivity_partnerships(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "meetings":
+			out.Values[i] = ec._PartnerActivity_meetings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var partnershipImplementors = []string{"Partnership", "Node", "Cited"}
 
 func (ec *executionContext) _Partnership(ctx context.Context, sel ast.SelectionSet, obj *models.Partnership) graphql.Marshaler {
@@ -33685,6 +35774,12 @@ func (ec *executionContext) _PartnershipConnection(ctx context.Context, sel ast.
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PartnershipConnection_totalCount(ctx, field, obj)
 				})
+		case "countsByRole":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PartnershipConnection_countsByRole(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -33720,6 +35815,97 @@ func (ec *executionContext) _PartnershipEdge(ctx context.Context, sel ast.Select
 			}
 		case "node":
 			out.Values[i] = ec._PartnershipEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var partnershipRoleCountImplementors = []string{"PartnershipRoleCount"}
+
+func (ec *executionContext) _PartnershipRoleCount(ctx context.Context, sel ast.SelectionSet, obj *models.PartnershipRoleCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipRoleCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnershipRoleCount")
+		case "role":
+			out.Values[i] = ec._PartnershipRoleCount_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._PartnershipRoleCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizations":
+			out.Values[i] = ec._PartnershipRoleCount_organizations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var periodCountImplementors = []string{"PeriodCount"}
+
+func (ec *executionContext) _PeriodCount(ctx context.Context, sel ast.SelectionSet, obj *models.PeriodCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, periodCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PeriodCount")
+		case "period":
+			out.Values[i] = ec._PeriodCount_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "start":
+			out.Values[i] = ec._PeriodCount_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "end":
+			out.Values[i] = ec._PeriodCount_end(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._PeriodCount_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34079,6 +36265,45 @@ func (ec *executionContext) _PlaceConnection(ctx context.Context, sel ast.Select
 	return out
 }
 
+var placeCountImplementors = []string{"PlaceCount"}
+
+func (ec *executionContext) _PlaceCount(ctx context.Context, sel ast.SelectionSet, obj *models.PlaceCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, placeCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlaceCount")
+		case "place":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PlaceCount_place(ctx, field, obj)
+				})
+		case "count":
+			out.Values[i] = ec._PlaceCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var placeEdgeImplementors = []string{"PlaceEdge"}
 
 func (ec *executionContext) _PlaceEdge(ctx context.Context, sel ast.SelectionSet, obj *models.Edge[models.Place]) graphql.Marshaler {
@@ -34334,6 +36559,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_organizations(ctx, field)
+				})
+		case "partnerships":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_partnerships(ctx, field)
+				})
+		case "topPartners":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_topPartners(ctx, field)
 				})
 		case "organization":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -34761,6 +36998,60 @@ func (ec *executionContext) _SearchResultEdge(ctx context.Context, sel ast.Selec
 			out.Values[i] = ec._SearchResultEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var seriesPointImplementors = []string{"SeriesPoint"}
+
+func (ec *executionContext) _SeriesPoint(ctx context.Context, sel ast.SelectionSet, obj *models.SeriesPoint) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, seriesPointImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SeriesPoint")
+		case "statistic":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SeriesPoint_statistic(ctx, field, obj)
+				})
+		case "value":
+			out.Values[i] = ec._SeriesPoint_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "asOf":
+			out.Values[i] = ec._SeriesPoint_asOf(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "change":
+			out.Values[i] = ec._SeriesPoint_change(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "changePercent":
+			out.Values[i] = ec._SeriesPoint_changePercent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -35284,6 +37575,12 @@ func (ec *executionContext) _StatisticConnection(ctx context.Context, sel ast.Se
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._StatisticConnection_totalCount(ctx, field, obj)
 				})
+		case "series":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StatisticConnection_series(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -35321,6 +37618,73 @@ func (ec *executionContext) _StatisticEdge(ctx context.Context, sel ast.Selectio
 			out.Values[i] = ec._StatisticEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var statisticSeriesImplementors = []string{"StatisticSeries"}
+
+func (ec *executionContext) _StatisticSeries(ctx context.Context, sel ast.SelectionSet, obj *models.StatisticSeries) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statisticSeriesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatisticSeries")
+		case "metric":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StatisticSeries_metric(ctx, field, obj)
+				})
+		case "scope":
+			out.Values[i] = ec._StatisticSeries_scope(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "scopeOrganization":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StatisticSeries_scopeOrganization(ctx, field, obj)
+				})
+		case "scopePlace":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StatisticSeries_scopePlace(ctx, field, obj)
+				})
+		case "points":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StatisticSeries_points(ctx, field, obj)
+				})
+		case "change":
+			out.Values[i] = ec._StatisticSeries_change(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "changePercent":
+			out.Values[i] = ec._StatisticSeries_changePercent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -36096,6 +38460,14 @@ func (ec *executionContext) marshalNActionItemOrderField2trackerᚋmodelsᚐActi
 	return v
 }
 
+func (ec *executionContext) marshalNActionItemProgress2ᚖtrackerᚋmodelsᚐActionItemProgress(ctx context.Context, sel ast.SelectionSet, v *models.ActionItemProgress) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ActionItemProgress!")
+		return graphql.Null
+	}
+	return ec._ActionItemProgress(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNActionItemStatus2trackerᚋmodelsᚐActionItemStatus(ctx context.Context, v any) (models.ActionItemStatus, error) {
 	var res models.ActionItemStatus
 	err := res.UnmarshalGQL(v)
@@ -36104,6 +38476,30 @@ func (ec *executionContext) unmarshalNActionItemStatus2trackerᚋmodelsᚐAction
 
 func (ec *executionContext) marshalNActionItemStatus2trackerᚋmodelsᚐActionItemStatus(ctx context.Context, sel ast.SelectionSet, v models.ActionItemStatus) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNActionItemStatusCount2ᚕᚖtrackerᚋmodelsᚐActionItemStatusCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.ActionItemStatusCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNActionItemStatusCount2ᚖtrackerᚋmodelsᚐActionItemStatusCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNActionItemStatusCount2ᚖtrackerᚋmodelsᚐActionItemStatusCount(ctx context.Context, sel ast.SelectionSet, v *models.ActionItemStatusCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ActionItemStatusCount!")
+		return graphql.Null
+	}
+	return ec._ActionItemStatusCount(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNActivityStatus2trackerᚋmodelsᚐActivityStatus(ctx context.Context, v any) (models.ActivityStatus, error) {
@@ -37053,6 +39449,30 @@ func (ec *executionContext) marshalNParticipantRole2trackerᚋmodelsᚐParticipa
 	return v
 }
 
+func (ec *executionContext) marshalNPartnerActivity2ᚕᚖtrackerᚋmodelsᚐPartnerActivityᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.PartnerActivity) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPartnerActivity2ᚖtrackerᚋmodelsᚐPartnerActivity(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPartnerActivity2ᚖtrackerᚋmodelsᚐPartnerActivity(ctx context.Context, sel ast.SelectionSet, v *models.PartnerActivity) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PartnerActivity!")
+		return graphql.Null
+	}
+	return ec._PartnerActivity(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNPartnership2ᚕᚖtrackerᚋmodelsᚐPartnershipᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Partnership) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -37139,6 +39559,30 @@ func (ec *executionContext) marshalNPartnershipRole2trackerᚋmodelsᚐPartnersh
 	return v
 }
 
+func (ec *executionContext) marshalNPartnershipRoleCount2ᚕᚖtrackerᚋmodelsᚐPartnershipRoleCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.PartnershipRoleCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPartnershipRoleCount2ᚖtrackerᚋmodelsᚐPartnershipRoleCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPartnershipRoleCount2ᚖtrackerᚋmodelsᚐPartnershipRoleCount(ctx context.Context, sel ast.SelectionSet, v *models.PartnershipRoleCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PartnershipRoleCount!")
+		return graphql.Null
+	}
+	return ec._PartnershipRoleCount(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNPartnershipStatus2trackerᚋmodelsᚐPartnershipStatus(ctx context.Context, v any) (models.PartnershipStatus, error) {
 	var res models.PartnershipStatus
 	err := res.UnmarshalGQL(v)
@@ -37147,6 +39591,30 @@ func (ec *executionContext) unmarshalNPartnershipStatus2trackerᚋmodelsᚐPartn
 
 func (ec *executionContext) marshalNPartnershipStatus2trackerᚋmodelsᚐPartnershipStatus(ctx context.Context, sel ast.SelectionSet, v models.PartnershipStatus) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNPeriodCount2ᚕᚖtrackerᚋmodelsᚐPeriodCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.PeriodCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPeriodCount2ᚖtrackerᚋmodelsᚐPeriodCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPeriodCount2ᚖtrackerᚋmodelsᚐPeriodCount(ctx context.Context, sel ast.SelectionSet, v *models.PeriodCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PeriodCount!")
+		return graphql.Null
+	}
+	return ec._PeriodCount(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPerson2ᚕᚖtrackerᚋmodelsᚐPersonᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Person) graphql.Marshaler {
@@ -37255,6 +39723,30 @@ func (ec *executionContext) marshalNPlaceConnection2ᚖtrackerᚋmodelsᚐConnec
 		return graphql.Null
 	}
 	return ec._PlaceConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPlaceCount2ᚕᚖtrackerᚋmodelsᚐPlaceCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.PlaceCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlaceCount2ᚖtrackerᚋmodelsᚐPlaceCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPlaceCount2ᚖtrackerᚋmodelsᚐPlaceCount(ctx context.Context, sel ast.SelectionSet, v *models.PlaceCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PlaceCount!")
+		return graphql.Null
+	}
+	return ec._PlaceCount(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPlaceEdge2ᚕᚖtrackerᚋmodelsᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Edge[models.Place]) graphql.Marshaler {
@@ -37559,6 +40051,30 @@ func (ec *executionContext) marshalNSearchableType2trackerᚋmodelsᚐSearchable
 	return v
 }
 
+func (ec *executionContext) marshalNSeriesPoint2ᚕᚖtrackerᚋmodelsᚐSeriesPointᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.SeriesPoint) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSeriesPoint2ᚖtrackerᚋmodelsᚐSeriesPoint(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSeriesPoint2ᚖtrackerᚋmodelsᚐSeriesPoint(ctx context.Context, sel ast.SelectionSet, v *models.SeriesPoint) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SeriesPoint!")
+		return graphql.Null
+	}
+	return ec._SeriesPoint(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNSource2ᚕᚖtrackerᚋmodelsᚐSourceᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Source) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -37807,6 +40323,30 @@ func (ec *executionContext) marshalNStatisticOrderField2trackerᚋmodelsᚐStati
 	return v
 }
 
+func (ec *executionContext) marshalNStatisticSeries2ᚕᚖtrackerᚋmodelsᚐStatisticSeriesᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.StatisticSeries) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStatisticSeries2ᚖtrackerᚋmodelsᚐStatisticSeries(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStatisticSeries2ᚖtrackerᚋmodelsᚐStatisticSeries(ctx context.Context, sel ast.SelectionSet, v *models.StatisticSeries) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StatisticSeries!")
+		return graphql.Null
+	}
+	return ec._StatisticSeries(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -37819,6 +40359,16 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNTimeInterval2trackerᚋmodelsᚐTimeInterval(ctx context.Context, v any) (models.TimeInterval, error) {
+	var res models.TimeInterval
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTimeInterval2trackerᚋmodelsᚐTimeInterval(ctx context.Context, sel ast.SelectionSet, v models.TimeInterval) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNTopic2ᚕᚖtrackerᚋmodelsᚐTopicᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Topic) graphql.Marshaler {
@@ -39360,6 +41910,22 @@ func (ec *executionContext) unmarshalOParticipantRoleFilter2ᚖtrackerᚋmodels�
 	}
 	res, err := ec.unmarshalInputParticipantRoleFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOPartnerRanking2ᚖtrackerᚋmodelsᚐPartnerRanking(ctx context.Context, v any) (*models.PartnerRanking, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(models.PartnerRanking)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPartnerRanking2ᚖtrackerᚋmodelsᚐPartnerRanking(ctx context.Context, sel ast.SelectionSet, v *models.PartnerRanking) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOPartnershipFilter2ᚕᚖtrackerᚋmodelsᚐPartnershipFilterᚄ(ctx context.Context, v any) ([]*models.PartnershipFilter, error) {

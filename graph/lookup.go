@@ -134,3 +134,13 @@ func searched(ctx context.Context, store *models.Store, text string, p models.Pa
 	registerItems(ctx, fieldPath(ctx)+"/items", c.Nodes)
 	return c, nil
 }
+
+// topPartners resolves topPartners and registers the organizations ranked.
+func topPartners(ctx context.Context, store *models.Store, first int, by models.PartnerRanking, filter *models.OrganizationFilter) ([]*models.PartnerActivity, error) {
+	ranking, err := store.TopPartners(ctx, first, by, filter)
+	if err != nil {
+		return nil, err
+	}
+	batcherFrom(ctx).register(fieldPath(ctx), objects(ranking))
+	return ranking, nil
+}

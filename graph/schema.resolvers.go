@@ -40,6 +40,11 @@ func (r *actionItemResolver) Citations(ctx context.Context, obj *models.ActionIt
 	return related(ctx, models.CitationsOf("ActionItem"), obj, page(first, after, last, before), filter, orderBy)
 }
 
+// Progress is the resolver for the progress field.
+func (r *actionItemConnectionResolver) Progress(ctx context.Context, obj *models.Connection[models.ActionItem]) (*models.ActionItemProgress, error) {
+	return aggregate(ctx, obj, r.Store.ActionItemProgress, noObjects)
+}
+
 // ID is the resolver for the id field.
 func (r *citationResolver) ID(ctx context.Context, obj *models.Citation) (*models.GlobalID, error) {
 	return nodeID("Citation", obj.ID)
@@ -220,6 +225,18 @@ func (r *meetingResolver) Citations(ctx context.Context, obj *models.Meeting, fi
 	return related(ctx, models.CitationsOf("Meeting"), obj, page(first, after, last, before), filter, orderBy)
 }
 
+// CountsByPeriod is the resolver for the countsByPeriod field.
+func (r *meetingConnectionResolver) CountsByPeriod(ctx context.Context, obj *models.Connection[models.Meeting], interval models.TimeInterval) ([]*models.PeriodCount, error) {
+	return aggregate(ctx, obj, func(ctx context.Context, src *models.ListSource) (map[uint][]*models.PeriodCount, error) {
+		return r.Store.MeetingCountsByPeriod(ctx, src, interval)
+	}, noObjects)
+}
+
+// CountsByPlace is the resolver for the countsByPlace field.
+func (r *meetingConnectionResolver) CountsByPlace(ctx context.Context, obj *models.Connection[models.Meeting]) ([]*models.PlaceCount, error) {
+	return aggregate(ctx, obj, r.Store.MeetingCountsByPlace, objects)
+}
+
 // ID is the resolver for the id field.
 func (r *metricResolver) ID(ctx context.Context, obj *models.Metric) (*models.GlobalID, error) {
 	return nodeID("Metric", obj.ID)
@@ -340,6 +357,11 @@ func (r *participantResolver) Citations(ctx context.Context, obj *models.Partici
 	return related(ctx, models.CitationsOf("Participant"), obj, page(first, after, last, before), filter, orderBy)
 }
 
+// Organization is the resolver for the organization field.
+func (r *partnerActivityResolver) Organization(ctx context.Context, obj *models.PartnerActivity) (*models.Organization, error) {
+	return derived(ctx, obj, func(a *models.PartnerActivity) *models.Organization { return a.Organization }, object)
+}
+
 // ID is the resolver for the id field.
 func (r *partnershipResolver) ID(ctx context.Context, obj *models.Partnership) (*models.GlobalID, error) {
 	return nodeID("Partnership", obj.ID)
@@ -358,6 +380,11 @@ func (r *partnershipResolver) Organization(ctx context.Context, obj *models.Part
 // Citations is the resolver for the citations field.
 func (r *partnershipResolver) Citations(ctx context.Context, obj *models.Partnership, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error) {
 	return related(ctx, models.CitationsOf("Partnership"), obj, page(first, after, last, before), filter, orderBy)
+}
+
+// CountsByRole is the resolver for the countsByRole field.
+func (r *partnershipConnectionResolver) CountsByRole(ctx context.Context, obj *models.Connection[models.Partnership]) ([]*models.PartnershipRoleCount, error) {
+	return aggregate(ctx, obj, r.Store.PartnershipCountsByRole, noObjects)
 }
 
 // ID is the resolver for the id field.
@@ -420,6 +447,11 @@ func (r *placeResolver) Citations(ctx context.Context, obj *models.Place, first 
 	return related(ctx, models.CitationsOf("Place"), obj, page(first, after, last, before), filter, orderBy)
 }
 
+// Place is the resolver for the place field.
+func (r *placeCountResolver) Place(ctx context.Context, obj *models.PlaceCount) (*models.Place, error) {
+	return one[models.Place](ctx, obj, "PlaceID")
+}
+
 // ID is the resolver for the id field.
 func (r *positionResolver) ID(ctx context.Context, obj *models.Position) (*models.GlobalID, error) {
 	return nodeID("Position", obj.ID)
@@ -463,6 +495,16 @@ func (r *queryResolver) Initiative(ctx context.Context, id *models.GlobalID, slu
 // Organizations is the resolver for the organizations field.
 func (r *queryResolver) Organizations(ctx context.Context, first *int, after *string, last *int, before *string, filter *models.OrganizationFilter, orderBy []*models.OrganizationOrder) (*models.Connection[models.Organization], error) {
 	return listed[models.Organization](ctx, r.Store, page(first, after, last, before), filter, orderBy)
+}
+
+// Partnerships is the resolver for the partnerships field.
+func (r *queryResolver) Partnerships(ctx context.Context, first *int, after *string, last *int, before *string, filter *models.PartnershipFilter, orderBy []*models.PartnershipOrder) (*models.Connection[models.Partnership], error) {
+	return listed[models.Partnership](ctx, r.Store, page(first, after, last, before), filter, orderBy)
+}
+
+// TopPartners is the resolver for the topPartners field.
+func (r *queryResolver) TopPartners(ctx context.Context, first *int, by *models.PartnerRanking, filter *models.OrganizationFilter) ([]*models.PartnerActivity, error) {
+	return topPartners(ctx, r.Store, *first, *by, filter)
 }
 
 // Organization is the resolver for the organization field.
@@ -580,6 +622,11 @@ func (r *searchResultResolver) Node(ctx context.Context, obj *models.SearchResul
 	return nodeOf(ctx, obj, func(s *models.SearchResult) models.GlobalID { return s.NodeID })
 }
 
+// Statistic is the resolver for the statistic field.
+func (r *seriesPointResolver) Statistic(ctx context.Context, obj *models.SeriesPoint) (*models.Statistic, error) {
+	return derived(ctx, obj, func(p *models.SeriesPoint) *models.Statistic { return p.Statistic }, object)
+}
+
 // ID is the resolver for the id field.
 func (r *sourceResolver) ID(ctx context.Context, obj *models.Source) (*models.GlobalID, error) {
 	return nodeID("Source", obj.ID)
@@ -655,6 +702,31 @@ func (r *statisticResolver) Citations(ctx context.Context, obj *models.Statistic
 	return related(ctx, models.CitationsOf("Statistic"), obj, page(first, after, last, before), filter, orderBy)
 }
 
+// Series is the resolver for the series field.
+func (r *statisticConnectionResolver) Series(ctx context.Context, obj *models.Connection[models.Statistic]) ([]*models.StatisticSeries, error) {
+	return aggregate(ctx, obj, r.Store.StatisticSeries, objects)
+}
+
+// Metric is the resolver for the metric field.
+func (r *statisticSeriesResolver) Metric(ctx context.Context, obj *models.StatisticSeries) (*models.Metric, error) {
+	return one[models.Metric](ctx, obj, "MetricID")
+}
+
+// ScopeOrganization is the resolver for the scopeOrganization field.
+func (r *statisticSeriesResolver) ScopeOrganization(ctx context.Context, obj *models.StatisticSeries) (*models.Organization, error) {
+	return one[models.Organization](ctx, obj, "ScopeOrganizationID")
+}
+
+// ScopePlace is the resolver for the scopePlace field.
+func (r *statisticSeriesResolver) ScopePlace(ctx context.Context, obj *models.StatisticSeries) (*models.Place, error) {
+	return one[models.Place](ctx, obj, "ScopePlaceID")
+}
+
+// Points is the resolver for the points field.
+func (r *statisticSeriesResolver) Points(ctx context.Context, obj *models.StatisticSeries) ([]*models.SeriesPoint, error) {
+	return derived(ctx, obj, func(s *models.StatisticSeries) []*models.SeriesPoint { return s.Points }, objects)
+}
+
 // ID is the resolver for the id field.
 func (r *topicResolver) ID(ctx context.Context, obj *models.Topic) (*models.GlobalID, error) {
 	return nodeID("Topic", obj.ID)
@@ -703,6 +775,11 @@ func (r *topicPlaceResolver) Citations(ctx context.Context, obj *models.TopicPla
 // ActionItem returns ActionItemResolver implementation.
 func (r *Resolver) ActionItem() ActionItemResolver { return &actionItemResolver{r} }
 
+// ActionItemConnection returns ActionItemConnectionResolver implementation.
+func (r *Resolver) ActionItemConnection() ActionItemConnectionResolver {
+	return &actionItemConnectionResolver{r}
+}
+
 // Citation returns CitationResolver implementation.
 func (r *Resolver) Citation() CitationResolver { return &citationResolver{r} }
 
@@ -720,6 +797,11 @@ func (r *Resolver) InitiativeRelation() InitiativeRelationResolver {
 // Meeting returns MeetingResolver implementation.
 func (r *Resolver) Meeting() MeetingResolver { return &meetingResolver{r} }
 
+// MeetingConnection returns MeetingConnectionResolver implementation.
+func (r *Resolver) MeetingConnection() MeetingConnectionResolver {
+	return &meetingConnectionResolver{r}
+}
+
 // Metric returns MetricResolver implementation.
 func (r *Resolver) Metric() MetricResolver { return &metricResolver{r} }
 
@@ -732,14 +814,25 @@ func (r *Resolver) Outcome() OutcomeResolver { return &outcomeResolver{r} }
 // Participant returns ParticipantResolver implementation.
 func (r *Resolver) Participant() ParticipantResolver { return &participantResolver{r} }
 
+// PartnerActivity returns PartnerActivityResolver implementation.
+func (r *Resolver) PartnerActivity() PartnerActivityResolver { return &partnerActivityResolver{r} }
+
 // Partnership returns PartnershipResolver implementation.
 func (r *Resolver) Partnership() PartnershipResolver { return &partnershipResolver{r} }
+
+// PartnershipConnection returns PartnershipConnectionResolver implementation.
+func (r *Resolver) PartnershipConnection() PartnershipConnectionResolver {
+	return &partnershipConnectionResolver{r}
+}
 
 // Person returns PersonResolver implementation.
 func (r *Resolver) Person() PersonResolver { return &personResolver{r} }
 
 // Place returns PlaceResolver implementation.
 func (r *Resolver) Place() PlaceResolver { return &placeResolver{r} }
+
+// PlaceCount returns PlaceCountResolver implementation.
+func (r *Resolver) PlaceCount() PlaceCountResolver { return &placeCountResolver{r} }
 
 // Position returns PositionResolver implementation.
 func (r *Resolver) Position() PositionResolver { return &positionResolver{r} }
@@ -753,6 +846,9 @@ func (r *Resolver) Result() ResultResolver { return &resultResolver{r} }
 // SearchResult returns SearchResultResolver implementation.
 func (r *Resolver) SearchResult() SearchResultResolver { return &searchResultResolver{r} }
 
+// SeriesPoint returns SeriesPointResolver implementation.
+func (r *Resolver) SeriesPoint() SeriesPointResolver { return &seriesPointResolver{r} }
+
 // Source returns SourceResolver implementation.
 func (r *Resolver) Source() SourceResolver { return &sourceResolver{r} }
 
@@ -762,6 +858,14 @@ func (r *Resolver) Statement() StatementResolver { return &statementResolver{r} 
 // Statistic returns StatisticResolver implementation.
 func (r *Resolver) Statistic() StatisticResolver { return &statisticResolver{r} }
 
+// StatisticConnection returns StatisticConnectionResolver implementation.
+func (r *Resolver) StatisticConnection() StatisticConnectionResolver {
+	return &statisticConnectionResolver{r}
+}
+
+// StatisticSeries returns StatisticSeriesResolver implementation.
+func (r *Resolver) StatisticSeries() StatisticSeriesResolver { return &statisticSeriesResolver{r} }
+
 // Topic returns TopicResolver implementation.
 func (r *Resolver) Topic() TopicResolver { return &topicResolver{r} }
 
@@ -769,26 +873,34 @@ func (r *Resolver) Topic() TopicResolver { return &topicResolver{r} }
 func (r *Resolver) TopicPlace() TopicPlaceResolver { return &topicPlaceResolver{r} }
 
 type (
-	actionItemResolver         struct{ *Resolver }
-	citationResolver           struct{ *Resolver }
-	indicatorResolver          struct{ *Resolver }
-	initiativeResolver         struct{ *Resolver }
-	initiativeRelationResolver struct{ *Resolver }
-	meetingResolver            struct{ *Resolver }
-	metricResolver             struct{ *Resolver }
-	organizationResolver       struct{ *Resolver }
-	outcomeResolver            struct{ *Resolver }
-	participantResolver        struct{ *Resolver }
-	partnershipResolver        struct{ *Resolver }
-	personResolver             struct{ *Resolver }
-	placeResolver              struct{ *Resolver }
-	positionResolver           struct{ *Resolver }
-	queryResolver              struct{ *Resolver }
-	resultResolver             struct{ *Resolver }
-	searchResultResolver       struct{ *Resolver }
-	sourceResolver             struct{ *Resolver }
-	statementResolver          struct{ *Resolver }
-	statisticResolver          struct{ *Resolver }
-	topicResolver              struct{ *Resolver }
-	topicPlaceResolver         struct{ *Resolver }
+	actionItemResolver            struct{ *Resolver }
+	actionItemConnectionResolver  struct{ *Resolver }
+	citationResolver              struct{ *Resolver }
+	indicatorResolver             struct{ *Resolver }
+	initiativeResolver            struct{ *Resolver }
+	initiativeRelationResolver    struct{ *Resolver }
+	meetingResolver               struct{ *Resolver }
+	meetingConnectionResolver     struct{ *Resolver }
+	metricResolver                struct{ *Resolver }
+	organizationResolver          struct{ *Resolver }
+	outcomeResolver               struct{ *Resolver }
+	participantResolver           struct{ *Resolver }
+	partnerActivityResolver       struct{ *Resolver }
+	partnershipResolver           struct{ *Resolver }
+	partnershipConnectionResolver struct{ *Resolver }
+	personResolver                struct{ *Resolver }
+	placeResolver                 struct{ *Resolver }
+	placeCountResolver            struct{ *Resolver }
+	positionResolver              struct{ *Resolver }
+	queryResolver                 struct{ *Resolver }
+	resultResolver                struct{ *Resolver }
+	searchResultResolver          struct{ *Resolver }
+	seriesPointResolver           struct{ *Resolver }
+	sourceResolver                struct{ *Resolver }
+	statementResolver             struct{ *Resolver }
+	statisticResolver             struct{ *Resolver }
+	statisticConnectionResolver   struct{ *Resolver }
+	statisticSeriesResolver       struct{ *Resolver }
+	topicResolver                 struct{ *Resolver }
+	topicPlaceResolver            struct{ *Resolver }
 )

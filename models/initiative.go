@@ -127,17 +127,17 @@ type InitiativeRelationEdge = Edge[InitiativeRelation]
 
 // Relations listed under an initiative.
 var (
-	InitiativePartnerships = &Relation[Partnership]{name: "Initiative.partnerships", parent: "a.initiative_id"}
-	InitiativeActionItems  = &Relation[ActionItem]{name: "Initiative.actionItems", parent: "a.initiative_id"}
-	InitiativeRelations    = &Relation[InitiativeRelation]{name: "Initiative.relatedInitiatives", parent: "a.initiative_id"}
-	InitiativeOutcomes     = &Relation[Outcome]{name: "Initiative.outcomes", parent: "a.initiative_id"}
-	InitiativeResults      = &Relation[Result]{name: "Initiative.results", parent: "a.initiative_id"}
-	InitiativeMeetings     = &Relation[Meeting]{name: "Initiative.meetings", parent: "j.initiative_id",
-		join: " JOIN meeting_initiatives j ON j.meeting_id = a.id"}
-	InitiativeTopics = &Relation[Topic]{name: "Initiative.topics", parent: "j.initiative_id",
-		join: " JOIN initiative_topics j ON j.topic_id = a.id"}
-	InitiativePlaces = &Relation[Place]{name: "Initiative.places", parent: "j.initiative_id",
-		join: " JOIN initiative_places j ON j.place_id = a.id"}
+	InitiativePartnerships = &Relation[Partnership]{relation{name: "Initiative.partnerships", parent: "a.initiative_id"}}
+	InitiativeActionItems  = &Relation[ActionItem]{relation{name: "Initiative.actionItems", parent: "a.initiative_id"}}
+	InitiativeRelations    = &Relation[InitiativeRelation]{relation{name: "Initiative.relatedInitiatives", parent: "a.initiative_id"}}
+	InitiativeOutcomes     = &Relation[Outcome]{relation{name: "Initiative.outcomes", parent: "a.initiative_id"}}
+	InitiativeResults      = &Relation[Result]{relation{name: "Initiative.results", parent: "a.initiative_id"}}
+	InitiativeMeetings     = &Relation[Meeting]{relation{name: "Initiative.meetings", parent: "j.initiative_id",
+		join: " JOIN meeting_initiatives j ON j.meeting_id = a.id"}}
+	InitiativeTopics = &Relation[Topic]{relation{name: "Initiative.topics", parent: "j.initiative_id",
+		join: " JOIN initiative_topics j ON j.topic_id = a.id"}}
+	InitiativePlaces = &Relation[Place]{relation{name: "Initiative.places", parent: "j.initiative_id",
+		join: " JOIN initiative_places j ON j.place_id = a.id"}}
 )
 
 // FindInitiativeBySlug returns the initiative with the given slug.

@@ -65,7 +65,7 @@ func init() {
 	for _, e := range []*entity{organizations, people, positions, initiatives, initiativeRelations, partnerships,
 		meetings, participants, outcomes, statements, actionItems, statistics, results, indicators, sources,
 		places, topics, topicPlaces} {
-		citationRelations[e.node] = &Relation[Citation]{name: e.node + ".citations", parent: "a.subject_id",
-			where: "a.subject_type = '" + e.node + "'"}
+		citationRelations[e.node] = &Relation[Citation]{relation{name: e.node + ".citations", parent: "a.subject_id",
+			where: "a.subject_type = '" + e.node + "'"}}
 	}
 }

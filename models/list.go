@@ -78,6 +78,53 @@ type Connection[T any] struct {
 	Nodes    []*T
 	PageInfo *PageInfo
 	count    func(context.Context) (int, error)
+	src      *ListSource // what is listed, for aggregates
+	parent   uint        // the parent this page lists rows of, for nested lists
+}
+
+// Source returns what the connection lists and, for a nested list, the
+// parent it belongs to: aggregates over all pages start from it.
+func (c *Connection[T]) Source() (*ListSource, uint) { return c.src, c.parent }
+
+// ListSource is what a connection lists: the rows of an entity matching a
+// filter, and for nested lists the relation and the parents whose related
+// rows were listed together.
+type ListSource struct {
+	e         *entity
+	rel       *relation // nil for a root list
+	parentIDs []uint
+	filter    any
+}
+
+// conditions writes the WHERE conditions of the listed rows, aliased a.
+func (src *ListSource) conditions(q *sqlBuilder) error {
+	if src.rel != nil {
+		q.inIDs(src.rel.parent, src.parentIDs)
+		if src.rel.where != "" {
+			q.write(" AND ", src.rel.where)
+		}
+		q.write(" AND ")
+	}
+	return q.filter(src.e, "a", reflect.ValueOf(src.filter))
+}
+
+// from writes the FROM clause of the listed rows, with the parent key as
+// rel_parent (0 for a root list) in front of the other columns sel.
+func (src *ListSource) from(q *sqlBuilder, sel string) {
+	parent := "0"
+	join := ""
+	if src.rel != nil {
+		parent, join = src.rel.parent, src.rel.join
+	}
+	q.write("SELECT ", parent, " AS rel_parent, ", sel, " FROM ", src.e.table, " a", join)
+}
+
+// groupBy returns the GROUP BY list: the parent key, then cols.
+func (src *ListSource) groupBy(cols ...string) string {
+	if src.rel != nil {
+		cols = append([]string{src.rel.parent}, cols...)
+	}
+	return strings.Join(cols, ", ")
 }
 
 // TotalCount returns the number of items matching the connection's filter

@@ -137,15 +137,15 @@ type StatementEdge = Edge[Statement]
 
 // Relations listed under a meeting.
 var (
-	MeetingParticipants = &Relation[Participant]{name: "Meeting.participants", parent: "a.meeting_id"}
-	MeetingOutcomes     = &Relation[Outcome]{name: "Meeting.outcomes", parent: "a.meeting_id"}
-	MeetingStatements   = &Relation[Statement]{name: "Meeting.statements", parent: "a.meeting_id"}
-	MeetingActionItems  = &Relation[ActionItem]{name: "Meeting.actionItems", parent: "a.meeting_id"}
-	MeetingInitiatives  = &Relation[Initiative]{name: "Meeting.initiatives", parent: "j.meeting_id",
-		join: " JOIN meeting_initiatives j ON j.initiative_id = a.id"}
-	MeetingTopics = &Relation[Topic]{name: "Meeting.topics", parent: "j.meeting_id",
-		join: " JOIN meeting_topics j ON j.topic_id = a.id"}
-	PlaceMeetings = &Relation[Meeting]{name: "Place.meetings", parent: "a.place_id"}
+	MeetingParticipants = &Relation[Participant]{relation{name: "Meeting.participants", parent: "a.meeting_id"}}
+	MeetingOutcomes     = &Relation[Outcome]{relation{name: "Meeting.outcomes", parent: "a.meeting_id"}}
+	MeetingStatements   = &Relation[Statement]{relation{name: "Meeting.statements", parent: "a.meeting_id"}}
+	MeetingActionItems  = &Relation[ActionItem]{relation{name: "Meeting.actionItems", parent: "a.meeting_id"}}
+	MeetingInitiatives  = &Relation[Initiative]{relation{name: "Meeting.initiatives", parent: "j.meeting_id",
+		join: " JOIN meeting_initiatives j ON j.initiative_id = a.id"}}
+	MeetingTopics = &Relation[Topic]{relation{name: "Meeting.topics", parent: "j.meeting_id",
+		join: " JOIN meeting_topics j ON j.topic_id = a.id"}}
+	PlaceMeetings = &Relation[Meeting]{relation{name: "Place.meetings", parent: "a.place_id"}}
 )
 
 // FindMeetingBySlug returns the meeting with the given slug.

@@ -72,6 +72,14 @@ type ActionItemOrder struct {
 	Direction OrderDirection `json:"direction"`
 }
 
+// How many action items stand at one status.
+type ActionItemStatusCount struct {
+	// The status.
+	Status ActionItemStatus `json:"status"`
+	// How many action items have it.
+	Count int `json:"count"`
+}
+
 // Conditions on an ActionItemStatus field.
 type ActionItemStatusFilter struct {
 	// Equal to.
@@ -629,6 +637,16 @@ type PartnershipOrder struct {
 	Direction OrderDirection `json:"direction"`
 }
 
+// How many partnerships hold one role.
+type PartnershipRoleCount struct {
+	// The role.
+	Role PartnershipRole `json:"role"`
+	// How many partnerships hold it.
+	Count int `json:"count"`
+	// How many distinct organizations hold it.
+	Organizations int `json:"organizations"`
+}
+
 // Conditions on a PartnershipRole field.
 type PartnershipRoleFilter struct {
 	// Equal to.
@@ -651,6 +669,18 @@ type PartnershipStatusFilter struct {
 	In []PartnershipStatus `json:"in,omitempty"`
 	// None of these.
 	NotIn []PartnershipStatus `json:"notIn,omitempty"`
+}
+
+// How many meetings fall in one period.
+type PeriodCount struct {
+	// The period: `2009-03`, `2009-Q1` or `2009`.
+	Period string `json:"period"`
+	// Its first day.
+	Start Date `json:"start"`
+	// Its last day.
+	End Date `json:"end"`
+	// How many meetings fall in it.
+	Count int `json:"count"`
 }
 
 // Conditions on people. All conditions given must hold.
@@ -2502,6 +2532,64 @@ func (e ParticipantRole) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What to rank partners by.
+type PartnerRanking string
+
+const (
+	// The number of initiatives they take part in.
+	PartnerRankingInitiatives PartnerRanking = "INITIATIVES"
+	// The number of meetings they took part in.
+	PartnerRankingMeetings PartnerRanking = "MEETINGS"
+)
+
+var AllPartnerRanking = []PartnerRanking{
+	PartnerRankingInitiatives,
+	PartnerRankingMeetings,
+}
+
+func (e PartnerRanking) IsValid() bool {
+	switch e {
+	case PartnerRankingInitiatives, PartnerRankingMeetings:
+		return true
+	}
+	return false
+}
+
+func (e PartnerRanking) String() string {
+	return string(e)
+}
+
+func (e *PartnerRanking) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PartnerRanking(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PartnerRanking", str)
+	}
+	return nil
+}
+
+func (e PartnerRanking) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PartnerRanking) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PartnerRanking) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // Fields partnerships can be sorted by.
 type PartnershipOrderField string
 
@@ -3579,6 +3667,67 @@ func (e *StatisticOrderField) UnmarshalJSON(b []byte) error {
 }
 
 func (e StatisticOrderField) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The length of the periods meetings are counted by.
+type TimeInterval string
+
+const (
+	// Calendar months: `2009-03`.
+	TimeIntervalMonth TimeInterval = "MONTH"
+	// Calendar quarters: `2009-Q1`.
+	TimeIntervalQuarter TimeInterval = "QUARTER"
+	// Calendar years: `2009`.
+	TimeIntervalYear TimeInterval = "YEAR"
+)
+
+var AllTimeInterval = []TimeInterval{
+	TimeIntervalMonth,
+	TimeIntervalQuarter,
+	TimeIntervalYear,
+}
+
+func (e TimeInterval) IsValid() bool {
+	switch e {
+	case TimeIntervalMonth, TimeIntervalQuarter, TimeIntervalYear:
+		return true
+	}
+	return false
+}
+
+func (e TimeInterval) String() string {
+	return string(e)
+}
+
+func (e *TimeInterval) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TimeInterval(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TimeInterval", str)
+	}
+	return nil
+}
+
+func (e TimeInterval) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TimeInterval) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TimeInterval) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -42,16 +42,16 @@ type OrganizationEdge = Edge[Organization]
 
 // Relations listed under an organization.
 var (
-	OrganizationChildren       = &Relation[Organization]{name: "Organization.children", parent: "a.parent_id"}
-	OrganizationPartnerships   = &Relation[Partnership]{name: "Organization.partnerships", parent: "a.organization_id"}
-	OrganizationPositions      = &Relation[Position]{name: "Organization.positions", parent: "a.organization_id"}
-	OrganizationActionItems    = &Relation[ActionItem]{name: "Organization.actionItems", parent: "a.owner_organization_id"}
-	OrganizationParticipations = &Relation[Participant]{name: "Organization.participations", parent: "a.organization_id"}
-	OrganizationMeetings       = &Relation[Meeting]{name: "Organization.organizedMeetings", parent: "a.organizer_organization_id"}
-	OrganizationStatistics     = &Relation[Statistic]{name: "Organization.statistics", parent: "a.scope_organization_id"}
-	PlaceOrganizations         = &Relation[Organization]{name: "Place.headquarteredOrganizations", parent: "a.headquarters_place_id"}
-	ActionItemContributors     = &Relation[Organization]{name: "ActionItem.contributors", parent: "j.action_item_id",
-		join: " JOIN action_item_contributors j ON j.organization_id = a.id"}
+	OrganizationChildren       = &Relation[Organization]{relation{name: "Organization.children", parent: "a.parent_id"}}
+	OrganizationPartnerships   = &Relation[Partnership]{relation{name: "Organization.partnerships", parent: "a.organization_id"}}
+	OrganizationPositions      = &Relation[Position]{relation{name: "Organization.positions", parent: "a.organization_id"}}
+	OrganizationActionItems    = &Relation[ActionItem]{relation{name: "Organization.actionItems", parent: "a.owner_organization_id"}}
+	OrganizationParticipations = &Relation[Participant]{relation{name: "Organization.participations", parent: "a.organization_id"}}
+	OrganizationMeetings       = &Relation[Meeting]{relation{name: "Organization.organizedMeetings", parent: "a.organizer_organization_id"}}
+	OrganizationStatistics     = &Relation[Statistic]{relation{name: "Organization.statistics", parent: "a.scope_organization_id"}}
+	PlaceOrganizations         = &Relation[Organization]{relation{name: "Place.headquarteredOrganizations", parent: "a.headquarters_place_id"}}
+	ActionItemContributors     = &Relation[Organization]{relation{name: "ActionItem.contributors", parent: "j.action_item_id",
+		join: " JOIN action_item_contributors j ON j.organization_id = a.id"}}
 )
 
 // FindOrganizationByAcronym returns the organization with the given acronym.

@@ -67,9 +67,9 @@ type PositionEdge = Edge[Position]
 
 // Relations listed under a person.
 var (
-	PersonPositions      = &Relation[Position]{name: "Person.positions", parent: "a.person_id"}
-	PersonParticipations = &Relation[Participant]{name: "Person.participations", parent: "a.person_id"}
-	PersonStatements     = &Relation[Statement]{name: "Person.statements", parent: "a.person_id"}
+	PersonPositions      = &Relation[Position]{relation{name: "Person.positions", parent: "a.person_id"}}
+	PersonParticipations = &Relation[Participant]{relation{name: "Person.participations", parent: "a.person_id"}}
+	PersonStatements     = &Relation[Statement]{relation{name: "Person.statements", parent: "a.person_id"}}
 )
 
 // FindPersonBySlug returns the person with the given slug.

@@ -91,6 +91,7 @@ func List[T any](ctx context.Context, s *Store, page Page, filter, orderBy any) 
 		return nil, dbError(err, p.e.node)
 	}
 	c := newConnection(rows, p.w, p.keys, p.sig)
+	c.src = &ListSource{e: p.e, filter: filter}
 	c.count = func(ctx context.Context) (int, error) {
 		var n int
 		err := s.db.WithContext(ctx).Raw("SELECT COUNT(*) FROM "+p.e.table+" a WHERE "+where.sql.String(), where.args...).Scan(&n).Error
@@ -102,6 +103,11 @@ func List[T any](ctx context.Context, s *Store, page Page, filter, orderBy any) 
 // Relation is a to-many relation listed as a connection of T rows under each
 // parent row, such as an initiative's partnerships.
 type Relation[T any] struct {
+	relation
+}
+
+// relation is the SQL of a to-many relation.
+type relation struct {
 	name   string // for error messages
 	parent string // SQL expression of the parent key over alias a (and j)
 	join   string // FROM clause addition, such as a join table aliased j
@@ -132,7 +138,8 @@ func ListRelated[T any](ctx context.Context, s *Store, r *Relation[T], parentIDs
 	q.write("SELECT * FROM (SELECT a.*, ", r.parent, " AS rel_parent, ROW_NUMBER() OVER (PARTITION BY ", r.parent, " ORDER BY ")
 	q.orderBy("a", p.keys, p.w.backward)
 	q.write(") AS rel_rank FROM ", p.e.table, " a", r.join, " WHERE ")
-	if err := r.conditions(q, p.e, parentIDs, filter); err != nil {
+	src := r.source(parentIDs, filter)
+	if err := src.conditions(q); err != nil {
 		return nil, err
 	}
 	if err := p.afterCursor(q); err != nil {
@@ -152,7 +159,9 @@ func ListRelated[T any](ctx context.Context, s *Store, r *Relation[T], parentIDs
 	}
 	out := make(map[uint]*Connection[T], len(parentIDs))
 	for _, id := range parentIDs {
-		out[id] = newConnection(byParent[id], p.w, p.keys, p.sig)
+		c := newConnection(byParent[id], p.w, p.keys, p.sig)
+		c.src, c.parent = src, id
+		out[id] = c
 	}
 	return out, nil
 }
@@ -160,13 +169,14 @@ func ListRelated[T any](ctx context.Context, s *Store, r *Relation[T], parentIDs
 // CountRelated returns, for each parent ID, how many related rows match
 // filter, in one statement.
 func CountRelated[T any](ctx context.Context, s *Store, r *Relation[T], parentIDs []uint, filter any) (map[uint]int, error) {
-	e := entityOf[T]()
+	src := r.source(parentIDs, filter)
 	q := s.builder()
-	q.write("SELECT ", r.parent, " AS rel_parent, COUNT(*) AS n FROM ", e.table, " a", r.join, " WHERE ")
-	if err := r.conditions(q, e, parentIDs, filter); err != nil {
+	src.from(q, "COUNT(*) AS n")
+	q.write(" WHERE ")
+	if err := src.conditions(q); err != nil {
 		return nil, err
 	}
-	q.write(" GROUP BY ", r.parent)
+	q.write(" GROUP BY ", src.groupBy())
 	var rows []struct {
 		RelParent uint
 		N         int
@@ -184,14 +194,9 @@ func CountRelated[T any](ctx context.Context, s *Store, r *Relation[T], parentID
 	return out, nil
 }
 
-// conditions writes the WHERE conditions shared by listing and counting.
-func (r *Relation[T]) conditions(q *sqlBuilder, e *entity, parentIDs []uint, filter any) error {
-	q.inIDs(r.parent, parentIDs)
-	if r.where != "" {
-		q.write(" AND ", r.where)
-	}
-	q.write(" AND ")
-	return q.filter(e, "a", reflect.ValueOf(filter))
+// source returns the ListSource of the rows related to parentIDs.
+func (r *Relation[T]) source(parentIDs []uint, filter any) *ListSource {
+	return &ListSource{e: entityOf[T](), rel: &r.relation, parentIDs: parentIDs, filter: filter}
 }
 
 // FindByIDs returns the T rows with the given IDs, keyed by ID; IDs with no

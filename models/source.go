@@ -77,8 +77,8 @@ type CitationEdge = Edge[Citation]
 
 // Relations listed under a source.
 var (
-	SourceParts    = &Relation[Source]{name: "Source.parts", parent: "a.parent_source_id"}
-	SourceExcerpts = &Relation[Citation]{name: "Source.excerpts", parent: "a.source_id"}
+	SourceParts    = &Relation[Source]{relation{name: "Source.parts", parent: "a.parent_source_id"}}
+	SourceExcerpts = &Relation[Citation]{relation{name: "Source.excerpts", parent: "a.source_id"}}
 )
 
 // citationRelations holds, for each cited type, the relation listing the

@@ -137,8 +137,8 @@ type IndicatorEdge = Edge[Indicator]
 
 // Relations listed under metrics, results and places.
 var (
-	MetricStatistics = &Relation[Statistic]{name: "Metric.statistics", parent: "a.metric_id"}
-	ResultIndicators = &Relation[Indicator]{name: "Result.indicators", parent: "a.result_id"}
+	MetricStatistics = &Relation[Statistic]{relation{name: "Metric.statistics", parent: "a.metric_id"}}
+	ResultIndicators = &Relation[Indicator]{relation{name: "Result.indicators", parent: "a.result_id"}}
 )
 
 // FindMetricByKey returns the metric with the given key.
@@ -194,7 +194,7 @@ func (s *Store) IndicatorChangePercents(ctx context.Context, ids []uint) (map[ui
 	out := make(map[uint]*float64, len(vals))
 	for id, v := range vals {
 		if v[0] != 0 {
-			pct := (v[1] - v[0]) / v[0] * 100
+			pct := (v[1] - v[0]) * 100 / v[0]
 			out[id] = &pct
 		}
 	}
