@@ -147,10 +147,10 @@ func TestAggregates(t *testing.T) {
 			  places: countsByPlace { place { name } count } } } }`, nil, &out)
 			m := out.Initiative.Meetings
 			for name, pair := range map[string][2]string{
-				"months": {string(m.Months), `[{"period":"2009-03","start":"2009-03-01","end":"2009-03-31","count":2},{"period":"2009-05","start":"2009-05-01","end":"2009-05-31","count":1},{"period":"2010-01","start":"2010-01-01","end":"2010-01-31","count":1}]`},
+				"months":   {string(m.Months), `[{"period":"2009-03","start":"2009-03-01","end":"2009-03-31","count":2},{"period":"2009-05","start":"2009-05-01","end":"2009-05-31","count":1},{"period":"2010-01","start":"2010-01-01","end":"2010-01-31","count":1}]`},
 				"quarters": {string(m.Quarters), `[{"period":"2009-Q1","start":"2009-01-01","end":"2009-03-31","count":2},{"period":"2009-Q2","start":"2009-04-01","end":"2009-06-30","count":1},{"period":"2010-Q1","start":"2010-01-01","end":"2010-03-31","count":1}]`},
-				"years":  {string(m.Years), `[{"period":"2009","count":3},{"period":"2010","count":1}]`},
-				"places": {string(m.Places), `[{"place":{"name":"City"},"count":3},{"place":null,"count":1}]`},
+				"years":    {string(m.Years), `[{"period":"2009","count":3},{"period":"2010","count":1}]`},
+				"places":   {string(m.Places), `[{"place":{"name":"City"},"count":3},{"place":null,"count":1}]`},
 			} {
 				if pair[0] != pair[1] {
 					t.Errorf("%s = %s, want %s", name, pair[0], pair[1])
