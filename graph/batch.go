@@ -93,18 +93,35 @@ func fieldPath(ctx context.Context) string {
 }
 
 // objectPath is the place of the object whose field is being resolved. The
-// items of a connection, reached through nodes or edges.node, share the
-// connection's place.
+// items of a connection, reached through nodes or edges.node (whatever the
+// aliases), share the connection's place.
 func objectPath(ctx context.Context) string {
-	fc := graphql.GetFieldContext(ctx)
-	p := pathString(fc.Path()[:len(fc.Path())-1])
-	if s, ok := strings.CutSuffix(p, ".nodes"); ok {
-		return s + "/items"
+	obj := producer(graphql.GetFieldContext(ctx).Parent)
+	if obj == nil {
+		return ""
 	}
-	if s, ok := strings.CutSuffix(p, ".edges.node"); ok {
-		return s + "/items"
+	switch obj.Field.Name {
+	case "nodes":
+		if conn := producer(obj.Parent); conn != nil {
+			return pathString(conn.Path()) + "/items"
+		}
+	case "node":
+		if edges := producer(obj.Parent); edges != nil && edges.Field.Name == "edges" {
+			if conn := producer(edges.Parent); conn != nil {
+				return pathString(conn.Path()) + "/items"
+			}
+		}
 	}
-	return p
+	return pathString(obj.Path())
+}
+
+// producer returns the context of the field that produced fc's value,
+// skipping the contexts of list elements.
+func producer(fc *graphql.FieldContext) *graphql.FieldContext {
+	for fc != nil && fc.Index != nil {
+		fc = fc.Parent
+	}
+	return fc
 }
 
 func pathString(p ast.Path) string {
@@ -134,13 +151,19 @@ func idOf(obj any) uint {
 	return uint(reflect.ValueOf(obj).Elem().FieldByName("ID").Uint())
 }
 
-// listed resolves a root list and registers its items.
+// listed resolves a root list and registers its items, fetching in the same
+// statement the to-one relations its items select.
 func listed[T any](ctx context.Context, store *models.Store, page models.Page, filter, orderBy any) (*models.Connection[T], error) {
-	c, err := models.List[T](ctx, store, page, filter, orderBy)
+	if !selectsRows(ctx) {
+		return models.Unlisted[T](ctx, store, filter), page.Validate()
+	}
+	joins := planJoins[T](ctx)
+	c, err := models.List[T](ctx, store, page, filter, orderBy, joins.models()...)
 	if err != nil {
 		return nil, err
 	}
 	registerItems(ctx, fieldPath(ctx)+"/items", c.Nodes)
+	joins.prime(batcherFrom(ctx))
 	return c, nil
 }
 
@@ -170,9 +193,19 @@ func related[T any, P any](ctx context.Context, rel *models.Relation[T], obj *P,
 	siblings := b.siblingsOf(ctx, obj)
 	res, err := b.do("list|"+path+"|"+args, func() (any, error) {
 		ids := siblingIDs[P](siblings)
-		conns, err := models.ListRelated(ctx, b.store, rel, ids, page, filter, orderBy)
-		if err != nil {
-			return nil, err
+		var conns map[uint]*models.Connection[T]
+		if selectsRows(ctx) {
+			joins := planJoins[T](ctx)
+			var err error
+			if conns, err = models.ListRelated(ctx, b.store, rel, ids, page, filter, orderBy, joins.models()...); err != nil {
+				return nil, err
+			}
+			joins.prime(b)
+		} else {
+			if err := page.Validate(); err != nil {
+				return nil, err
+			}
+			conns = models.UnlistedRelated(rel, ids, filter)
 		}
 		var items []*T
 		for _, id := range ids {
@@ -238,23 +271,25 @@ func one[T any, P any](ctx context.Context, obj *P, fk string) (*T, error) {
 		if err != nil {
 			return nil, err
 		}
-		items := make([]*T, 0, len(rows))
+		found := make(map[uint]any, len(rows))
+		items := make([]any, 0, len(rows))
 		for _, id := range ids {
 			if r, ok := rows[id]; ok {
+				found[id] = r
 				items = append(items, r)
 			}
 		}
-		registerItems(ctx, path, items)
-		return rows, nil
+		b.register(path, items)
+		return found, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	row, ok := res.(map[uint]*T)[key]
+	row, ok := res.(map[uint]any)[key]
 	if !ok {
 		return nil, models.Errorf(models.CodeNotFound, "%s not found", reflect.TypeFor[T]().Name())
 	}
-	return row, nil
+	return row.(*T), nil
 }
 
 // foreignKey reads the uint or *uint field fk of obj.
@@ -441,4 +476,90 @@ func derived[V any, P any](ctx context.Context, obj *P, get func(*P) V, objects 
 		return nil, nil
 	})
 	return get(obj), nil
+}
+
+// plannedJoin is a to-one relation selected on the items of the connection
+// being resolved, with the places its resolvers will look for it.
+type plannedJoin struct {
+	join  *models.Join
+	paths []string
+}
+
+type plannedJoins []*plannedJoin
+
+// planJoins looks ahead in the query at the fields selected on the items
+// of the connection being resolved (under nodes, or edges.node) and returns
+// the to-one relations among them, so that the list fetches them in the same
+// statement.
+func planJoins[T any](ctx context.Context) plannedJoins {
+	fc := graphql.GetFieldContext(ctx)
+	opCtx := graphql.GetOperationContext(ctx)
+	node := models.NodeType[T]()
+	conn := pathString(fc.Path())
+	byName := map[string]*plannedJoin{}
+	var out plannedJoins
+	items := func(sel ast.SelectionSet, prefix string) {
+		for _, f := range graphql.CollectFields(opCtx, sel, []string{node, "Node", "Cited"}) {
+			if len(f.Selections) == 0 || !models.CanJoin[T](f.Name) {
+				continue
+			}
+			pj, ok := byName[f.Name]
+			if !ok {
+				pj = &plannedJoin{join: &models.Join{Field: f.Name}}
+				byName[f.Name] = pj
+				out = append(out, pj)
+			}
+			pj.paths = append(pj.paths, prefix+"."+f.Alias)
+		}
+	}
+	for _, f := range graphql.CollectFields(opCtx, fc.Field.Selections, []string{node + "Connection"}) {
+		switch f.Name {
+		case "nodes":
+			items(f.Selections, conn+"."+f.Alias)
+		case "edges":
+			for _, g := range graphql.CollectFields(opCtx, f.Selections, []string{node + "Edge"}) {
+				if g.Name == "node" {
+					items(g.Selections, conn+"."+f.Alias+"."+g.Alias)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// selectsRows reports whether the connection being resolved is asked for
+// its rows (nodes, edges or pageInfo), or only for totalCount and
+// aggregates, which need no rows fetched.
+func selectsRows(ctx context.Context) bool {
+	fc := graphql.GetFieldContext(ctx)
+	for _, f := range graphql.CollectFields(graphql.GetOperationContext(ctx), fc.Field.Selections, nil) {
+		switch f.Name {
+		case "nodes", "edges", "pageInfo":
+			return true
+		}
+	}
+	return false
+}
+
+func (pj plannedJoins) models() []*models.Join {
+	out := make([]*models.Join, len(pj))
+	for i, j := range pj {
+		out[i] = j.join
+	}
+	return out
+}
+
+// prime hands the joined rows to the to-one resolvers that will ask for
+// them, as if their batch had run.
+func (pj plannedJoins) prime(b *batcher) {
+	for _, j := range pj {
+		objs := make([]any, 0, len(j.join.Rows))
+		for _, r := range j.join.Rows {
+			objs = append(objs, r)
+		}
+		for _, path := range j.paths {
+			b.register(path, objs)
+			_, _ = b.do("one|"+path, func() (any, error) { return j.join.Rows, nil })
+		}
+	}
 }

@@ -43,6 +43,9 @@ func (d Date) Value() (driver.Value, error) { return d.String(), nil }
 // as time.Time or as text.
 func (d *Date) Scan(src any) error {
 	switch v := src.(type) {
+	case nil: // a LEFT JOIN that found no row
+		*d = Date{}
+		return nil
 	case time.Time:
 		*d = NewDate(v.Date())
 		return nil

@@ -32,6 +32,12 @@ type window struct {
 	backward bool // last/before: rows are fetched in reverse order
 }
 
+// Validate checks the page arguments without listing anything.
+func (p Page) Validate() error {
+	_, err := p.window()
+	return err
+}
+
 func (p Page) window() (window, error) {
 	switch {
 	case p.First != nil && p.Last != nil:
@@ -216,6 +222,7 @@ type entity struct {
 	node     string // GraphQL type name
 	table    string // table name, or a parenthesized query with an id column
 	base     string // the table rows are stored in, looked up by ID
+	typ      reflect.Type
 	fields   map[string]field
 	links    map[string]link
 	specials map[string]special
@@ -226,7 +233,7 @@ type entity struct {
 // names to struct field names; column names and kinds follow from those.
 func newEntity(node, table string, sample any, fields map[string]string, orderBy ...string) *entity {
 	registerNodeType(node)
-	e := &entity{node: node, table: table, base: table, fields: map[string]field{}, links: map[string]link{}, specials: map[string]special{}, orderBy: orderBy}
+	e := &entity{node: node, table: table, base: table, typ: reflect.TypeOf(sample), fields: map[string]field{}, links: map[string]link{}, specials: map[string]special{}, orderBy: orderBy}
 	typ := reflect.TypeOf(sample)
 	naming := schema.NamingStrategy{}
 	for gql, goName := range fields {

@@ -64,19 +64,22 @@ func (p *pager) afterCursor(q *sqlBuilder) error {
 }
 
 // List returns a page of T rows matching filter (a *XFilter, nil for all) in
-// the order of orderBy (a []*XOrder, empty for the default).
-func List[T any](ctx context.Context, s *Store, page Page, filter, orderBy any) (*Connection[T], error) {
+// the order of orderBy (a []*XOrder, empty for the default), with the rows
+// they refer to through joins.
+func List[T any](ctx context.Context, s *Store, page Page, filter, orderBy any, joins ...*Join) (*Connection[T], error) {
 	p, err := newPager[T](page, orderBy)
 	if err != nil {
 		return nil, err
 	}
+	joins = prepareJoins(p.e, joins)
 	where := s.builder()
 	if err := where.filter(p.e, "a", reflect.ValueOf(filter)); err != nil {
 		return nil, err
 	}
 
 	q := s.builder()
-	q.write("SELECT a.* FROM ", p.e.table, " a WHERE ", where.sql.String())
+	q.write("SELECT a.*, 0 AS rel_parent, 0 AS rel_rank", joinSelect(joins), " FROM ", p.e.table, " a", joinFrom(joins),
+		" WHERE ", where.sql.String())
 	q.args = append(q.args, where.args...)
 	if err := p.afterCursor(q); err != nil {
 		return nil, err
@@ -86,11 +89,15 @@ func List[T any](ctx context.Context, s *Store, page Page, filter, orderBy any) 
 	q.write(" LIMIT ")
 	q.arg(p.w.limit + 1)
 
-	var rows []*T
-	if err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Scan(&rows).Error; err != nil {
+	rows, err := scanRanked[T](ctx, s, q, joins)
+	if err != nil {
 		return nil, dbError(err, p.e.node)
 	}
-	c := newConnection(rows, p.w, p.keys, p.sig)
+	nodes := make([]*T, len(rows))
+	for i := range rows {
+		nodes[i] = &rows[i].Row
+	}
+	c := newConnection(nodes, p.w, p.keys, p.sig)
 	c.src = &ListSource{e: p.e, filter: filter}
 	c.count = func(ctx context.Context) (int, error) {
 		var n int
@@ -98,6 +105,55 @@ func List[T any](ctx context.Context, s *Store, page Page, filter, orderBy any) 
 		return n, dbError(err, p.e.node)
 	}
 	return c, nil
+}
+
+// Unlisted returns a connection over the T rows matching filter without
+// fetching any: for a query that asks only for totalCount or aggregates.
+func Unlisted[T any](ctx context.Context, s *Store, filter any) *Connection[T] {
+	e := entityOf[T]()
+	c := &Connection[T]{PageInfo: &PageInfo{}, src: &ListSource{e: e, filter: filter}}
+	c.count = func(ctx context.Context) (int, error) {
+		where := s.builder()
+		if err := where.filter(e, "a", reflect.ValueOf(filter)); err != nil {
+			return 0, err
+		}
+		var n int
+		err := s.db.WithContext(ctx).Raw("SELECT COUNT(*) FROM "+e.table+" a WHERE "+where.sql.String(), where.args...).Scan(&n).Error
+		return n, dbError(err, e.node)
+	}
+	return c
+}
+
+// UnlistedRelated is Unlisted for the related rows of each parent; their
+// counters are left to the caller, which counts all parents at once.
+func UnlistedRelated[T any](r *Relation[T], parentIDs []uint, filter any) map[uint]*Connection[T] {
+	src := r.source(parentIDs, filter)
+	out := make(map[uint]*Connection[T], len(parentIDs))
+	for _, id := range parentIDs {
+		out[id] = &Connection[T]{PageInfo: &PageInfo{}, src: src, parent: id}
+	}
+	return out
+}
+
+// scanRanked runs q and scans its rows, with the rows they join.
+func scanRanked[T any](ctx context.Context, s *Store, q *sqlBuilder, joins []*Join) ([]ranked[T], error) {
+	if len(joins) == 0 {
+		var rows []ranked[T]
+		err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Scan(&rows).Error
+		return rows, err
+	}
+	scanned := reflect.New(reflect.SliceOf(scanType(reflect.TypeFor[T](), joins)))
+	if err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Scan(scanned.Interface()).Error; err != nil {
+		return nil, err
+	}
+	list := scanned.Elem()
+	rows := make([]ranked[T], list.Len())
+	for i := range rows {
+		v := list.Index(i)
+		rows[i] = ranked[T]{Row: v.Field(0).Interface().(T), RelParent: uint(v.Field(1).Uint()), RelRank: int(v.Field(2).Int())}
+		collectJoined(v, joins)
+	}
+	return rows, nil
 }
 
 // Relation is a to-many relation listed as a connection of T rows under each
@@ -129,15 +185,16 @@ type ranked[T any] struct {
 // statement whatever the number of parents: rows are numbered within each
 // parent by a window function and cut at the page size. Every parent gets a
 // connection, possibly empty.
-func ListRelated[T any](ctx context.Context, s *Store, r *Relation[T], parentIDs []uint, page Page, filter, orderBy any) (map[uint]*Connection[T], error) {
+func ListRelated[T any](ctx context.Context, s *Store, r *Relation[T], parentIDs []uint, page Page, filter, orderBy any, joins ...*Join) (map[uint]*Connection[T], error) {
 	p, err := newPager[T](page, orderBy)
 	if err != nil {
 		return nil, err
 	}
+	joins = prepareJoins(p.e, joins)
 	q := s.builder()
 	q.write("SELECT * FROM (SELECT a.*, ", r.parent, " AS rel_parent, ROW_NUMBER() OVER (PARTITION BY ", r.parent, " ORDER BY ")
 	q.orderBy("a", p.keys, p.w.backward)
-	q.write(") AS rel_rank FROM ", p.e.table, " a", r.join, " WHERE ")
+	q.write(") AS rel_rank", joinSelect(joins), " FROM ", p.e.table, " a", r.join, joinFrom(joins), " WHERE ")
 	src := r.source(parentIDs, filter)
 	if err := src.conditions(q); err != nil {
 		return nil, err
@@ -149,8 +206,8 @@ func ListRelated[T any](ctx context.Context, s *Store, r *Relation[T], parentIDs
 	q.arg(p.w.limit + 1)
 	q.write(" ORDER BY r.rel_parent, r.rel_rank")
 
-	var rows []ranked[T]
-	if err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Scan(&rows).Error; err != nil {
+	rows, err := scanRanked[T](ctx, s, q, joins)
+	if err != nil {
 		return nil, dbError(err, r.name)
 	}
 	byParent := make(map[uint][]*T, len(parentIDs))
