@@ -5,6 +5,7 @@
 //	tracker [serve]   migrate, seed an empty database, and serve HTTP (default)
 //	tracker migrate   apply pending migrations and exit
 //	tracker seed      load the seed data set (idempotent) and exit
+//	tracker seed --synthetic N   also grow the synthetic data set to N initiatives
 //	tracker healthcheck  exit 0 if the server on PORT is ready (for containers)
 //
 // Configuration comes from the environment; see loadConfig and the README.
@@ -14,6 +15,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -116,7 +118,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		}
 	}
 	if cmd == "seed" {
-		return nil
+		return seedSynthetic(ctx, store, args[1:], logger)
 	}
 	return serve(ctx, cfg, store, logger)
 }
@@ -139,6 +141,32 @@ func seed(ctx context.Context, store *models.Store, always bool, logger *slog.Lo
 		return err
 	}
 	logger.Info("seed data loaded", "duration", time.Since(start).Round(time.Millisecond).String())
+	return nil
+}
+
+// seedSynthetic grows the synthetic data set when asked to with
+// --synthetic N.
+func seedSynthetic(ctx context.Context, store *models.Store, args []string, logger *slog.Logger) error {
+	flags := flag.NewFlagSet("seed", flag.ContinueOnError)
+	n := flags.Int("synthetic", 0, "grow the synthetic data set to `N` initiatives")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	if *n == 0 {
+		return nil
+	}
+	start := time.Now()
+	last := time.Now()
+	err := store.SeedSynthetic(ctx, *n, func(done, total int) {
+		if time.Since(last) > 5*time.Second || done == total {
+			last = time.Now()
+			logger.Info("synthetic data", "initiatives", done, "of", total, "elapsed", time.Since(start).Round(time.Second).String())
+		}
+	})
+	if err != nil {
+		return err
+	}
+	logger.Info("synthetic data loaded", "initiatives", *n, "duration", time.Since(start).Round(time.Millisecond).String())
 	return nil
 }
 

@@ -192,16 +192,47 @@ func StatementCount(ctx context.Context) (int64, bool) {
 	return n.Load(), true
 }
 
+// statementRecorderKey carries a StatementRecorder in a context.
+type statementRecorderKey struct{}
+
+// StatementRecorder keeps the SQL of the statements run under a context,
+// with their arguments written in: tests use it to EXPLAIN what a GraphQL
+// query runs.
+type StatementRecorder struct {
+	mu   sync.Mutex
+	list []string
+}
+
+// WithStatementRecorder returns a context whose statements rec keeps.
+func WithStatementRecorder(ctx context.Context) (context.Context, *StatementRecorder) {
+	rec := &StatementRecorder{}
+	return context.WithValue(ctx, statementRecorderKey{}, rec), rec
+}
+
+// Statements returns the SQL recorded so far.
+func (r *StatementRecorder) Statements() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.list...)
+}
+
 // statementLogger is GORM's logger: it logs nothing (the server logs
-// requests, and SQL may carry user data) and counts statements.
+// requests, and SQL may carry user data), counts statements, and records
+// them where a test asked to.
 type statementLogger struct{}
 
 func (l statementLogger) LogMode(logger.LogLevel) logger.Interface { return l }
 func (statementLogger) Info(context.Context, string, ...any)       {}
 func (statementLogger) Warn(context.Context, string, ...any)       {}
 func (statementLogger) Error(context.Context, string, ...any)      {}
-func (statementLogger) Trace(ctx context.Context, _ time.Time, _ func() (string, int64), _ error) {
+func (statementLogger) Trace(ctx context.Context, _ time.Time, fc func() (string, int64), _ error) {
 	if n, ok := ctx.Value(statementCounterKey{}).(*atomic.Int64); ok {
 		n.Add(1)
+	}
+	if rec, ok := ctx.Value(statementRecorderKey{}).(*StatementRecorder); ok {
+		sql, _ := fc()
+		rec.mu.Lock()
+		rec.list = append(rec.list, sql)
+		rec.mu.Unlock()
 	}
 }

@@ -102,23 +102,25 @@ func (q *sqlBuilder) sortExpr(alias string, f field) string {
 }
 
 // orderBy writes the ORDER BY terms of keys, reversed when backward. Unknown
-// values sort last in either direction.
+// values sort last in either direction. An ascending key sorts as a plain
+// Postgres index does (NULLS LAST), so lists in index order read the index.
 func (q *sqlBuilder) orderBy(alias string, keys []orderKey, backward bool) {
 	for i, k := range keys {
 		if i > 0 {
 			q.write(", ")
 		}
-		desc := k.desc != backward
-		if k.nullable {
-			q.write("(", alias, ".", k.col, " IS NULL)")
-			if backward {
-				q.write(" DESC")
-			}
-			q.write(", ")
-		}
 		q.write(q.sortExpr(alias, k.field))
-		if desc {
+		if k.desc != backward {
 			q.write(" DESC")
+		} else {
+			q.write(" ASC")
+		}
+		if k.nullable {
+			if backward {
+				q.write(" NULLS FIRST")
+			} else {
+				q.write(" NULLS LAST")
+			}
 		}
 	}
 }

@@ -1,0 +1,148 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"tracker/models"
+	"tracker/models/modelstest"
+)
+
+// mixQuery is one query of the dashboard mix in bench/mix.
+type mixQuery struct {
+	Name  string
+	Query string
+}
+
+// loadMix reads the dashboard query mix shared with the benchmark.
+func loadMix(t *testing.T) []mixQuery {
+	t.Helper()
+	files, err := filepath.Glob("../bench/mix/*.graphql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no dashboard queries in bench/mix: %v", err)
+	}
+	var out []mixQuery
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, mixQuery{Name: strings.TrimSuffix(filepath.Base(f), ".graphql"), Query: string(b)})
+	}
+	return out
+}
+
+// mixVariables returns the variables of the mix's queries over the
+// synthetic data set: the same as the benchmark's.
+func mixVariables(t *testing.T, c *client) map[string]any {
+	t.Helper()
+	var out struct {
+		Organization struct{ ID string }
+	}
+	c.mustQuery(`{ organization(acronym: "SYN0007") { id } }`, nil, &out)
+	return map[string]any{
+		"since": "2026-01-01", "owner": out.Organization.ID, "org": out.Organization.ID,
+		"metric": "synthetic-police-deployed", "slug": "syn-init-000042", "text": "maritime",
+	}
+}
+
+// TestExplainAtScale runs the dashboard query mix over the synthetic data
+// set grown to EXPLAIN_SCALE initiatives (default 10,000; 0 skips) on
+// Postgres, and checks with EXPLAIN that none of the statements it runs
+// scans a large table sequentially.
+func TestExplainAtScale(t *testing.T) {
+	n := 10000
+	if v := os.Getenv("EXPLAIN_SCALE"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil {
+			t.Fatalf("EXPLAIN_SCALE: %v", err)
+		}
+	}
+	if n == 0 {
+		t.Skip("EXPLAIN_SCALE=0")
+	}
+	if !slices.Contains(modelstest.Dialects(), models.Postgres) {
+		t.Skip("EXPLAIN needs Postgres")
+	}
+	ctx := context.Background()
+	store := modelstest.Seeded(t, models.Postgres)
+	if err := store.SeedSynthetic(ctx, n, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Large tables: those with more rows than there are initiatives.
+	var large []string
+	if err := store.DB().Raw(`SELECT relname FROM pg_class WHERE relkind = 'r' AND reltuples > ?
+		AND relnamespace = 'public'::regnamespace`, n).Scan(&large).Error; err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("large tables at %d initiatives: %v", n, large)
+
+	h := NewHandler(store, Options{})
+	c := newClient(t, store)
+	vars := mixVariables(t, c)
+	for _, q := range loadMix(t) {
+		t.Run(q.Name, func(t *testing.T) {
+			ctx, rec := models.WithStatementRecorder(context.Background())
+			body, _ := json.Marshal(map[string]any{"query": q.Query, "variables": vars})
+			req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/graphql", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			var resp struct{ Errors []gqlError }
+			if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil || len(resp.Errors) > 0 {
+				t.Fatalf("query: %v %+v", err, resp.Errors)
+			}
+			stmts := rec.Statements()
+			if len(stmts) == 0 {
+				t.Fatal("no statements recorded")
+			}
+			for _, sql := range stmts {
+				var plan []byte
+				if err := store.DB().Raw("EXPLAIN (FORMAT JSON) "+sql).Row().Scan(&plan); err != nil {
+					t.Fatalf("explain %s: %v", sql, err)
+				}
+				for _, rel := range seqScans(t, plan) {
+					if slices.Contains(large, rel) {
+						t.Errorf("sequential scan of %s (a large table) in:\n%s", rel, sql)
+					}
+				}
+			}
+			t.Logf("%d statements, no sequential scan of a large table", len(stmts))
+		})
+	}
+}
+
+// seqScans returns the relations a JSON plan scans sequentially.
+func seqScans(t *testing.T, plan []byte) []string {
+	t.Helper()
+	var doc []struct{ Plan map[string]any }
+	if err := json.Unmarshal(plan, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	var walk func(n map[string]any)
+	walk = func(n map[string]any) {
+		if n["Node Type"] == "Seq Scan" {
+			rel, _ := n["Relation Name"].(string)
+			out = append(out, rel)
+		}
+		if kids, ok := n["Plans"].([]any); ok {
+			for _, k := range kids {
+				walk(k.(map[string]any))
+			}
+		}
+	}
+	for _, d := range doc {
+		walk(d.Plan)
+	}
+	return out
+}
