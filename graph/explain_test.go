@@ -107,7 +107,7 @@ func TestExplainAtScale(t *testing.T) {
 			}
 			for _, sql := range stmts {
 				var plan []byte
-				if err := store.DB().Raw("EXPLAIN (FORMAT JSON) "+sql).Row().Scan(&plan); err != nil {
+				if err := store.DB().Raw("EXPLAIN (FORMAT JSON) " + sql).Row().Scan(&plan); err != nil {
 					t.Fatalf("explain %s: %v", sql, err)
 				}
 				for _, rel := range seqScans(t, plan) {
