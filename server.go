@@ -27,6 +27,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"gorm.io/gorm"
 
 	"tracker/graph"
@@ -49,6 +51,7 @@ type config struct {
 	Port             string
 	Seed             string // "auto": seed an empty database at start; "never"
 	PlaygroundAssets string
+	ReportStatements bool // add extensions.sqlStatements to responses
 	LogLevel         slog.Level
 	ShutdownTimeout  time.Duration
 }
@@ -61,6 +64,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Seed:             cmp.Or(getenv("SEED"), "auto"),
 		PlaygroundAssets: cmp.Or(getenv("PLAYGROUND_ASSETS"), "web/node_modules"),
 		ShutdownTimeout:  15 * time.Second,
+	}
+	if v := getenv("REPORT_STATEMENTS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return cfg, fmt.Errorf("REPORT_STATEMENTS %q: want true or false", v)
+		}
+		cfg.ReportStatements = b
 	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(cmp.Or(getenv("LOG_LEVEL"), "info"))); err != nil {
 		return cfg, fmt.Errorf("LOG_LEVEL: %w", err)
@@ -172,9 +182,14 @@ func seedSynthetic(ctx context.Context, store *models.Store, args []string, logg
 
 // serve answers HTTP until ctx is done, then drains in-flight requests.
 func serve(ctx context.Context, cfg config, store *models.Store, logger *slog.Logger) error {
+	metrics, err := newMetrics(store)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
-		Addr:              net.JoinHostPort("", cfg.Port),
-		Handler:           graph.NewHandler(store, graph.Options{Logger: logger, PlaygroundAssets: cfg.PlaygroundAssets}),
+		Addr: net.JoinHostPort("", cfg.Port),
+		Handler: graph.NewHandler(store, graph.Options{Logger: logger, PlaygroundAssets: cfg.PlaygroundAssets,
+			ReportStatements: cfg.ReportStatements, Metrics: metrics}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -205,6 +220,22 @@ func serve(ctx context.Context, cfg config, store *models.Store, logger *slog.Lo
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// newMetrics returns the Prometheus registry of the process: Go runtime and
+// process metrics (memory, goroutines) and the database connection pool.
+func newMetrics(store *models.Store) (*prometheus.Registry, error) {
+	sqlDB, err := store.DB().DB()
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(sqlDB, "tracker"),
+	)
+	return reg, nil
 }
 
 // healthcheck asks the server listening on port whether it is ready, for

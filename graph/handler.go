@@ -10,6 +10,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"tracker/models"
@@ -25,6 +27,9 @@ type Options struct {
 	// ReportStatements adds the number of SQL statements a request ran to
 	// its response, as extensions.sqlStatements: for tests and benchmarks.
 	ReportStatements bool
+	// Metrics is the Prometheus registry served at /metrics; nil serves
+	// none.
+	Metrics *prometheus.Registry
 }
 
 // DefaultQuery opens the playground: the partnerships story in one query.
@@ -57,8 +62,9 @@ query Partnerships {
 `
 
 // NewHandler returns the tracker's HTTP handler: GraphQL at /graphql (POST,
-// and GET for queries), the GraphiQL playground at /, and health checks at
-// /healthz (alive) and /readyz (database reachable and migrated).
+// and GET for queries), the GraphiQL playground at /, health checks at
+// /healthz (alive) and /readyz (database reachable and migrated), and
+// Prometheus metrics at /metrics.
 func NewHandler(store *models.Store, opts Options) http.Handler {
 	logger := opts.Logger
 	if logger == nil {
@@ -79,6 +85,9 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	mux.Handle("/graphql", withBatcher(store, srv))
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.HandleFunc("GET /readyz", readyz(store))
+	if opts.Metrics != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Metrics, promhttp.HandlerOpts{}))
+	}
 	mux.Handle("/", newPlayground("/graphql", opts.PlaygroundAssets, DefaultQuery, logger))
 	return mux
 }
