@@ -6,6 +6,9 @@
 //	tracker migrate   apply pending migrations and exit
 //	tracker seed      load the seed data set (idempotent) and exit
 //	tracker seed --synthetic N   also grow the synthetic data set to N initiatives
+//	tracker token create --name NAME --role ROLE [--org SLUG]... [--expires DURATION]
+//	                  issue an API token and print its secret, once
+//	tracker token list | tracker token revoke --id ID
 //	tracker healthcheck  exit 0 if the server on PORT is ready (for containers)
 //
 // Configuration comes from the environment; see loadConfig and the README.
@@ -38,7 +41,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "tracker:", err)
 		os.Exit(1)
 	}
@@ -52,6 +55,8 @@ type config struct {
 	Seed             string // "auto": seed an empty database at start; "never"
 	PlaygroundAssets string
 	ReportStatements bool // add extensions.sqlStatements to responses
+	PublicRead       bool // anonymous requests may read
+	JWT              graph.JWTConfig
 	LogLevel         slog.Level
 	ShutdownTimeout  time.Duration
 }
@@ -65,12 +70,19 @@ func loadConfig(getenv func(string) string) (config, error) {
 		PlaygroundAssets: cmp.Or(getenv("PLAYGROUND_ASSETS"), "web/node_modules"),
 		ShutdownTimeout:  15 * time.Second,
 	}
-	if v := getenv("REPORT_STATEMENTS"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return cfg, fmt.Errorf("REPORT_STATEMENTS %q: want true or false", v)
-		}
-		cfg.ReportStatements = b
+	var err error
+	if cfg.ReportStatements, err = boolEnv(getenv, "REPORT_STATEMENTS", false); err != nil {
+		return cfg, err
+	}
+	// Anonymous reading is on for the embedded demo database, off for
+	// Postgres unless asked for.
+	if cfg.PublicRead, err = boolEnv(getenv, "PUBLIC_READ", cfg.DatabaseURL == ""); err != nil {
+		return cfg, err
+	}
+	cfg.JWT = graph.JWTConfig{
+		Issuer: getenv("JWT_ISSUER"), Audience: getenv("JWT_AUDIENCE"),
+		JWKSURL: getenv("JWT_JWKS_URL"), Secret: []byte(getenv("JWT_SECRET")),
+		RoleClaim: getenv("JWT_ROLE_CLAIM"), OrgsClaim: getenv("JWT_ORGS_CLAIM"),
 	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(cmp.Or(getenv("LOG_LEVEL"), "info"))); err != nil {
 		return cfg, fmt.Errorf("LOG_LEVEL: %w", err)
@@ -84,9 +96,22 @@ func loadConfig(getenv func(string) string) (config, error) {
 	return cfg, nil
 }
 
+// boolEnv reads a true/false variable, def when unset.
+func boolEnv(getenv func(string) string, name string, def bool) (bool, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s %q: want true or false", name, v)
+	}
+	return b, nil
+}
+
 // run is the whole program; main only supplies the process's context,
 // arguments, environment and error output.
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
@@ -98,11 +123,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		cmd = args[0]
 	}
 	switch cmd {
-	case "serve", "migrate", "seed":
+	case "serve", "migrate", "seed", "token":
 	case "healthcheck":
 		return healthcheck(ctx, cfg.Port)
 	default:
-		return fmt.Errorf("unknown command %q: want serve, migrate, seed or healthcheck", cmd)
+		return fmt.Errorf("unknown command %q: want serve, migrate, seed, token or healthcheck", cmd)
 	}
 
 	db, err := models.Open(ctx, models.Config{DatabaseURL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath})
@@ -118,8 +143,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	logger.Info("migrations applied", "versions", applied)
-	if cmd == "migrate" {
+	switch cmd {
+	case "migrate":
 		return nil
+	case "token":
+		return tokenCommand(ctx, store, args[1:], stdout)
 	}
 
 	if cmd == "seed" || cfg.Seed == "auto" {
@@ -186,10 +214,17 @@ func serve(ctx context.Context, cfg config, store *models.Store, logger *slog.Lo
 	if err != nil {
 		return err
 	}
+	auth := graph.AuthOptions{PublicRead: cfg.PublicRead}
+	if cfg.JWT.Issuer != "" || cfg.JWT.JWKSURL != "" || len(cfg.JWT.Secret) > 0 {
+		if auth.JWT, err = graph.NewJWTVerifier(ctx, cfg.JWT); err != nil {
+			return fmt.Errorf("JWT configuration: %w", err)
+		}
+	}
+	logger.Info("authentication", "public_read", cfg.PublicRead, "jwt", auth.JWT != nil)
 	srv := &http.Server{
 		Addr: net.JoinHostPort("", cfg.Port),
 		Handler: graph.NewHandler(store, graph.Options{Logger: logger, PlaygroundAssets: cfg.PlaygroundAssets,
-			ReportStatements: cfg.ReportStatements, Metrics: metrics}),
+			ReportStatements: cfg.ReportStatements, Metrics: metrics, Auth: auth}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

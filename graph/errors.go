@@ -25,6 +25,12 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		case errors.As(err, &appErr):
 			gqlErr.Message = appErr.Message
 			gqlErr.Extensions = map[string]any{"code": appErr.Code}
+			if appErr.Field != "" {
+				gqlErr.Extensions["field"] = appErr.Field
+			}
+			for k, v := range appErr.Details {
+				gqlErr.Extensions[k] = v
+			}
 		case gqlErr.Err == nil:
 			// Parse and validation errors from gqlparser: already safe, and
 			// gqlgen gives them a code.

@@ -86,7 +86,7 @@ func TestExplainAtScale(t *testing.T) {
 	}
 	t.Logf("large tables at %d initiatives: %v", n, large)
 
-	h := NewHandler(store, Options{})
+	h := NewHandler(store, Options{Auth: AuthOptions{PublicRead: true}})
 	c := newClient(t, store)
 	vars := mixVariables(t, c)
 	for _, q := range loadMix(t) {

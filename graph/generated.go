@@ -31,6 +31,8 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	ActionItem() ActionItemResolver
 	ActionItemConnection() ActionItemConnectionResolver
+	ApiToken() ApiTokenResolver
+	AuditEntry() AuditEntryResolver
 	Citation() CitationResolver
 	Indicator() IndicatorResolver
 	Initiative() InitiativeResolver
@@ -38,6 +40,7 @@ type ResolverRoot interface {
 	Meeting() MeetingResolver
 	MeetingConnection() MeetingConnectionResolver
 	Metric() MetricResolver
+	Mutation() MutationResolver
 	Organization() OrganizationResolver
 	Outcome() OutcomeResolver
 	Participant() ParticipantResolver
@@ -59,9 +62,11 @@ type ResolverRoot interface {
 	StatisticSeries() StatisticSeriesResolver
 	Topic() TopicResolver
 	TopicPlace() TopicPlaceResolver
+	Viewer() ViewerResolver
 }
 
 type DirectiveRoot struct {
+	HasRole func(ctx context.Context, obj any, next graphql.Resolver, role models.Role) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -71,10 +76,12 @@ type ComplexityRoot struct {
 		CreatedAt    func(childComplexity int) int
 		Description  func(childComplexity int) int
 		Due          func(childComplexity int) int
+		History      func(childComplexity int, first *int, after *string, last *int, before *string, filter *models.AuditEntryFilter, orderBy []*models.AuditEntryOrder) int
 		ID           func(childComplexity int) int
 		Initiative   func(childComplexity int) int
 		IsOverdue    func(childComplexity int) int
 		Meeting      func(childComplexity int) int
+		NextStatuses func(childComplexity int) int
 		Owner        func(childComplexity int) int
 		Slug         func(childComplexity int) int
 		Status       func(childComplexity int) int
@@ -96,6 +103,10 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ActionItemPayload struct {
+		ActionItem func(childComplexity int) int
+	}
+
 	ActionItemProgress struct {
 		Blocked   func(childComplexity int) int
 		ByStatus  func(childComplexity int) int
@@ -109,6 +120,67 @@ type ComplexityRoot struct {
 	ActionItemStatusCount struct {
 		Count  func(childComplexity int) int
 		Status func(childComplexity int) int
+	}
+
+	Actor struct {
+		Name    func(childComplexity int) int
+		Role    func(childComplexity int) int
+		Subject func(childComplexity int) int
+		TokenID func(childComplexity int) int
+	}
+
+	ApiToken struct {
+		CreatedAt     func(childComplexity int) int
+		CreatedBy     func(childComplexity int) int
+		ExpiresAt     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		IsActive      func(childComplexity int) int
+		Name          func(childComplexity int) int
+		Organizations func(childComplexity int) int
+		RevokedAt     func(childComplexity int) int
+		Role          func(childComplexity int) int
+	}
+
+	ApiTokenConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ApiTokenEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ApiTokenPayload struct {
+		APIToken func(childComplexity int) int
+	}
+
+	AuditEntry struct {
+		Action     func(childComplexity int) int
+		Actor      func(childComplexity int) int
+		Changes    func(childComplexity int) int
+		EntityID   func(childComplexity int) int
+		EntityType func(childComplexity int) int
+		FromStatus func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Note       func(childComplexity int) int
+		OccurredAt func(childComplexity int) int
+		RequestID  func(childComplexity int) int
+		ToStatus   func(childComplexity int) int
+	}
+
+	AuditEntryConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AuditEntryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Citation struct {
@@ -130,6 +202,21 @@ type ComplexityRoot struct {
 	CitationEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	CitationPayload struct {
+		Citation func(childComplexity int) int
+	}
+
+	CreateApiTokenPayload struct {
+		APIToken func(childComplexity int) int
+		Token    func(childComplexity int) int
+	}
+
+	FieldChange struct {
+		After  func(childComplexity int) int
+		Before func(childComplexity int) int
+		Field  func(childComplexity int) int
 	}
 
 	Indicator struct {
@@ -201,6 +288,10 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	InitiativePayload struct {
+		Initiative func(childComplexity int) int
+	}
+
 	InitiativeRelation struct {
 		Citations         func(childComplexity int, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) int
 		Description       func(childComplexity int) int
@@ -263,6 +354,10 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	MeetingPayload struct {
+		Meeting func(childComplexity int) int
+	}
+
 	Metric struct {
 		Description func(childComplexity int) int
 		ID          func(childComplexity int) int
@@ -283,6 +378,30 @@ type ComplexityRoot struct {
 	MetricEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Mutation struct {
+		AddCitation            func(childComplexity int, input models.NewCitation) int
+		AddParticipant         func(childComplexity int, input models.NewParticipant) int
+		AddPartnership         func(childComplexity int, input models.NewPartnership) int
+		CreateAPIToken         func(childComplexity int, input models.NewAPIToken) int
+		CreateActionItem       func(childComplexity int, input models.NewActionItem) int
+		CreateInitiative       func(childComplexity int, input models.NewInitiative) int
+		CreateOrganization     func(childComplexity int, input models.NewOrganization) int
+		CreateSource           func(childComplexity int, input models.NewSource) int
+		RecordMeeting          func(childComplexity int, input models.NewMeeting) int
+		RecordStatistic        func(childComplexity int, input models.NewStatistic) int
+		RemoveCitation         func(childComplexity int, id models.GlobalID, expectedVersion int) int
+		RemoveParticipant      func(childComplexity int, id models.GlobalID, expectedVersion int) int
+		RemovePartnership      func(childComplexity int, id models.GlobalID, expectedVersion int) int
+		RevokeAPIToken         func(childComplexity int, id models.GlobalID) int
+		UpdateActionItem       func(childComplexity int, id models.GlobalID, input models.ActionItemUpdate) int
+		UpdateActionItemStatus func(childComplexity int, input models.UpdateActionItemStatusInput) int
+		UpdateInitiative       func(childComplexity int, id models.GlobalID, input models.InitiativeUpdate) int
+		UpdateMeeting          func(childComplexity int, id models.GlobalID, input models.MeetingUpdate) int
+		UpdateOrganization     func(childComplexity int, id models.GlobalID, input models.OrganizationUpdate) int
+		UpdatePartnership      func(childComplexity int, id models.GlobalID, input models.PartnershipUpdate) int
+		UpdateStatistic        func(childComplexity int, id models.GlobalID, input models.StatisticUpdate) int
 	}
 
 	Organization struct {
@@ -320,6 +439,10 @@ type ComplexityRoot struct {
 	OrganizationEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	OrganizationPayload struct {
+		Organization func(childComplexity int) int
 	}
 
 	Outcome struct {
@@ -384,6 +507,10 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ParticipantPayload struct {
+		Participant func(childComplexity int) int
+	}
+
 	PartnerActivity struct {
 		Initiatives  func(childComplexity int) int
 		Meetings     func(childComplexity int) int
@@ -417,6 +544,10 @@ type ComplexityRoot struct {
 	PartnershipEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	PartnershipPayload struct {
+		Partnership func(childComplexity int) int
 	}
 
 	PartnershipRoleCount struct {
@@ -520,8 +651,10 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		APITokens            func(childComplexity int, first *int, after *string, last *int, before *string, filter *models.APITokenFilter, orderBy []*models.APITokenOrder) int
 		ActionItem           func(childComplexity int, id *models.GlobalID, slug *string) int
 		ActionItems          func(childComplexity int, first *int, after *string, last *int, before *string, filter *models.ActionItemFilter, orderBy []*models.ActionItemOrder) int
+		AuditLog             func(childComplexity int, first *int, after *string, last *int, before *string, filter *models.AuditEntryFilter, orderBy []*models.AuditEntryOrder) int
 		Citations            func(childComplexity int, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) int
 		DeploymentStatistics func(childComplexity int, first *int, after *string, last *int, before *string, filter *models.StatisticFilter, orderBy []*models.StatisticOrder) int
 		Initiative           func(childComplexity int, id *models.GlobalID, slug *string) int
@@ -544,6 +677,11 @@ type ComplexityRoot struct {
 		Sources              func(childComplexity int, first *int, after *string, last *int, before *string, filter *models.SourceFilter, orderBy []*models.SourceOrder) int
 		TopPartners          func(childComplexity int, first *int, by *models.PartnerRanking, filter *models.OrganizationFilter) int
 		Topics               func(childComplexity int, first *int, after *string, last *int, before *string, filter *models.TopicFilter, orderBy []*models.TopicOrder) int
+		Viewer               func(childComplexity int) int
+	}
+
+	RemovalPayload struct {
+		RemovedID func(childComplexity int) int
 	}
 
 	Result struct {
@@ -634,6 +772,10 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	SourcePayload struct {
+		Source func(childComplexity int) int
+	}
+
 	Statement struct {
 		Citations func(childComplexity int, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) int
 		ID        func(childComplexity int) int
@@ -683,6 +825,10 @@ type ComplexityRoot struct {
 	StatisticEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	StatisticPayload struct {
+		Statistic func(childComplexity int) int
 	}
 
 	StatisticSeries struct {
@@ -740,6 +886,14 @@ type ComplexityRoot struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
+
+	Viewer struct {
+		AuthenticatedBy func(childComplexity int) int
+		Name            func(childComplexity int) int
+		Organizations   func(childComplexity int) int
+		Role            func(childComplexity int) int
+		Subject         func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -753,10 +907,21 @@ type ActionItemResolver interface {
 	Owner(ctx context.Context, obj *models.ActionItem) (*models.Organization, error)
 	Contributors(ctx context.Context, obj *models.ActionItem, first *int, after *string, last *int, before *string, filter *models.OrganizationFilter, orderBy []*models.OrganizationOrder) (*models.Connection[models.Organization], error)
 	Meeting(ctx context.Context, obj *models.ActionItem) (*models.Meeting, error)
+	History(ctx context.Context, obj *models.ActionItem, first *int, after *string, last *int, before *string, filter *models.AuditEntryFilter, orderBy []*models.AuditEntryOrder) (*models.Connection[models.AuditEntry], error)
 	Citations(ctx context.Context, obj *models.ActionItem, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error)
 }
 type ActionItemConnectionResolver interface {
 	Progress(ctx context.Context, obj *models.Connection[models.ActionItem]) (*models.ActionItemProgress, error)
+}
+type ApiTokenResolver interface {
+	ID(ctx context.Context, obj *models.APIToken) (*models.GlobalID, error)
+
+	Organizations(ctx context.Context, obj *models.APIToken) ([]*models.Organization, error)
+}
+type AuditEntryResolver interface {
+	ID(ctx context.Context, obj *models.AuditEntry) (*models.GlobalID, error)
+
+	EntityID(ctx context.Context, obj *models.AuditEntry) (*models.GlobalID, error)
 }
 type CitationResolver interface {
 	ID(ctx context.Context, obj *models.Citation) (*models.GlobalID, error)
@@ -818,6 +983,29 @@ type MetricResolver interface {
 	ID(ctx context.Context, obj *models.Metric) (*models.GlobalID, error)
 
 	Statistics(ctx context.Context, obj *models.Metric, first *int, after *string, last *int, before *string, filter *models.StatisticFilter, orderBy []*models.StatisticOrder) (*models.Connection[models.Statistic], error)
+}
+type MutationResolver interface {
+	CreateOrganization(ctx context.Context, input models.NewOrganization) (*models.OrganizationPayload, error)
+	UpdateOrganization(ctx context.Context, id models.GlobalID, input models.OrganizationUpdate) (*models.OrganizationPayload, error)
+	CreateInitiative(ctx context.Context, input models.NewInitiative) (*models.InitiativePayload, error)
+	UpdateInitiative(ctx context.Context, id models.GlobalID, input models.InitiativeUpdate) (*models.InitiativePayload, error)
+	AddPartnership(ctx context.Context, input models.NewPartnership) (*models.PartnershipPayload, error)
+	UpdatePartnership(ctx context.Context, id models.GlobalID, input models.PartnershipUpdate) (*models.PartnershipPayload, error)
+	RemovePartnership(ctx context.Context, id models.GlobalID, expectedVersion int) (*models.RemovalPayload, error)
+	RecordMeeting(ctx context.Context, input models.NewMeeting) (*models.MeetingPayload, error)
+	UpdateMeeting(ctx context.Context, id models.GlobalID, input models.MeetingUpdate) (*models.MeetingPayload, error)
+	AddParticipant(ctx context.Context, input models.NewParticipant) (*models.ParticipantPayload, error)
+	RemoveParticipant(ctx context.Context, id models.GlobalID, expectedVersion int) (*models.RemovalPayload, error)
+	CreateActionItem(ctx context.Context, input models.NewActionItem) (*models.ActionItemPayload, error)
+	UpdateActionItem(ctx context.Context, id models.GlobalID, input models.ActionItemUpdate) (*models.ActionItemPayload, error)
+	UpdateActionItemStatus(ctx context.Context, input models.UpdateActionItemStatusInput) (*models.ActionItemPayload, error)
+	RecordStatistic(ctx context.Context, input models.NewStatistic) (*models.StatisticPayload, error)
+	UpdateStatistic(ctx context.Context, id models.GlobalID, input models.StatisticUpdate) (*models.StatisticPayload, error)
+	CreateSource(ctx context.Context, input models.NewSource) (*models.SourcePayload, error)
+	AddCitation(ctx context.Context, input models.NewCitation) (*models.CitationPayload, error)
+	RemoveCitation(ctx context.Context, id models.GlobalID, expectedVersion int) (*models.RemovalPayload, error)
+	CreateAPIToken(ctx context.Context, input models.NewAPIToken) (*models.CreateAPITokenPayload, error)
+	RevokeAPIToken(ctx context.Context, id models.GlobalID) (*models.APITokenPayload, error)
 }
 type OrganizationResolver interface {
 	ID(ctx context.Context, obj *models.Organization) (*models.GlobalID, error)
@@ -915,6 +1103,9 @@ type QueryResolver interface {
 	Citations(ctx context.Context, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error)
 	Places(ctx context.Context, first *int, after *string, last *int, before *string, filter *models.PlaceFilter, orderBy []*models.PlaceOrder) (*models.Connection[models.Place], error)
 	Topics(ctx context.Context, first *int, after *string, last *int, before *string, filter *models.TopicFilter, orderBy []*models.TopicOrder) (*models.Connection[models.Topic], error)
+	Viewer(ctx context.Context) (*models.User, error)
+	AuditLog(ctx context.Context, first *int, after *string, last *int, before *string, filter *models.AuditEntryFilter, orderBy []*models.AuditEntryOrder) (*models.Connection[models.AuditEntry], error)
+	APITokens(ctx context.Context, first *int, after *string, last *int, before *string, filter *models.APITokenFilter, orderBy []*models.APITokenOrder) (*models.Connection[models.APIToken], error)
 	Search(ctx context.Context, text string, first *int, after *string, filter *models.SearchFilter) (*models.Connection[models.SearchResult], error)
 }
 type ResultResolver interface {
@@ -981,6 +1172,9 @@ type TopicPlaceResolver interface {
 	Place(ctx context.Context, obj *models.TopicPlace) (*models.Place, error)
 	Citations(ctx context.Context, obj *models.TopicPlace, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error)
 }
+type ViewerResolver interface {
+	Organizations(ctx context.Context, obj *models.User) ([]*models.Organization, error)
+}
 
 // endregion ************************** generated!.gotpl **************************
 
@@ -1040,6 +1234,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ActionItem.Due(childComplexity), true
+	case "ActionItem.history":
+		if e.ComplexityRoot.ActionItem.History == nil {
+			break
+		}
+
+		args, err := ec.field_ActionItem_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ActionItem.History(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*models.AuditEntryFilter), args["orderBy"].([]*models.AuditEntryOrder)), true
 	case "ActionItem.id":
 		if e.ComplexityRoot.ActionItem.ID == nil {
 			break
@@ -1064,6 +1269,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ActionItem.Meeting(childComplexity), true
+	case "ActionItem.nextStatuses":
+		if e.ComplexityRoot.ActionItem.NextStatuses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionItem.NextStatuses(childComplexity), true
 	case "ActionItem.owner":
 		if e.ComplexityRoot.ActionItem.Owner == nil {
 			break
@@ -1145,6 +1356,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ActionItemEdge.Node(childComplexity), true
 
+	case "ActionItemPayload.actionItem":
+		if e.ComplexityRoot.ActionItemPayload.ActionItem == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionItemPayload.ActionItem(childComplexity), true
+
 	case "ActionItemProgress.blocked":
 		if e.ComplexityRoot.ActionItemProgress.Blocked == nil {
 			break
@@ -1200,6 +1418,236 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ActionItemStatusCount.Status(childComplexity), true
+
+	case "Actor.name":
+		if e.ComplexityRoot.Actor.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Actor.Name(childComplexity), true
+	case "Actor.role":
+		if e.ComplexityRoot.Actor.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Actor.Role(childComplexity), true
+	case "Actor.subject":
+		if e.ComplexityRoot.Actor.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Actor.Subject(childComplexity), true
+	case "Actor.tokenId":
+		if e.ComplexityRoot.Actor.TokenID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Actor.TokenID(childComplexity), true
+
+	case "ApiToken.createdAt":
+		if e.ComplexityRoot.ApiToken.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiToken.CreatedAt(childComplexity), true
+	case "ApiToken.createdBy":
+		if e.ComplexityRoot.ApiToken.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiToken.CreatedBy(childComplexity), true
+	case "ApiToken.expiresAt":
+		if e.ComplexityRoot.ApiToken.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiToken.ExpiresAt(childComplexity), true
+	case "ApiToken.id":
+		if e.ComplexityRoot.ApiToken.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiToken.ID(childComplexity), true
+	case "ApiToken.isActive":
+		if e.ComplexityRoot.ApiToken.IsActive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiToken.IsActive(childComplexity), true
+	case "ApiToken.name":
+		if e.ComplexityRoot.ApiToken.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiToken.Name(childComplexity), true
+	case "ApiToken.organizations":
+		if e.ComplexityRoot.ApiToken.Organizations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiToken.Organizations(childComplexity), true
+	case "ApiToken.revokedAt":
+		if e.ComplexityRoot.ApiToken.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiToken.RevokedAt(childComplexity), true
+	case "ApiToken.role":
+		if e.ComplexityRoot.ApiToken.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiToken.Role(childComplexity), true
+
+	case "ApiTokenConnection.edges":
+		if e.ComplexityRoot.ApiTokenConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiTokenConnection.Edges(childComplexity), true
+	case "ApiTokenConnection.nodes":
+		if e.ComplexityRoot.ApiTokenConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiTokenConnection.Nodes(childComplexity), true
+	case "ApiTokenConnection.pageInfo":
+		if e.ComplexityRoot.ApiTokenConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiTokenConnection.PageInfo(childComplexity), true
+	case "ApiTokenConnection.totalCount":
+		if e.ComplexityRoot.ApiTokenConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiTokenConnection.TotalCount(childComplexity), true
+
+	case "ApiTokenEdge.cursor":
+		if e.ComplexityRoot.ApiTokenEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiTokenEdge.Cursor(childComplexity), true
+	case "ApiTokenEdge.node":
+		if e.ComplexityRoot.ApiTokenEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiTokenEdge.Node(childComplexity), true
+
+	case "ApiTokenPayload.apiToken":
+		if e.ComplexityRoot.ApiTokenPayload.APIToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiTokenPayload.APIToken(childComplexity), true
+
+	case "AuditEntry.action":
+		if e.ComplexityRoot.AuditEntry.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Action(childComplexity), true
+	case "AuditEntry.actor":
+		if e.ComplexityRoot.AuditEntry.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Actor(childComplexity), true
+	case "AuditEntry.changes":
+		if e.ComplexityRoot.AuditEntry.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Changes(childComplexity), true
+	case "AuditEntry.entityId":
+		if e.ComplexityRoot.AuditEntry.EntityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.EntityID(childComplexity), true
+	case "AuditEntry.entityType":
+		if e.ComplexityRoot.AuditEntry.EntityType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.EntityType(childComplexity), true
+	case "AuditEntry.fromStatus":
+		if e.ComplexityRoot.AuditEntry.FromStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.FromStatus(childComplexity), true
+	case "AuditEntry.id":
+		if e.ComplexityRoot.AuditEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ID(childComplexity), true
+	case "AuditEntry.note":
+		if e.ComplexityRoot.AuditEntry.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Note(childComplexity), true
+	case "AuditEntry.occurredAt":
+		if e.ComplexityRoot.AuditEntry.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.OccurredAt(childComplexity), true
+	case "AuditEntry.requestId":
+		if e.ComplexityRoot.AuditEntry.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.RequestID(childComplexity), true
+	case "AuditEntry.toStatus":
+		if e.ComplexityRoot.AuditEntry.ToStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ToStatus(childComplexity), true
+
+	case "AuditEntryConnection.edges":
+		if e.ComplexityRoot.AuditEntryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryConnection.Edges(childComplexity), true
+	case "AuditEntryConnection.nodes":
+		if e.ComplexityRoot.AuditEntryConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryConnection.Nodes(childComplexity), true
+	case "AuditEntryConnection.pageInfo":
+		if e.ComplexityRoot.AuditEntryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryConnection.PageInfo(childComplexity), true
+	case "AuditEntryConnection.totalCount":
+		if e.ComplexityRoot.AuditEntryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryConnection.TotalCount(childComplexity), true
+
+	case "AuditEntryEdge.cursor":
+		if e.ComplexityRoot.AuditEntryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryEdge.Cursor(childComplexity), true
+	case "AuditEntryEdge.node":
+		if e.ComplexityRoot.AuditEntryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryEdge.Node(childComplexity), true
 
 	case "Citation.excerpt":
 		if e.ComplexityRoot.Citation.Excerpt == nil {
@@ -1275,6 +1723,45 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CitationEdge.Node(childComplexity), true
+
+	case "CitationPayload.citation":
+		if e.ComplexityRoot.CitationPayload.Citation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CitationPayload.Citation(childComplexity), true
+
+	case "CreateApiTokenPayload.apiToken":
+		if e.ComplexityRoot.CreateApiTokenPayload.APIToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateApiTokenPayload.APIToken(childComplexity), true
+	case "CreateApiTokenPayload.token":
+		if e.ComplexityRoot.CreateApiTokenPayload.Token == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateApiTokenPayload.Token(childComplexity), true
+
+	case "FieldChange.after":
+		if e.ComplexityRoot.FieldChange.After == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldChange.After(childComplexity), true
+	case "FieldChange.before":
+		if e.ComplexityRoot.FieldChange.Before == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldChange.Before(childComplexity), true
+	case "FieldChange.field":
+		if e.ComplexityRoot.FieldChange.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldChange.Field(childComplexity), true
 
 	case "Indicator.actual":
 		if e.ComplexityRoot.Indicator.Actual == nil {
@@ -1638,6 +2125,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InitiativeEdge.Node(childComplexity), true
 
+	case "InitiativePayload.initiative":
+		if e.ComplexityRoot.InitiativePayload.Initiative == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InitiativePayload.Initiative(childComplexity), true
+
 	case "InitiativeRelation.citations":
 		if e.ComplexityRoot.InitiativeRelation.Citations == nil {
 			break
@@ -1953,6 +2447,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MeetingEdge.Node(childComplexity), true
 
+	case "MeetingPayload.meeting":
+		if e.ComplexityRoot.MeetingPayload.Meeting == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingPayload.Meeting(childComplexity), true
+
 	case "Metric.description":
 		if e.ComplexityRoot.Metric.Description == nil {
 			break
@@ -2038,6 +2539,238 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MetricEdge.Node(childComplexity), true
+
+	case "Mutation.addCitation":
+		if e.ComplexityRoot.Mutation.AddCitation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addCitation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddCitation(childComplexity, args["input"].(models.NewCitation)), true
+	case "Mutation.addParticipant":
+		if e.ComplexityRoot.Mutation.AddParticipant == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addParticipant_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddParticipant(childComplexity, args["input"].(models.NewParticipant)), true
+	case "Mutation.addPartnership":
+		if e.ComplexityRoot.Mutation.AddPartnership == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addPartnership_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddPartnership(childComplexity, args["input"].(models.NewPartnership)), true
+	case "Mutation.createApiToken":
+		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createApiToken_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAPIToken(childComplexity, args["input"].(models.NewAPIToken)), true
+	case "Mutation.createActionItem":
+		if e.ComplexityRoot.Mutation.CreateActionItem == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createActionItem_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateActionItem(childComplexity, args["input"].(models.NewActionItem)), true
+	case "Mutation.createInitiative":
+		if e.ComplexityRoot.Mutation.CreateInitiative == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createInitiative_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateInitiative(childComplexity, args["input"].(models.NewInitiative)), true
+	case "Mutation.createOrganization":
+		if e.ComplexityRoot.Mutation.CreateOrganization == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createOrganization_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateOrganization(childComplexity, args["input"].(models.NewOrganization)), true
+	case "Mutation.createSource":
+		if e.ComplexityRoot.Mutation.CreateSource == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSource_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSource(childComplexity, args["input"].(models.NewSource)), true
+	case "Mutation.recordMeeting":
+		if e.ComplexityRoot.Mutation.RecordMeeting == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordMeeting_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordMeeting(childComplexity, args["input"].(models.NewMeeting)), true
+	case "Mutation.recordStatistic":
+		if e.ComplexityRoot.Mutation.RecordStatistic == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordStatistic_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordStatistic(childComplexity, args["input"].(models.NewStatistic)), true
+	case "Mutation.removeCitation":
+		if e.ComplexityRoot.Mutation.RemoveCitation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeCitation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveCitation(childComplexity, args["id"].(models.GlobalID), args["expectedVersion"].(int)), true
+	case "Mutation.removeParticipant":
+		if e.ComplexityRoot.Mutation.RemoveParticipant == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeParticipant_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveParticipant(childComplexity, args["id"].(models.GlobalID), args["expectedVersion"].(int)), true
+	case "Mutation.removePartnership":
+		if e.ComplexityRoot.Mutation.RemovePartnership == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removePartnership_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemovePartnership(childComplexity, args["id"].(models.GlobalID), args["expectedVersion"].(int)), true
+	case "Mutation.revokeApiToken":
+		if e.ComplexityRoot.Mutation.RevokeAPIToken == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeApiToken_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeAPIToken(childComplexity, args["id"].(models.GlobalID)), true
+	case "Mutation.updateActionItem":
+		if e.ComplexityRoot.Mutation.UpdateActionItem == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateActionItem_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateActionItem(childComplexity, args["id"].(models.GlobalID), args["input"].(models.ActionItemUpdate)), true
+	case "Mutation.updateActionItemStatus":
+		if e.ComplexityRoot.Mutation.UpdateActionItemStatus == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateActionItemStatus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateActionItemStatus(childComplexity, args["input"].(models.UpdateActionItemStatusInput)), true
+	case "Mutation.updateInitiative":
+		if e.ComplexityRoot.Mutation.UpdateInitiative == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateInitiative_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateInitiative(childComplexity, args["id"].(models.GlobalID), args["input"].(models.InitiativeUpdate)), true
+	case "Mutation.updateMeeting":
+		if e.ComplexityRoot.Mutation.UpdateMeeting == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateMeeting_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateMeeting(childComplexity, args["id"].(models.GlobalID), args["input"].(models.MeetingUpdate)), true
+	case "Mutation.updateOrganization":
+		if e.ComplexityRoot.Mutation.UpdateOrganization == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateOrganization_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateOrganization(childComplexity, args["id"].(models.GlobalID), args["input"].(models.OrganizationUpdate)), true
+	case "Mutation.updatePartnership":
+		if e.ComplexityRoot.Mutation.UpdatePartnership == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updatePartnership_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdatePartnership(childComplexity, args["id"].(models.GlobalID), args["input"].(models.PartnershipUpdate)), true
+	case "Mutation.updateStatistic":
+		if e.ComplexityRoot.Mutation.UpdateStatistic == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateStatistic_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateStatistic(childComplexity, args["id"].(models.GlobalID), args["input"].(models.StatisticUpdate)), true
 
 	case "Organization.acronym":
 		if e.ComplexityRoot.Organization.Acronym == nil {
@@ -2249,6 +2982,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrganizationEdge.Node(childComplexity), true
+
+	case "OrganizationPayload.organization":
+		if e.ComplexityRoot.OrganizationPayload.Organization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationPayload.Organization(childComplexity), true
 
 	case "Outcome.citations":
 		if e.ComplexityRoot.Outcome.Citations == nil {
@@ -2496,6 +3236,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ParticipantEdge.Node(childComplexity), true
 
+	case "ParticipantPayload.participant":
+		if e.ComplexityRoot.ParticipantPayload.Participant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParticipantPayload.Participant(childComplexity), true
+
 	case "PartnerActivity.initiatives":
 		if e.ComplexityRoot.PartnerActivity.Initiatives == nil {
 			break
@@ -2642,6 +3389,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PartnershipEdge.Node(childComplexity), true
+
+	case "PartnershipPayload.partnership":
+		if e.ComplexityRoot.PartnershipPayload.Partnership == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnershipPayload.Partnership(childComplexity), true
 
 	case "PartnershipRoleCount.count":
 		if e.ComplexityRoot.PartnershipRoleCount.Count == nil {
@@ -3089,6 +3843,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PositionEdge.Node(childComplexity), true
 
+	case "Query.apiTokens":
+		if e.ComplexityRoot.Query.APITokens == nil {
+			break
+		}
+
+		args, err := ec.field_Query_apiTokens_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.APITokens(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*models.APITokenFilter), args["orderBy"].([]*models.APITokenOrder)), true
 	case "Query.actionItem":
 		if e.ComplexityRoot.Query.ActionItem == nil {
 			break
@@ -3111,6 +3876,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ActionItems(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*models.ActionItemFilter), args["orderBy"].([]*models.ActionItemOrder)), true
+	case "Query.auditLog":
+		if e.ComplexityRoot.Query.AuditLog == nil {
+			break
+		}
+
+		args, err := ec.field_Query_auditLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*models.AuditEntryFilter), args["orderBy"].([]*models.AuditEntryOrder)), true
 	case "Query.citations":
 		if e.ComplexityRoot.Query.Citations == nil {
 			break
@@ -3354,6 +4130,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Topics(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*models.TopicFilter), args["orderBy"].([]*models.TopicOrder)), true
+	case "Query.viewer":
+		if e.ComplexityRoot.Query.Viewer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "RemovalPayload.removedId":
+		if e.ComplexityRoot.RemovalPayload.RemovedID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemovalPayload.RemovedID(childComplexity), true
 
 	case "Result.citations":
 		if e.ComplexityRoot.Result.Citations == nil {
@@ -3738,6 +4527,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SourceEdge.Node(childComplexity), true
 
+	case "SourcePayload.source":
+		if e.ComplexityRoot.SourcePayload.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourcePayload.Source(childComplexity), true
+
 	case "Statement.citations":
 		if e.ComplexityRoot.Statement.Citations == nil {
 			break
@@ -3951,6 +4747,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StatisticEdge.Node(childComplexity), true
+
+	case "StatisticPayload.statistic":
+		if e.ComplexityRoot.StatisticPayload.Statistic == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticPayload.Statistic(childComplexity), true
 
 	case "StatisticSeries.change":
 		if e.ComplexityRoot.StatisticSeries.Change == nil {
@@ -4194,6 +4997,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TopicPlaceEdge.Node(childComplexity), true
 
+	case "Viewer.authenticatedBy":
+		if e.ComplexityRoot.Viewer.AuthenticatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.AuthenticatedBy(childComplexity), true
+	case "Viewer.name":
+		if e.ComplexityRoot.Viewer.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.Name(childComplexity), true
+	case "Viewer.organizations":
+		if e.ComplexityRoot.Viewer.Organizations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.Organizations(childComplexity), true
+	case "Viewer.role":
+		if e.ComplexityRoot.Viewer.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.Role(childComplexity), true
+	case "Viewer.subject":
+		if e.ComplexityRoot.Viewer.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.Subject(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -4207,7 +5041,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ActionItemListFilter", ec.unmarshalInputActionItemListFilter),
 			graphql.NewInputUnmarshaler("ActionItemOrder", ec.unmarshalInputActionItemOrder),
 			graphql.NewInputUnmarshaler("ActionItemStatusFilter", ec.unmarshalInputActionItemStatusFilter),
+			graphql.NewInputUnmarshaler("ActionItemUpdate", ec.unmarshalInputActionItemUpdate),
 			graphql.NewInputUnmarshaler("ActivityStatusFilter", ec.unmarshalInputActivityStatusFilter),
+			graphql.NewInputUnmarshaler("ApiTokenFilter", ec.unmarshalInputApiTokenFilter),
+			graphql.NewInputUnmarshaler("ApiTokenOrder", ec.unmarshalInputApiTokenOrder),
+			graphql.NewInputUnmarshaler("AuditActionFilter", ec.unmarshalInputAuditActionFilter),
+			graphql.NewInputUnmarshaler("AuditEntryFilter", ec.unmarshalInputAuditEntryFilter),
+			graphql.NewInputUnmarshaler("AuditEntryOrder", ec.unmarshalInputAuditEntryOrder),
 			graphql.NewInputUnmarshaler("BooleanFilter", ec.unmarshalInputBooleanFilter),
 			graphql.NewInputUnmarshaler("CitationFilter", ec.unmarshalInputCitationFilter),
 			graphql.NewInputUnmarshaler("CitationOrder", ec.unmarshalInputCitationOrder),
@@ -4223,23 +5063,38 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("InitiativeOrder", ec.unmarshalInputInitiativeOrder),
 			graphql.NewInputUnmarshaler("InitiativeRelationFilter", ec.unmarshalInputInitiativeRelationFilter),
 			graphql.NewInputUnmarshaler("InitiativeRelationOrder", ec.unmarshalInputInitiativeRelationOrder),
+			graphql.NewInputUnmarshaler("InitiativeUpdate", ec.unmarshalInputInitiativeUpdate),
 			graphql.NewInputUnmarshaler("IntFilter", ec.unmarshalInputIntFilter),
 			graphql.NewInputUnmarshaler("MeetingFilter", ec.unmarshalInputMeetingFilter),
 			graphql.NewInputUnmarshaler("MeetingKindFilter", ec.unmarshalInputMeetingKindFilter),
 			graphql.NewInputUnmarshaler("MeetingListFilter", ec.unmarshalInputMeetingListFilter),
 			graphql.NewInputUnmarshaler("MeetingOrder", ec.unmarshalInputMeetingOrder),
 			graphql.NewInputUnmarshaler("MeetingStatusFilter", ec.unmarshalInputMeetingStatusFilter),
+			graphql.NewInputUnmarshaler("MeetingUpdate", ec.unmarshalInputMeetingUpdate),
 			graphql.NewInputUnmarshaler("MetricFilter", ec.unmarshalInputMetricFilter),
 			graphql.NewInputUnmarshaler("MetricOrder", ec.unmarshalInputMetricOrder),
+			graphql.NewInputUnmarshaler("NewActionItem", ec.unmarshalInputNewActionItem),
+			graphql.NewInputUnmarshaler("NewApiToken", ec.unmarshalInputNewApiToken),
+			graphql.NewInputUnmarshaler("NewCitation", ec.unmarshalInputNewCitation),
+			graphql.NewInputUnmarshaler("NewInitiative", ec.unmarshalInputNewInitiative),
+			graphql.NewInputUnmarshaler("NewMeeting", ec.unmarshalInputNewMeeting),
+			graphql.NewInputUnmarshaler("NewOrganization", ec.unmarshalInputNewOrganization),
+			graphql.NewInputUnmarshaler("NewParticipant", ec.unmarshalInputNewParticipant),
+			graphql.NewInputUnmarshaler("NewPartnership", ec.unmarshalInputNewPartnership),
+			graphql.NewInputUnmarshaler("NewSource", ec.unmarshalInputNewSource),
+			graphql.NewInputUnmarshaler("NewStatistic", ec.unmarshalInputNewStatistic),
 			graphql.NewInputUnmarshaler("OrganizationFilter", ec.unmarshalInputOrganizationFilter),
 			graphql.NewInputUnmarshaler("OrganizationKindFilter", ec.unmarshalInputOrganizationKindFilter),
 			graphql.NewInputUnmarshaler("OrganizationListFilter", ec.unmarshalInputOrganizationListFilter),
 			graphql.NewInputUnmarshaler("OrganizationOrder", ec.unmarshalInputOrganizationOrder),
+			graphql.NewInputUnmarshaler("OrganizationUpdate", ec.unmarshalInputOrganizationUpdate),
 			graphql.NewInputUnmarshaler("OutcomeFilter", ec.unmarshalInputOutcomeFilter),
 			graphql.NewInputUnmarshaler("OutcomeKindFilter", ec.unmarshalInputOutcomeKindFilter),
 			graphql.NewInputUnmarshaler("OutcomeOrder", ec.unmarshalInputOutcomeOrder),
 			graphql.NewInputUnmarshaler("OutcomeStatusFilter", ec.unmarshalInputOutcomeStatusFilter),
+			graphql.NewInputUnmarshaler("PartialDateInput", ec.unmarshalInputPartialDateInput),
 			graphql.NewInputUnmarshaler("ParticipantFilter", ec.unmarshalInputParticipantFilter),
+			graphql.NewInputUnmarshaler("ParticipantInput", ec.unmarshalInputParticipantInput),
 			graphql.NewInputUnmarshaler("ParticipantListFilter", ec.unmarshalInputParticipantListFilter),
 			graphql.NewInputUnmarshaler("ParticipantOrder", ec.unmarshalInputParticipantOrder),
 			graphql.NewInputUnmarshaler("ParticipantRoleFilter", ec.unmarshalInputParticipantRoleFilter),
@@ -4248,6 +5103,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PartnershipOrder", ec.unmarshalInputPartnershipOrder),
 			graphql.NewInputUnmarshaler("PartnershipRoleFilter", ec.unmarshalInputPartnershipRoleFilter),
 			graphql.NewInputUnmarshaler("PartnershipStatusFilter", ec.unmarshalInputPartnershipStatusFilter),
+			graphql.NewInputUnmarshaler("PartnershipUpdate", ec.unmarshalInputPartnershipUpdate),
 			graphql.NewInputUnmarshaler("PersonFilter", ec.unmarshalInputPersonFilter),
 			graphql.NewInputUnmarshaler("PersonOrder", ec.unmarshalInputPersonOrder),
 			graphql.NewInputUnmarshaler("PlaceFilter", ec.unmarshalInputPlaceFilter),
@@ -4271,12 +5127,14 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("StatementOrder", ec.unmarshalInputStatementOrder),
 			graphql.NewInputUnmarshaler("StatisticFilter", ec.unmarshalInputStatisticFilter),
 			graphql.NewInputUnmarshaler("StatisticOrder", ec.unmarshalInputStatisticOrder),
+			graphql.NewInputUnmarshaler("StatisticUpdate", ec.unmarshalInputStatisticUpdate),
 			graphql.NewInputUnmarshaler("StringFilter", ec.unmarshalInputStringFilter),
 			graphql.NewInputUnmarshaler("TopicFilter", ec.unmarshalInputTopicFilter),
 			graphql.NewInputUnmarshaler("TopicListFilter", ec.unmarshalInputTopicListFilter),
 			graphql.NewInputUnmarshaler("TopicOrder", ec.unmarshalInputTopicOrder),
 			graphql.NewInputUnmarshaler("TopicPlaceFilter", ec.unmarshalInputTopicPlaceFilter),
 			graphql.NewInputUnmarshaler("TopicPlaceOrder", ec.unmarshalInputTopicPlaceOrder),
+			graphql.NewInputUnmarshaler("UpdateActionItemStatusInput", ec.unmarshalInputUpdateActionItemStatusInput),
 		)
 	}
 	first := true
@@ -4311,6 +5169,21 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			}
 
 			return &response
+		}
+	case ast.Mutation:
+		return func(ctx context.Context) *graphql.Response {
+			if !first {
+				return nil
+			}
+			first = false
+			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
+			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
+			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
 		}
 
 	default:
@@ -4356,7 +5229,16 @@ Conventions:
 """
 schema {
   query: Query
+  mutation: Mutation
 }
+
+"""
+Restricts a field to callers holding at least the given role (VIEWER <
+OFFICER < ADMIN). Anonymous callers get UNAUTHENTICATED; callers with a
+lesser role get FORBIDDEN. Officers are further limited, field by field, to
+the organizations their credentials are scoped to.
+"""
+directive @hasRole("The least role allowed." role: Role!) on FIELD_DEFINITION
 
 "A calendar date, written ` + "`" + `YYYY-MM-DD` + "`" + `."
 scalar Date
@@ -4606,6 +5488,38 @@ type Query {
     orderBy: [TopicOrder!]
   ): TopicConnection!
 
+  "Who is calling: the identity and role behind the request's credentials; null for anonymous readers."
+  viewer: Viewer
+  "Every change made through the API, newest first: who, what, when, in which request. Admins only."
+  auditLog(
+    "Returns the first n items (default 50, at most 1000)."
+    first: Int
+    "Returns the items after this cursor."
+    after: String
+    "Returns the last n items."
+    last: Int
+    "Returns the items before this cursor."
+    before: String
+    "Only items matching this filter."
+    filter: AuditEntryFilter
+    "Sort keys, most significant first; ties are broken by ID."
+    orderBy: [AuditEntryOrder!]
+  ): AuditEntryConnection! @hasRole(role: ADMIN)
+  "The API tokens issued, newest first; their secrets are never shown again. Admins only."
+  apiTokens(
+    "Returns the first n items (default 50, at most 1000)."
+    first: Int
+    "Returns the items after this cursor."
+    after: String
+    "Returns the last n items."
+    last: Int
+    "Returns the items before this cursor."
+    before: String
+    "Only items matching this filter."
+    filter: ApiTokenFilter
+    "Sort keys, most significant first; ties are broken by ID."
+    orderBy: [ApiTokenOrder!]
+  ): ApiTokenConnection! @hasRole(role: ADMIN)
   """
   Full-text search across organizations, people, initiatives, meetings, action
   items and sources. All words must match (English stemming: "trafficking"
@@ -6643,6 +7557,8 @@ type ActionItem implements Node & Cited {
   due: PartialDate
   "Whether it is past due (the last day of its due period has passed) and still open."
   isOverdue: Boolean!
+  "The statuses the workflow lets it move to next (see ` + "`" + `updateActionItemStatus` + "`" + `)."
+  nextStatuses: [ActionItemStatus!]!
   "The initiative it belongs to, if any."
   initiative: Initiative
   "The organization that owns it."
@@ -6664,6 +7580,21 @@ type ActionItem implements Node & Cited {
   ): OrganizationConnection!
   "The meeting where it was decided or announced, if known."
   meeting: Meeting
+  "Its history: every change made to it, its status changes with their notes, newest first."
+  history(
+    "Returns the first n items (default 50, at most 1000)."
+    first: Int
+    "Returns the items after this cursor."
+    after: String
+    "Returns the last n items."
+    last: Int
+    "Returns the items before this cursor."
+    before: String
+    "Only items matching this filter."
+    filter: AuditEntryFilter
+    "Sort keys, most significant first; ties are broken by ID."
+    orderBy: [AuditEntryOrder!]
+  ): AuditEntryConnection!
   "The excerpts that support this action item."
   citations(
     "Returns the first n items (default 50, at most 1000)."
@@ -8084,6 +9015,710 @@ type PartnerActivity {
   "How many distinct meetings it, or someone representing it, took part in."
   meetings: Int!
 }
+
+# ─── Writes ──────────────────────────────────────────────────────────────────
+
+"""
+Changes to the tracker. Every mutation needs credentials (a bearer token)
+with at least the OFFICER role; officers may change only what belongs to the
+organizations their credentials are scoped to (and those organizations'
+sub-organizations). Each mutation runs in one transaction and records who
+changed what in the audit log; on any error nothing is written.
+
+Error convention: a mutation that fails returns null and one error in the
+response's ` + "`" + `errors` + "`" + `, with ` + "`" + `extensions.code` + "`" + `:
+- ` + "`" + `UNAUTHENTICATED` + "`" + `: no valid credentials (missing, expired, revoked, bad signature);
+- ` + "`" + `FORBIDDEN` + "`" + `: the credentials do not allow this change — also when the object does not exist, so as not to reveal it;
+- ` + "`" + `BAD_USER_INPUT` + "`" + `: invalid input; ` + "`" + `extensions.field` + "`" + ` names the input field when there is one, and a refused status change lists ` + "`" + `extensions.allowed` + "`" + `;
+- ` + "`" + `CONFLICT` + "`" + `: ` + "`" + `expectedVersion` + "`" + ` is stale (someone changed the object since you read it; ` + "`" + `extensions.currentVersion` + "`" + ` has its version) or a unique key is taken;
+- ` + "`" + `NOT_FOUND` + "`" + `: the object does not exist (admins only).
+
+Updates take the object's ` + "`" + `version` + "`" + ` as ` + "`" + `expectedVersion` + "`" + `: a stale one fails
+with CONFLICT and changes nothing, so two officers cannot overwrite each
+other unawares.
+"""
+type Mutation {
+  "Creates an organization. Officers may create organizations only under a parent they are scoped to; admins anywhere."
+  createOrganization("The new organization." input: NewOrganization!): OrganizationPayload @hasRole(role: OFFICER)
+  "Changes an organization's fields. Fields left out are unchanged."
+  updateOrganization("The organization's ID." id: ID!, "The changes." input: OrganizationUpdate!): OrganizationPayload @hasRole(role: OFFICER)
+
+  "Creates an initiative, with its accountable organization as its first partner."
+  createInitiative("The new initiative." input: NewInitiative!): InitiativePayload @hasRole(role: OFFICER)
+  "Changes an initiative's fields. Fields left out are unchanged."
+  updateInitiative("The initiative's ID." id: ID!, "The changes." input: InitiativeUpdate!): InitiativePayload @hasRole(role: OFFICER)
+
+  "Adds an organization to an initiative in a role."
+  addPartnership("The new partnership." input: NewPartnership!): PartnershipPayload @hasRole(role: OFFICER)
+  "Changes a partnership's status or description."
+  updatePartnership("The partnership's ID." id: ID!, "The changes." input: PartnershipUpdate!): PartnershipPayload @hasRole(role: OFFICER)
+  "Removes a partnership."
+  removePartnership("The partnership's ID." id: ID!, "The version you read." expectedVersion: Int!): RemovalPayload @hasRole(role: OFFICER)
+
+  "Records a meeting, held or planned, with its participants and the initiatives it concerned."
+  recordMeeting("The meeting." input: NewMeeting!): MeetingPayload @hasRole(role: OFFICER)
+  "Changes a meeting's fields. Fields left out are unchanged."
+  updateMeeting("The meeting's ID." id: ID!, "The changes." input: MeetingUpdate!): MeetingPayload @hasRole(role: OFFICER)
+  "Adds a participant to a meeting."
+  addParticipant("The participant." input: NewParticipant!): ParticipantPayload @hasRole(role: OFFICER)
+  "Removes a participant from a meeting."
+  removeParticipant("The participant's ID." id: ID!, "The version you read." expectedVersion: Int!): RemovalPayload @hasRole(role: OFFICER)
+
+  "Creates an action item, NOT_STARTED."
+  createActionItem("The new action item." input: NewActionItem!): ActionItemPayload @hasRole(role: OFFICER)
+  "Changes an action item's fields other than its status. Fields left out are unchanged."
+  updateActionItem("The action item's ID." id: ID!, "The changes." input: ActionItemUpdate!): ActionItemPayload @hasRole(role: OFFICER)
+  """
+  Moves an action item to another status, along the workflow:
+  NOT_STARTED → IN_PROGRESS → DONE; any open status → BLOCKED (a note is
+  required); BLOCKED → IN_PROGRESS; DONE → IN_PROGRESS reopens it (a note is
+  required); any open status → CANCELLED (a note is required), which is
+  final. A move the workflow does not allow fails with BAD_USER_INPUT and
+  the allowed statuses in ` + "`" + `extensions.allowed` + "`" + `.
+  """
+  updateActionItemStatus("The change." input: UpdateActionItemStatusInput!): ActionItemPayload @hasRole(role: OFFICER)
+
+  "Records a measured figure, such as the latest deployment count."
+  recordStatistic("The figure." input: NewStatistic!): StatisticPayload @hasRole(role: OFFICER)
+  "Corrects a recorded figure. Fields left out are unchanged."
+  updateStatistic("The statistic's ID." id: ID!, "The changes." input: StatisticUpdate!): StatisticPayload @hasRole(role: OFFICER)
+
+  "Registers a source document."
+  createSource("The source." input: NewSource!): SourcePayload @hasRole(role: OFFICER)
+  "Cites an excerpt of a source in support of a fact about an object you may change. The excerpt must appear in the source's text, when it has one."
+  addCitation("The citation." input: NewCitation!): CitationPayload @hasRole(role: OFFICER)
+  "Removes a citation."
+  removeCitation("The citation's ID." id: ID!, "The version you read." expectedVersion: Int!): RemovalPayload @hasRole(role: OFFICER)
+
+  "Issues an API token. Its secret is in the payload, once; only a hash is stored. Admins only."
+  createApiToken("The token to issue." input: NewApiToken!): CreateApiTokenPayload @hasRole(role: ADMIN)
+  "Revokes an API token at once. Admins only."
+  revokeApiToken("The token's ID." id: ID!): ApiTokenPayload @hasRole(role: ADMIN)
+}
+
+"The levels of access, each including the ones before it."
+enum Role {
+  "Reads everything."
+  VIEWER
+  "Reads everything; changes what belongs to the organizations of its scope."
+  OFFICER
+  "Reads and changes everything, API tokens included."
+  ADMIN
+}
+
+"The caller of a request."
+type Viewer {
+  "The identity: a JWT's subject, or ` + "`" + `token:<id>` + "`" + ` for an API token."
+  subject: String!
+  "A human name for the caller, when known."
+  name: String!
+  "The caller's role."
+  role: Role!
+  "The organizations an officer may change (with their sub-organizations); empty for viewers and admins, who are not scoped."
+  organizations: [Organization!]!
+  "How the caller signed in."
+  authenticatedBy: AuthenticationMethod!
+}
+
+"How a caller signed in."
+enum AuthenticationMethod {
+  "A JSON Web Token from the identity provider."
+  JWT
+  "An API token issued by an admin."
+  API_TOKEN
+}
+
+"An organization's fields. Slugs are lowercase letters, digits and hyphens."
+input NewOrganization {
+  "A stable, URL-friendly name, unique."
+  slug: String!
+  "The short name, unique, if it has one."
+  acronym: String
+  "The full name."
+  name: String!
+  "What kind of body it is."
+  kind: OrganizationKind!
+  "The organization it is part of."
+  parentId: ID
+  "The year it was created."
+  foundedYear: Int
+  "Where its headquarters are."
+  headquartersId: ID
+  "What it is and does."
+  description: String
+}
+
+"Changes to an organization; fields left out are unchanged."
+input OrganizationUpdate {
+  "The version you read: the update fails with CONFLICT if it has changed since."
+  expectedVersion: Int!
+  "A new acronym."
+  acronym: String
+  "A new name."
+  name: String
+  "A new kind."
+  kind: OrganizationKind
+  "A new founding year."
+  foundedYear: Int
+  "A new headquarters."
+  headquartersId: ID
+  "A new description."
+  description: String
+}
+
+"The result of creating or changing an organization."
+type OrganizationPayload {
+  "The organization as it now is."
+  organization: Organization!
+}
+
+"An initiative's fields."
+input NewInitiative {
+  "A stable, URL-friendly name, unique."
+  slug: String!
+  "The full title."
+  title: String!
+  "A short title or acronym."
+  shortTitle: String
+  "What kind of undertaking it is."
+  kind: InitiativeKind!
+  "The stage it is at (default PIPELINE)."
+  status: ActivityStatus
+  "What it is."
+  description: String
+  "What it sets out to achieve."
+  objective: String
+  "When it started, if it has."
+  actualStart: PartialDateInput
+  "When it is planned to end."
+  plannedEnd: PartialDateInput
+  "The organization accountable for it: it becomes its first partner, in the ACCOUNTABLE role. Officers must be scoped to it."
+  accountableOrganizationId: ID!
+}
+
+"Changes to an initiative; fields left out are unchanged."
+input InitiativeUpdate {
+  "The version you read: the update fails with CONFLICT if it has changed since."
+  expectedVersion: Int!
+  "A new title."
+  title: String
+  "A new short title."
+  shortTitle: String
+  "A new stage."
+  status: ActivityStatus
+  "A new description."
+  description: String
+  "A new objective."
+  objective: String
+  "A new actual start."
+  actualStart: PartialDateInput
+  "A new planned end."
+  plannedEnd: PartialDateInput
+}
+
+"A date known to some precision: ` + "`" + `{date: \"2008-10-01\", precision: MONTH}` + "`" + ` is October 2008."
+input PartialDateInput {
+  "The date; for MONTH or YEAR precision, any day of the period."
+  date: Date!
+  "How precisely it is known (default DAY)."
+  precision: DatePrecision
+}
+
+"The result of creating or changing an initiative."
+type InitiativePayload {
+  "The initiative as it now is."
+  initiative: Initiative!
+}
+
+"An organization's part in an initiative."
+input NewPartnership {
+  "The initiative."
+  initiativeId: ID!
+  "The organization."
+  organizationId: ID!
+  "Its role."
+  role: PartnershipRole!
+  "Where its part stands (default ACTIVE)."
+  status: PartnershipStatus
+  "What it does."
+  description: String
+}
+
+"Changes to a partnership; fields left out are unchanged."
+input PartnershipUpdate {
+  "The version you read: the update fails with CONFLICT if it has changed since."
+  expectedVersion: Int!
+  "A new status."
+  status: PartnershipStatus
+  "A new description."
+  description: String
+}
+
+"The result of creating or changing a partnership."
+type PartnershipPayload {
+  "The partnership as it now is."
+  partnership: Partnership!
+}
+
+"The result of removing something."
+type RemovalPayload {
+  "The ID of what was removed."
+  removedId: ID!
+}
+
+"A meeting's fields."
+input NewMeeting {
+  "A stable, URL-friendly name, unique."
+  slug: String!
+  "A descriptive title."
+  title: String!
+  "What kind of gathering it is."
+  kind: MeetingKind!
+  "Whether it has taken place (default: HELD if its date has passed, PLANNED otherwise)."
+  status: MeetingStatus
+  "When, to the precision known."
+  date: PartialDateInput
+  "Where."
+  placeId: ID
+  "Who convened it. Officers must be scoped to the organizer or to one of the initiatives."
+  organizerId: ID
+  "How many attended."
+  attendeeCount: Int
+  "Who attended, in words."
+  attendeeDescription: String
+  "Its theme."
+  theme: String
+  "What happened."
+  summary: String
+  "The initiatives it concerned."
+  initiativeIds: [ID!]
+  "Who took part."
+  participants: [ParticipantInput!]
+}
+
+"A participant of a meeting being recorded."
+input ParticipantInput {
+  "The person, if a person took part."
+  personId: ID
+  "The organization that took part, or that the person represented."
+  organizationId: ID
+  "Their part."
+  role: ParticipantRole!
+  "What they did."
+  description: String
+}
+
+"A participant to add to an existing meeting."
+input NewParticipant {
+  "The meeting."
+  meetingId: ID!
+  "The person, if a person took part."
+  personId: ID
+  "The organization that took part, or that the person represented."
+  organizationId: ID
+  "Their part."
+  role: ParticipantRole!
+  "What they did."
+  description: String
+}
+
+"Changes to a meeting; fields left out are unchanged."
+input MeetingUpdate {
+  "The version you read: the update fails with CONFLICT if it has changed since."
+  expectedVersion: Int!
+  "A new title."
+  title: String
+  "A new status."
+  status: MeetingStatus
+  "A new date."
+  date: PartialDateInput
+  "A new place."
+  placeId: ID
+  "A new attendee count."
+  attendeeCount: Int
+  "A new theme."
+  theme: String
+  "A new summary."
+  summary: String
+}
+
+"The result of recording or changing a meeting."
+type MeetingPayload {
+  "The meeting as it now is."
+  meeting: Meeting!
+}
+
+"The result of adding a participant."
+type ParticipantPayload {
+  "The participant."
+  participant: Participant!
+}
+
+"An action item's fields."
+input NewActionItem {
+  "A stable, URL-friendly name, unique."
+  slug: String!
+  "What is to be done, in brief."
+  title: String!
+  "What is to be done, in full."
+  description: String
+  "The organization that owns it. Officers must be scoped to it."
+  ownerId: ID!
+  "The initiative it belongs to."
+  initiativeId: ID
+  "The meeting where it was decided."
+  meetingId: ID
+  "When it is due."
+  due: PartialDateInput
+  "The organizations through which it is carried out."
+  contributorIds: [ID!]
+}
+
+"Changes to an action item other than its status; fields left out are unchanged."
+input ActionItemUpdate {
+  "The version you read: the update fails with CONFLICT if it has changed since."
+  expectedVersion: Int!
+  "A new title."
+  title: String
+  "A new description."
+  description: String
+  "A new due date."
+  due: PartialDateInput
+}
+
+"A move of an action item to another status."
+input UpdateActionItemStatusInput {
+  "The action item's ID."
+  id: ID!
+  "The status to move to."
+  status: ActionItemStatus!
+  "Why: required when blocking, cancelling or reopening."
+  note: String
+  "The version you read: the change fails with CONFLICT if it has changed since."
+  expectedVersion: Int!
+}
+
+"The result of creating or changing an action item."
+type ActionItemPayload {
+  "The action item as it now is."
+  actionItem: ActionItem!
+}
+
+"A measured figure."
+input NewStatistic {
+  "The metric's key, such as ` + "`" + `un-police-deployed` + "`" + `."
+  metricKey: String!
+  "The value."
+  value: Float!
+  "When it held."
+  asOf: PartialDateInput!
+  "What it covers, in words."
+  scope: String
+  "The organization it is about. Officers must be scoped to it."
+  scopeOrganizationId: ID
+  "The place it is about."
+  scopePlaceId: ID
+  "Where it comes from."
+  sourceId: ID
+  "Anything else about it."
+  note: String
+}
+
+"Corrections to a statistic; fields left out are unchanged."
+input StatisticUpdate {
+  "The version you read: the update fails with CONFLICT if it has changed since."
+  expectedVersion: Int!
+  "A corrected value."
+  value: Float
+  "A corrected date."
+  asOf: PartialDateInput
+  "A corrected note."
+  note: String
+}
+
+"The result of recording or correcting a statistic."
+type StatisticPayload {
+  "The statistic as it now is."
+  statistic: Statistic!
+}
+
+"A source document's fields."
+input NewSource {
+  "A stable, URL-friendly name, unique."
+  slug: String!
+  "What kind of document."
+  kind: SourceKind!
+  "Its title."
+  title: String!
+  "The publication it appeared in."
+  publication: String
+  "Who published it."
+  publisher: String
+  "Who wrote it."
+  author: String
+  "Where it was filed from."
+  dateline: String
+  "When it was published."
+  publishedAt: DateTime
+  "Where it can be read (http or https)."
+  url: String
+  "Its full text, against which excerpts are checked."
+  body: String
+}
+
+"The result of registering a source."
+type SourcePayload {
+  "The source."
+  source: Source!
+}
+
+"An excerpt supporting a fact."
+input NewCitation {
+  "The source quoted."
+  sourceId: ID!
+  "The object the fact is about."
+  subjectId: ID!
+  "The field supported; null for the object as a whole."
+  field: String
+  "The words of the source, verbatim."
+  excerpt: String!
+}
+
+"The result of adding a citation."
+type CitationPayload {
+  "The citation."
+  citation: Citation!
+}
+
+# ─── Audit ───────────────────────────────────────────────────────────────────
+
+"What kind of change an audit entry records."
+enum AuditAction {
+  "An object was created."
+  CREATE
+  "An object's fields were changed."
+  UPDATE
+  "An action item's status was changed."
+  STATUS_CHANGE
+  "An object was removed."
+  DELETE
+  "An API token was revoked."
+  REVOKE
+}
+
+"One change, as the audit log records it."
+type AuditEntry implements Node {
+  "The entry's global ID."
+  id: ID!
+  "When the change was made."
+  occurredAt: DateTime!
+  "What kind of change."
+  action: AuditAction!
+  "The type of the object changed, such as ` + "`" + `ActionItem` + "`" + `."
+  entityType: String!
+  "The global ID of the object changed (it may since have been removed)."
+  entityId: ID!
+  "Who made the change."
+  actor: Actor!
+  "The request that made it, as in the server's logs and the X-Request-Id response header."
+  requestId: String!
+  "The fields changed, with their values before and after."
+  changes: [FieldChange!]!
+  "The note given with the change, such as why an item is blocked."
+  note: String
+  "For a status change: the status before."
+  fromStatus: ActionItemStatus
+  "For a status change: the status after."
+  toStatus: ActionItemStatus
+}
+
+"Who made a change."
+type Actor {
+  "The identity: a JWT's subject, or ` + "`" + `token:<id>` + "`" + `."
+  subject: String!
+  "A human name, when known."
+  name: String!
+  "The role they acted with."
+  role: Role!
+  "The API token used, if any."
+  tokenId: ID
+}
+
+"A field's value before and after a change, as JSON text (null when absent)."
+type FieldChange {
+  "The field, by its GraphQL name."
+  field: String!
+  "Its value before, as JSON; null when it had none or the object is new."
+  before: String
+  "Its value after, as JSON; null when it has none or the object was removed."
+  after: String
+}
+
+"A page of audit entries."
+type AuditEntryConnection {
+  "The entries of this page, each with its cursor."
+  edges: [AuditEntryEdge!]!
+  "The entries of this page."
+  nodes: [AuditEntry!]!
+  "Where this page sits in the whole list."
+  pageInfo: PageInfo!
+  "How many entries match the filter, across all pages."
+  totalCount: Int!
+}
+
+"An audit entry in a page, with its cursor."
+type AuditEntryEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to get the items after this one."
+  cursor: String!
+  "The entry."
+  node: AuditEntry!
+}
+
+"Conditions on audit entries. All conditions given must hold."
+input AuditEntryFilter {
+  "What kind of change."
+  action: AuditActionFilter
+  "The type of object changed, such as ` + "`" + `ActionItem` + "`" + `."
+  entityType: StringFilter
+  "Who: the actor's subject."
+  actorSubject: StringFilter
+  "When."
+  occurredAt: DateTimeFilter
+  "The request."
+  requestId: StringFilter
+  "All of these filters hold."
+  and: [AuditEntryFilter!]
+  "At least one of these filters holds."
+  or: [AuditEntryFilter!]
+  "This filter does not hold."
+  not: AuditEntryFilter
+}
+
+"Conditions on an AuditAction field."
+input AuditActionFilter {
+  "Equal to."
+  eq: AuditAction
+  "Not equal to."
+  ne: AuditAction
+  "One of these."
+  in: [AuditAction!]
+}
+
+"A sort key for audit entries."
+input AuditEntryOrder {
+  "The field to sort by."
+  field: AuditEntryOrderField!
+  "The direction."
+  direction: OrderDirection! = DESC
+}
+
+"Fields audit entries can be sorted by."
+enum AuditEntryOrderField {
+  "When the change was made."
+  OCCURRED_AT
+  "The ID: the order changes were made in."
+  ID
+}
+
+# ─── API tokens ──────────────────────────────────────────────────────────────
+
+"A token for a service or script, issued by an admin."
+type ApiToken implements Node {
+  "The token's global ID."
+  id: ID!
+  "What it is for."
+  name: String!
+  "The role it grants."
+  role: Role!
+  "The organizations an OFFICER token may change (with their sub-organizations)."
+  organizations: [Organization!]!
+  "When it was issued."
+  createdAt: DateTime!
+  "Who issued it."
+  createdBy: String!
+  "When it stops working, if ever."
+  expiresAt: DateTime
+  "When it was revoked, if it was."
+  revokedAt: DateTime
+  "Whether it works now: not revoked, not expired."
+  isActive: Boolean!
+}
+
+"A page of API tokens."
+type ApiTokenConnection {
+  "The tokens of this page, each with its cursor."
+  edges: [ApiTokenEdge!]!
+  "The tokens of this page."
+  nodes: [ApiToken!]!
+  "Where this page sits in the whole list."
+  pageInfo: PageInfo!
+  "How many tokens match the filter, across all pages."
+  totalCount: Int!
+}
+
+"An API token in a page, with its cursor."
+type ApiTokenEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to get the items after this one."
+  cursor: String!
+  "The token."
+  node: ApiToken!
+}
+
+"Conditions on API tokens."
+input ApiTokenFilter {
+  "Its name."
+  name: StringFilter
+  "Whether it was revoked."
+  revokedAt: DateTimeFilter
+  "All of these filters hold."
+  and: [ApiTokenFilter!]
+  "At least one of these filters holds."
+  or: [ApiTokenFilter!]
+  "This filter does not hold."
+  not: ApiTokenFilter
+}
+
+"A sort key for API tokens."
+input ApiTokenOrder {
+  "The field to sort by."
+  field: ApiTokenOrderField!
+  "The direction."
+  direction: OrderDirection! = DESC
+}
+
+"Fields API tokens can be sorted by."
+enum ApiTokenOrderField {
+  "When it was issued."
+  CREATED_AT
+  "The ID."
+  ID
+}
+
+"A token to issue."
+input NewApiToken {
+  "What it is for, such as ` + "`" + `nightly statistics import` + "`" + `."
+  name: String!
+  "The role it grants."
+  role: Role!
+  "For an OFFICER token, the organizations it may change (at least one)."
+  organizationIds: [ID!]
+  "When it stops working; null for never."
+  expiresAt: DateTime
+}
+
+"A newly issued API token."
+type CreateApiTokenPayload {
+  "The secret, to send as ` + "`" + `Authorization: Bearer <token>` + "`" + `. It is shown only this once."
+  token: String!
+  "The token's record."
+  apiToken: ApiToken!
+}
+
+"The result of changing an API token."
+type ApiTokenPayload {
+  "The token as it now is."
+  apiToken: ApiToken!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -8108,6 +9743,8 @@ func (ec *executionContext) childFields_ActionItem(ctx context.Context, field gr
 		return ec.fieldContext_ActionItem_due(ctx, field)
 	case "isOverdue":
 		return ec.fieldContext_ActionItem_isOverdue(ctx, field)
+	case "nextStatuses":
+		return ec.fieldContext_ActionItem_nextStatuses(ctx, field)
 	case "initiative":
 		return ec.fieldContext_ActionItem_initiative(ctx, field)
 	case "owner":
@@ -8116,6 +9753,8 @@ func (ec *executionContext) childFields_ActionItem(ctx context.Context, field gr
 		return ec.fieldContext_ActionItem_contributors(ctx, field)
 	case "meeting":
 		return ec.fieldContext_ActionItem_meeting(ctx, field)
+	case "history":
+		return ec.fieldContext_ActionItem_history(ctx, field)
 	case "citations":
 		return ec.fieldContext_ActionItem_citations(ctx, field)
 	case "version":
@@ -8154,6 +9793,14 @@ func (ec *executionContext) childFields_ActionItemEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type ActionItemEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ActionItemPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "actionItem":
+		return ec.fieldContext_ActionItemPayload_actionItem(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActionItemPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_ActionItemProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "total":
@@ -8182,6 +9829,128 @@ func (ec *executionContext) childFields_ActionItemStatusCount(ctx context.Contex
 		return ec.fieldContext_ActionItemStatusCount_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ActionItemStatusCount", field.Name)
+}
+
+func (ec *executionContext) childFields_Actor(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "subject":
+		return ec.fieldContext_Actor_subject(ctx, field)
+	case "name":
+		return ec.fieldContext_Actor_name(ctx, field)
+	case "role":
+		return ec.fieldContext_Actor_role(ctx, field)
+	case "tokenId":
+		return ec.fieldContext_Actor_tokenId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Actor", field.Name)
+}
+
+func (ec *executionContext) childFields_ApiToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ApiToken_id(ctx, field)
+	case "name":
+		return ec.fieldContext_ApiToken_name(ctx, field)
+	case "role":
+		return ec.fieldContext_ApiToken_role(ctx, field)
+	case "organizations":
+		return ec.fieldContext_ApiToken_organizations(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ApiToken_createdAt(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_ApiToken_createdBy(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_ApiToken_expiresAt(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_ApiToken_revokedAt(ctx, field)
+	case "isActive":
+		return ec.fieldContext_ApiToken_isActive(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiToken", field.Name)
+}
+
+func (ec *executionContext) childFields_ApiTokenConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ApiTokenConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ApiTokenConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ApiTokenConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ApiTokenConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiTokenConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ApiTokenEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ApiTokenEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ApiTokenEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiTokenEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ApiTokenPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "apiToken":
+		return ec.fieldContext_ApiTokenPayload_apiToken(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiTokenPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AuditEntry_id(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_AuditEntry_occurredAt(ctx, field)
+	case "action":
+		return ec.fieldContext_AuditEntry_action(ctx, field)
+	case "entityType":
+		return ec.fieldContext_AuditEntry_entityType(ctx, field)
+	case "entityId":
+		return ec.fieldContext_AuditEntry_entityId(ctx, field)
+	case "actor":
+		return ec.fieldContext_AuditEntry_actor(ctx, field)
+	case "requestId":
+		return ec.fieldContext_AuditEntry_requestId(ctx, field)
+	case "changes":
+		return ec.fieldContext_AuditEntry_changes(ctx, field)
+	case "note":
+		return ec.fieldContext_AuditEntry_note(ctx, field)
+	case "fromStatus":
+		return ec.fieldContext_AuditEntry_fromStatus(ctx, field)
+	case "toStatus":
+		return ec.fieldContext_AuditEntry_toStatus(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEntryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AuditEntryConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_AuditEntryConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AuditEntryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AuditEntryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEntryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AuditEntryEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AuditEntryEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntryEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Citation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8224,6 +9993,36 @@ func (ec *executionContext) childFields_CitationEdge(ctx context.Context, field 
 		return ec.fieldContext_CitationEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CitationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CitationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "citation":
+		return ec.fieldContext_CitationPayload_citation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CitationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateApiTokenPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "token":
+		return ec.fieldContext_CreateApiTokenPayload_token(ctx, field)
+	case "apiToken":
+		return ec.fieldContext_CreateApiTokenPayload_apiToken(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateApiTokenPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_FieldChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "field":
+		return ec.fieldContext_FieldChange_field(ctx, field)
+	case "before":
+		return ec.fieldContext_FieldChange_before(ctx, field)
+	case "after":
+		return ec.fieldContext_FieldChange_after(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FieldChange", field.Name)
 }
 
 func (ec *executionContext) childFields_Indicator(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8364,6 +10163,14 @@ func (ec *executionContext) childFields_InitiativeEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type InitiativeEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_InitiativePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "initiative":
+		return ec.fieldContext_InitiativePayload_initiative(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InitiativePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_InitiativeRelation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -8488,6 +10295,14 @@ func (ec *executionContext) childFields_MeetingEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type MeetingEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_MeetingPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "meeting":
+		return ec.fieldContext_MeetingPayload_meeting(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeetingPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Metric(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -8604,6 +10419,14 @@ func (ec *executionContext) childFields_OrganizationEdge(ctx context.Context, fi
 		return ec.fieldContext_OrganizationEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OrganizationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_OrganizationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "organization":
+		return ec.fieldContext_OrganizationPayload_organization(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganizationPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Outcome(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8730,6 +10553,14 @@ func (ec *executionContext) childFields_ParticipantEdge(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type ParticipantEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ParticipantPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "participant":
+		return ec.fieldContext_ParticipantPayload_participant(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ParticipantPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_PartnerActivity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "rank":
@@ -8798,6 +10629,14 @@ func (ec *executionContext) childFields_PartnershipEdge(ctx context.Context, fie
 		return ec.fieldContext_PartnershipEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PartnershipEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnershipPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "partnership":
+		return ec.fieldContext_PartnershipPayload_partnership(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnershipPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_PartnershipRoleCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9000,6 +10839,14 @@ func (ec *executionContext) childFields_PositionEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type PositionEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_RemovalPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "removedId":
+		return ec.fieldContext_RemovalPayload_removedId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RemovalPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Result(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -9176,6 +11023,14 @@ func (ec *executionContext) childFields_SourceEdge(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type SourceEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_SourcePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "source":
+		return ec.fieldContext_SourcePayload_source(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SourcePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Statement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -9276,6 +11131,14 @@ func (ec *executionContext) childFields_StatisticEdge(ctx context.Context, field
 		return ec.fieldContext_StatisticEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StatisticEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_StatisticPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "statistic":
+		return ec.fieldContext_StatisticPayload_statistic(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatisticPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_StatisticSeries(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9388,6 +11251,22 @@ func (ec *executionContext) childFields_TopicPlaceEdge(ctx context.Context, fiel
 		return ec.fieldContext_TopicPlaceEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TopicPlaceEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "subject":
+		return ec.fieldContext_Viewer_subject(ctx, field)
+	case "name":
+		return ec.fieldContext_Viewer_name(ctx, field)
+	case "role":
+		return ec.fieldContext_Viewer_role(ctx, field)
+	case "organizations":
+		return ec.fieldContext_Viewer_organizations(ctx, field)
+	case "authenticatedBy":
+		return ec.fieldContext_Viewer_authenticatedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9506,6 +11385,20 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) dir_hasRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "role",
+		func(ctx context.Context, v any) (models.Role, error) {
+			return ec.unmarshalNRole2trackerᚋmodelsᚐRole(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["role"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_ActionItem_citations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9606,6 +11499,60 @@ func (ec *executionContext) field_ActionItem_contributors_args(ctx context.Conte
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) ([]*models.OrganizationOrder, error) {
 			return ec.unmarshalOOrganizationOrder2ᚕᚖtrackerᚋmodelsᚐOrganizationOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_ActionItem_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*models.AuditEntryFilter, error) {
+			return ec.unmarshalOAuditEntryFilter2ᚖtrackerᚋmodelsᚐAuditEntryFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*models.AuditEntryOrder, error) {
+			return ec.unmarshalOAuditEntryOrder2ᚕᚖtrackerᚋmodelsᚐAuditEntryOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -10651,6 +12598,372 @@ func (ec *executionContext) field_Metric_statistics_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["orderBy"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_addCitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.NewCitation, error) {
+			return ec.unmarshalNNewCitation2trackerᚋmodelsᚐNewCitation(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_addParticipant_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.NewParticipant, error) {
+			return ec.unmarshalNNewParticipant2trackerᚋmodelsᚐNewParticipant(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_addPartnership_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.NewPartnership, error) {
+			return ec.unmarshalNNewPartnership2trackerᚋmodelsᚐNewPartnership(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createActionItem_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.NewActionItem, error) {
+			return ec.unmarshalNNewActionItem2trackerᚋmodelsᚐNewActionItem(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createApiToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.NewAPIToken, error) {
+			return ec.unmarshalNNewApiToken2trackerᚋmodelsᚐNewAPIToken(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createInitiative_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.NewInitiative, error) {
+			return ec.unmarshalNNewInitiative2trackerᚋmodelsᚐNewInitiative(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createOrganization_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.NewOrganization, error) {
+			return ec.unmarshalNNewOrganization2trackerᚋmodelsᚐNewOrganization(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createSource_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.NewSource, error) {
+			return ec.unmarshalNNewSource2trackerᚋmodelsᚐNewSource(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordMeeting_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.NewMeeting, error) {
+			return ec.unmarshalNNewMeeting2trackerᚋmodelsᚐNewMeeting(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordStatistic_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.NewStatistic, error) {
+			return ec.unmarshalNNewStatistic2trackerᚋmodelsᚐNewStatistic(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeCitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (models.GlobalID, error) {
+			return ec.unmarshalNID2trackerᚋmodelsᚐGlobalID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeParticipant_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (models.GlobalID, error) {
+			return ec.unmarshalNID2trackerᚋmodelsᚐGlobalID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removePartnership_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (models.GlobalID, error) {
+			return ec.unmarshalNID2trackerᚋmodelsᚐGlobalID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeApiToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (models.GlobalID, error) {
+			return ec.unmarshalNID2trackerᚋmodelsᚐGlobalID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateActionItemStatus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.UpdateActionItemStatusInput, error) {
+			return ec.unmarshalNUpdateActionItemStatusInput2trackerᚋmodelsᚐUpdateActionItemStatusInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateActionItem_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (models.GlobalID, error) {
+			return ec.unmarshalNID2trackerᚋmodelsᚐGlobalID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.ActionItemUpdate, error) {
+			return ec.unmarshalNActionItemUpdate2trackerᚋmodelsᚐActionItemUpdate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateInitiative_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (models.GlobalID, error) {
+			return ec.unmarshalNID2trackerᚋmodelsᚐGlobalID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.InitiativeUpdate, error) {
+			return ec.unmarshalNInitiativeUpdate2trackerᚋmodelsᚐInitiativeUpdate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateMeeting_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (models.GlobalID, error) {
+			return ec.unmarshalNID2trackerᚋmodelsᚐGlobalID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.MeetingUpdate, error) {
+			return ec.unmarshalNMeetingUpdate2trackerᚋmodelsᚐMeetingUpdate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateOrganization_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (models.GlobalID, error) {
+			return ec.unmarshalNID2trackerᚋmodelsᚐGlobalID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.OrganizationUpdate, error) {
+			return ec.unmarshalNOrganizationUpdate2trackerᚋmodelsᚐOrganizationUpdate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updatePartnership_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (models.GlobalID, error) {
+			return ec.unmarshalNID2trackerᚋmodelsᚐGlobalID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.PartnershipUpdate, error) {
+			return ec.unmarshalNPartnershipUpdate2trackerᚋmodelsᚐPartnershipUpdate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateStatistic_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (models.GlobalID, error) {
+			return ec.unmarshalNID2trackerᚋmodelsᚐGlobalID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.StatisticUpdate, error) {
+			return ec.unmarshalNStatisticUpdate2trackerᚋmodelsᚐStatisticUpdate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -11870,6 +14183,114 @@ func (ec *executionContext) field_Query_actionItems_args(ctx context.Context, ra
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) ([]*models.ActionItemOrder, error) {
 			return ec.unmarshalOActionItemOrder2ᚕᚖtrackerᚋmodelsᚐActionItemOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_apiTokens_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*models.APITokenFilter, error) {
+			return ec.unmarshalOApiTokenFilter2ᚖtrackerᚋmodelsᚐAPITokenFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*models.APITokenOrder, error) {
+			return ec.unmarshalOApiTokenOrder2ᚕᚖtrackerᚋmodelsᚐAPITokenOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*models.AuditEntryFilter, error) {
+			return ec.unmarshalOAuditEntryFilter2ᚖtrackerᚋmodelsᚐAuditEntryFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*models.AuditEntryOrder, error) {
+			return ec.unmarshalOAuditEntryOrder2ᚕᚖtrackerᚋmodelsᚐAuditEntryOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -13654,6 +16075,29 @@ func (ec *executionContext) fieldContext_ActionItem_isOverdue(_ context.Context,
 	return graphql.NewScalarFieldContext("ActionItem", field, true, false, "Boolean")
 }
 
+func (ec *executionContext) _ActionItem_nextStatuses(ctx context.Context, field graphql.CollectedField, obj *models.ActionItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionItem_nextStatuses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextStatuses(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.ActionItemStatus) graphql.Marshaler {
+			return ec.marshalNActionItemStatus2ᚕtrackerᚋmodelsᚐActionItemStatusᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionItem_nextStatuses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionItem", field, true, false, "ActionItemStatus")
+}
+
 func (ec *executionContext) _ActionItem_initiative(ctx context.Context, field graphql.CollectedField, obj *models.ActionItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13790,6 +16234,50 @@ func (ec *executionContext) fieldContext_ActionItem_meeting(_ context.Context, f
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Meeting(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ActionItem_history(ctx context.Context, field graphql.CollectedField, obj *models.ActionItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionItem_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.ActionItem().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*models.AuditEntryFilter), fc.Args["orderBy"].([]*models.AuditEntryOrder))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Connection[models.AuditEntry]) graphql.Marshaler {
+			return ec.marshalNAuditEntryConnection2ᚖtrackerᚋmodelsᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionItem_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActionItem",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ActionItem_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -14113,6 +16601,38 @@ func (ec *executionContext) fieldContext_ActionItemEdge_node(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _ActionItemPayload_actionItem(ctx context.Context, field graphql.CollectedField, obj *models.ActionItemPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionItemPayload_actionItem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActionItem, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ActionItem) graphql.Marshaler {
+			return ec.marshalNActionItem2ᚖtrackerᚋmodelsᚐActionItem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionItemPayload_actionItem(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActionItemPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActionItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ActionItemProgress_total(ctx context.Context, field graphql.CollectedField, obj *models.ActionItemProgress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14327,6 +16847,965 @@ func (ec *executionContext) _ActionItemStatusCount_count(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_ActionItemStatusCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ActionItemStatusCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Actor_subject(ctx context.Context, field graphql.CollectedField, obj *models.Actor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Actor_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Actor_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Actor", field, false, false, "String")
+}
+
+func (ec *executionContext) _Actor_name(ctx context.Context, field graphql.CollectedField, obj *models.Actor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Actor_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Actor_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Actor", field, false, false, "String")
+}
+
+func (ec *executionContext) _Actor_role(ctx context.Context, field graphql.CollectedField, obj *models.Actor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Actor_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.Role) graphql.Marshaler {
+			return ec.marshalNRole2trackerᚋmodelsᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Actor_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Actor", field, false, false, "Role")
+}
+
+func (ec *executionContext) _Actor_tokenId(ctx context.Context, field graphql.CollectedField, obj *models.Actor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Actor_tokenId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TokenID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.GlobalID) graphql.Marshaler {
+			return ec.marshalOID2ᚖtrackerᚋmodelsᚐGlobalID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Actor_tokenId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Actor", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ApiToken_id(ctx context.Context, field graphql.CollectedField, obj *models.APIToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiToken_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ApiToken().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.GlobalID) graphql.Marshaler {
+			return ec.marshalNID2ᚖtrackerᚋmodelsᚐGlobalID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiToken_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiToken", field, true, true, "ID")
+}
+
+func (ec *executionContext) _ApiToken_name(ctx context.Context, field graphql.CollectedField, obj *models.APIToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiToken_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiToken_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiToken", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApiToken_role(ctx context.Context, field graphql.CollectedField, obj *models.APIToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiToken_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.Role) graphql.Marshaler {
+			return ec.marshalNRole2trackerᚋmodelsᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiToken_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiToken", field, false, false, "Role")
+}
+
+func (ec *executionContext) _ApiToken_organizations(ctx context.Context, field graphql.CollectedField, obj *models.APIToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiToken_organizations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ApiToken().Organizations(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚕᚖtrackerᚋmodelsᚐOrganizationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiToken_organizations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApiToken",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApiToken_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.APIToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiToken_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiToken_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiToken", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ApiToken_createdBy(ctx context.Context, field graphql.CollectedField, obj *models.APIToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiToken_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiToken_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiToken", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApiToken_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.APIToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiToken_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApiToken_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiToken", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ApiToken_revokedAt(ctx context.Context, field graphql.CollectedField, obj *models.APIToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiToken_revokedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevokedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApiToken_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiToken", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ApiToken_isActive(ctx context.Context, field graphql.CollectedField, obj *models.APIToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiToken_isActive(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsActive(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiToken_isActive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiToken", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _ApiTokenConnection_edges(ctx context.Context, field graphql.CollectedField, obj *models.Connection[models.APIToken]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiTokenConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Edge[models.APIToken]) graphql.Marshaler {
+			return ec.marshalNApiTokenEdge2ᚕᚖtrackerᚋmodelsᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiTokenConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApiTokenConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiTokenEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApiTokenConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *models.Connection[models.APIToken]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiTokenConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.APIToken) graphql.Marshaler {
+			return ec.marshalNApiToken2ᚕᚖtrackerᚋmodelsᚐAPITokenᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiTokenConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApiTokenConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiToken(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApiTokenConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.Connection[models.APIToken]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiTokenConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖtrackerᚋmodelsᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiTokenConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApiTokenConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApiTokenConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *models.Connection[models.APIToken]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiTokenConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiTokenConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiTokenConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _ApiTokenEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.Edge[models.APIToken]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiTokenEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiTokenEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiTokenEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApiTokenEdge_node(ctx context.Context, field graphql.CollectedField, obj *models.Edge[models.APIToken]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiTokenEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.APIToken) graphql.Marshaler {
+			return ec.marshalNApiToken2ᚖtrackerᚋmodelsᚐAPIToken(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiTokenEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApiTokenEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiToken(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApiTokenPayload_apiToken(ctx context.Context, field graphql.CollectedField, obj *models.APITokenPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiTokenPayload_apiToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.APIToken, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.APIToken) graphql.Marshaler {
+			return ec.marshalNApiToken2ᚖtrackerᚋmodelsᚐAPIToken(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiTokenPayload_apiToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApiTokenPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiToken(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntry_id(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEntry().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.GlobalID) graphql.Marshaler {
+			return ec.marshalNID2ᚖtrackerᚋmodelsᚐGlobalID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, true, true, "ID")
+}
+
+func (ec *executionContext) _AuditEntry_occurredAt(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _AuditEntry_action(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.AuditAction) graphql.Marshaler {
+			return ec.marshalNAuditAction2trackerᚋmodelsᚐAuditAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "AuditAction")
+}
+
+func (ec *executionContext) _AuditEntry_entityType(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_entityType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_entityType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEntry_entityId(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_entityId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEntry().EntityID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.GlobalID) graphql.Marshaler {
+			return ec.marshalNID2ᚖtrackerᚋmodelsᚐGlobalID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_entityId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, true, true, "ID")
+}
+
+func (ec *executionContext) _AuditEntry_actor(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Actor) graphql.Marshaler {
+			return ec.marshalNActor2ᚖtrackerᚋmodelsᚐActor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Actor(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntry_requestId(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_requestId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEntry_changes(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changes()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.FieldChange) graphql.Marshaler {
+			return ec.marshalNFieldChange2ᚕᚖtrackerᚋmodelsᚐFieldChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FieldChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntry_note(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEntry_fromStatus(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_fromStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ActionItemStatus) graphql.Marshaler {
+			return ec.marshalOActionItemStatus2ᚖtrackerᚋmodelsᚐActionItemStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_fromStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "ActionItemStatus")
+}
+
+func (ec *executionContext) _AuditEntry_toStatus(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_toStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ActionItemStatus) graphql.Marshaler {
+			return ec.marshalOActionItemStatus2ᚖtrackerᚋmodelsᚐActionItemStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_toStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "ActionItemStatus")
+}
+
+func (ec *executionContext) _AuditEntryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *models.Connection[models.AuditEntry]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Edge[models.AuditEntry]) graphql.Marshaler {
+			return ec.marshalNAuditEntryEdge2ᚕᚖtrackerᚋmodelsᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntryEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntryConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *models.Connection[models.AuditEntry]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.AuditEntry) graphql.Marshaler {
+			return ec.marshalNAuditEntry2ᚕᚖtrackerᚋmodelsᚐAuditEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.Connection[models.AuditEntry]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖtrackerᚋmodelsᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntryConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *models.Connection[models.AuditEntry]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntryConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _AuditEntryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.Edge[models.AuditEntry]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntryEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEntryEdge_node(ctx context.Context, field graphql.CollectedField, obj *models.Edge[models.AuditEntry]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.AuditEntry) graphql.Marshaler {
+			return ec.marshalNAuditEntry2ᚖtrackerᚋmodelsᚐAuditEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntryEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntry(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Citation_id(ctx context.Context, field graphql.CollectedField, obj *models.Citation) (ret graphql.Marshaler) {
@@ -14657,6 +18136,162 @@ func (ec *executionContext) fieldContext_CitationEdge_node(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _CitationPayload_citation(ctx context.Context, field graphql.CollectedField, obj *models.CitationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CitationPayload_citation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Citation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Citation) graphql.Marshaler {
+			return ec.marshalNCitation2ᚖtrackerᚋmodelsᚐCitation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CitationPayload_citation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CitationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Citation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateApiTokenPayload_token(ctx context.Context, field graphql.CollectedField, obj *models.CreateAPITokenPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateApiTokenPayload_token(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Token, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateApiTokenPayload_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreateApiTokenPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreateApiTokenPayload_apiToken(ctx context.Context, field graphql.CollectedField, obj *models.CreateAPITokenPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateApiTokenPayload_apiToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.APIToken, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.APIToken) graphql.Marshaler {
+			return ec.marshalNApiToken2ᚖtrackerᚋmodelsᚐAPIToken(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateApiTokenPayload_apiToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateApiTokenPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiToken(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FieldChange_field(ctx context.Context, field graphql.CollectedField, obj *models.FieldChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldChange_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FieldChange_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _FieldChange_before(ctx context.Context, field graphql.CollectedField, obj *models.FieldChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldChange_before(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Before, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FieldChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _FieldChange_after(ctx context.Context, field graphql.CollectedField, obj *models.FieldChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldChange_after(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.After, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FieldChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldChange", field, false, false, "String")
 }
 
 func (ec *executionContext) _Indicator_id(ctx context.Context, field graphql.CollectedField, obj *models.Indicator) (ret graphql.Marshaler) {
@@ -16195,6 +19830,38 @@ func (ec *executionContext) fieldContext_InitiativeEdge_node(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _InitiativePayload_initiative(ctx context.Context, field graphql.CollectedField, obj *models.InitiativePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InitiativePayload_initiative(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Initiative, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Initiative) graphql.Marshaler {
+			return ec.marshalNInitiative2ᚖtrackerᚋmodelsᚐInitiative(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InitiativePayload_initiative(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InitiativePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Initiative(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _InitiativeRelation_id(ctx context.Context, field graphql.CollectedField, obj *models.InitiativeRelation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17522,6 +21189,38 @@ func (ec *executionContext) fieldContext_MeetingEdge_node(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _MeetingPayload_meeting(ctx context.Context, field graphql.CollectedField, obj *models.MeetingPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeetingPayload_meeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Meeting, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Meeting) graphql.Marshaler {
+			return ec.marshalNMeeting2ᚖtrackerᚋmodelsᚐMeeting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeetingPayload_meeting(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeetingPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Meeting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Metric_id(ctx context.Context, field graphql.CollectedField, obj *models.Metric) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17874,6 +21573,1308 @@ func (ec *executionContext) fieldContext_MetricEdge_node(_ context.Context, fiel
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Metric(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createOrganization(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createOrganization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateOrganization(ctx, fc.Args["input"].(models.NewOrganization))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2trackerᚋmodelsᚐRole(ctx, "OFFICER")
+				if err != nil {
+					var zeroVal *models.OrganizationPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.OrganizationPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.OrganizationPayload) graphql.Marshaler {
+			return ec.marshalOOrganizationPayload2ᚖtrackerᚋmodelsᚐOrganizationPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createOrganization(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganizationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createOrganization_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateOrganization(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateOrganization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateOrganization(ctx, fc.Args["id"].(models.GlobalID), fc.Args["input"].(models.OrganizationUpdate))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2trackerᚋmodelsᚐRole(ctx, "OFFICER")
+				if err != nil {
+					var zeroVal *models.OrganizationPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.OrganizationPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.OrganizationPayload) graphql.Marshaler {
+			return ec.marshalOOrganizationPayload2ᚖtrackerᚋmodelsᚐOrganizationPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateOrganization(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganizationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateOrganization_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createInitiative(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createInitiative(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateInitiative(ctx, fc.Args["input"].(models.NewInitiative))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2trackerᚋmodelsᚐRole(ctx, "OFFICER")
+				if err != nil {
+					var zeroVal *models.InitiativePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.InitiativePayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.InitiativePayload) graphql.Marshaler {
+			return ec.marshalOInitiativePayload2ᚖtrackerᚋmodelsᚐInitiativePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createInitiative(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InitiativePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createInitiative_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateInitiative(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateInitiative(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateInitiative(ctx, fc.Args["id"].(models.GlobalID), fc.Args["input"].(models.InitiativeUpdate))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2trackerᚋmodelsᚐRole(ctx, "OFFICER")
+				if err != nil {
+					var zeroVal *models.InitiativePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.InitiativePayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.InitiativePayload) graphql.Marshaler {
+			return ec.marshalOInitiativePayload2ᚖtrackerᚋmodelsᚐInitiativePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateInitiative(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InitiativePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateInitiative_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addPartnership(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addPartnership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddPartnership(ctx, fc.Args["input"].(models.NewPartnership))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2trackerᚋmodelsᚐRole(ctx, "OFFICER")
+				if err != nil {
+					var zeroVal *models.PartnershipPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.PartnershipPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.PartnershipPayload) graphql.Marshaler {
+			return ec.marshalOPartnershipPayload2ᚖtrackerᚋmodelsᚐPartnershipPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addPartnership(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addPartnership_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updatePartnership(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updatePartnership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdatePartnership(ctx, fc.Args["id"].(models.GlobalID), fc.Args["input"].(models.PartnershipUpdate))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2trackerᚋmodelsᚐRole(ctx, "OFFICER")
+				if err != nil {
+					var zeroVal *models.PartnershipPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.PartnershipPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.PartnershipPayload) graphql.Marshaler {
+			return ec.marshalOPartnershipPayload2ᚖtrackerᚋmodelsᚐPartnershipPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updatePartnership(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnershipPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updatePartnership_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removePartnership(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removePartnership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemovePartnership(ctx, fc.Args["id"].(models.GlobalID), fc.Args["expectedVersion"].(int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2trackerᚋmodelsᚐRole(ctx, "OFFICER")
+				if err != nil {
+					var zeroVal *models.RemovalPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.RemovalPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.RemovalPayload) graphql.Marshaler {
+			return ec.marshalORemovalPayload2ᚖtrackerᚋmodelsᚐRemovalPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removePartnership(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RemovalPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removePartnership_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordMeeting(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordMeeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordMeeting(ctx, fc.Args["input"].(models.NewMeeting))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2trackerᚋmodelsᚐRole(ctx, "OFFICER")
+				if err != nil {
+					var zeroVal *models.MeetingPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.MeetingPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.MeetingPayload) graphql.Marshaler {
+			return ec.marshalOMeetingPayload2ᚖtrackerᚋmodelsᚐMeetingPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordMeeting(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeetingPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordMeeting_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateMeeting(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateMeeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateMeeting(ctx, fc.Args["id"].(models.GlobalID), fc.Args["input"].(models.MeetingUpdate))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2trackerᚋmodelsᚐRole(ctx, "OFFICER")
+				if err != nil {
+					var zeroVal *models.MeetingPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.MeetingPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.MeetingPayload) graphql.Marshaler {
+			return ec.marshalOMeetingPayload2ᚖtrackerᚋmodelsᚐMeetingPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateMeeting(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeetingPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateMeeting_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addParticipant(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addParticipant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddParticipant(ctx, fc.Args["input"].(models.NewParticipant))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2trackerᚋmodelsᚐRole(ctx, "OFFICER")
+				if err != nil {
+					var zeroVal *models.ParticipantPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.ParticipantPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ParticipantPayload) graphql.Marshaler {
+			return ec.marshalOParticipantPayload2ᚖtrackerᚋmodelsᚐParticipantPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addParticipant(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ParticipantPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addParticipant_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeParticipant(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeParticipant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveParticipant(ctx, fc.Args["id"].(models.GlobalID), fc.Args["expectedVersion"].(int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2trackerᚋmodelsᚐRole(ctx, "OFFICER")
+				if err != nil {
+					var zeroVal *models.RemovalPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.RemovalPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.RemovalPayload) graphql.Marshaler {
+			return ec.marshalORemovalPayload2ᚖtrackerᚋmodelsᚐRemovalPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeParticipant(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RemovalPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeParticipant_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createActionItem(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createActionItem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateActionItem(ctx, fc.Args["input"].(models.NewActionItem))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2trackerᚋmodelsᚐRole(ctx, "OFFICER")
+				if err != nil {
+					var zeroVal *models.ActionItemPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.ActionItemPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ActionItemPayload) graphql.Marshaler {
+			return ec.marshalOActionItemPayload2ᚖtrackerᚋmodelsᚐActionItemPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createActionItem(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActionItemPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createActionItem_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateActionItem(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateActionItem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateActionItem(ctx, fc.Args["id"].(models.GlobalID), fc.Args["input"].(models.ActionItemUpdate))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2trackerᚋmodelsᚐRole(ctx, "OFFICER")
+				if err != nil {
+					var zeroVal *models.ActionItemPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.ActionItemPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ActionItemPayload) graphql.Marshaler {
+			return ec.marshalOActionItemPayload2ᚖtrackerᚋmodelsᚐActionItemPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateActionItem(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActionItemPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateActionItem_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateActionItemStatus(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateActionItemStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateActionItemStatus(ctx, fc.Args["input"].(models.UpdateActionItemStatusInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2trackerᚋmodelsᚐRole(ctx, "OFFICER")
+				if err != nil {
+					var zeroVal *models.ActionItemPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.ActionItemPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ActionItemPayload) graphql.Marshaler {
+			return ec.marshalOActionItemPayload2ᚖtrackerᚋmodelsᚐActionItemPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateActionItemStatus(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActionItemPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateActionItemStatus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordStatistic(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordStatistic(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordStatistic(ctx, fc.Args["input"].(models.NewStatistic))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2trackerᚋmodelsᚐRole(ctx, "OFFICER")
+				if err != nil {
+					var zeroVal *models.StatisticPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.StatisticPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.StatisticPayload) graphql.Marshaler {
+			return ec.marshalOStatisticPayload2ᚖtrackerᚋmodelsᚐStatisticPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordStatistic(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatisticPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordStatistic_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateStatistic(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateStatistic(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateStatistic(ctx, fc.Args["id"].(models.GlobalID), fc.Args["input"].(models.StatisticUpdate))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2trackerᚋmodelsᚐRole(ctx, "OFFICER")
+				if err != nil {
+					var zeroVal *models.StatisticPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.StatisticPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.StatisticPayload) graphql.Marshaler {
+			return ec.marshalOStatisticPayload2ᚖtrackerᚋmodelsᚐStatisticPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateStatistic(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatisticPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateStatistic_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createSource(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createSource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateSource(ctx, fc.Args["input"].(models.NewSource))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2trackerᚋmodelsᚐRole(ctx, "OFFICER")
+				if err != nil {
+					var zeroVal *models.SourcePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.SourcePayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.SourcePayload) graphql.Marshaler {
+			return ec.marshalOSourcePayload2ᚖtrackerᚋmodelsᚐSourcePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createSource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SourcePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createSource_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addCitation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addCitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddCitation(ctx, fc.Args["input"].(models.NewCitation))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2trackerᚋmodelsᚐRole(ctx, "OFFICER")
+				if err != nil {
+					var zeroVal *models.CitationPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.CitationPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.CitationPayload) graphql.Marshaler {
+			return ec.marshalOCitationPayload2ᚖtrackerᚋmodelsᚐCitationPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addCitation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CitationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addCitation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeCitation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeCitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveCitation(ctx, fc.Args["id"].(models.GlobalID), fc.Args["expectedVersion"].(int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2trackerᚋmodelsᚐRole(ctx, "OFFICER")
+				if err != nil {
+					var zeroVal *models.RemovalPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.RemovalPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.RemovalPayload) graphql.Marshaler {
+			return ec.marshalORemovalPayload2ᚖtrackerᚋmodelsᚐRemovalPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeCitation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RemovalPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeCitation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createApiToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createApiToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateAPIToken(ctx, fc.Args["input"].(models.NewAPIToken))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2trackerᚋmodelsᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *models.CreateAPITokenPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.CreateAPITokenPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.CreateAPITokenPayload) graphql.Marshaler {
+			return ec.marshalOCreateApiTokenPayload2ᚖtrackerᚋmodelsᚐCreateAPITokenPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createApiToken(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateApiTokenPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createApiToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeApiToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeApiToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeAPIToken(ctx, fc.Args["id"].(models.GlobalID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2trackerᚋmodelsᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *models.APITokenPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.APITokenPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.APITokenPayload) graphql.Marshaler {
+			return ec.marshalOApiTokenPayload2ᚖtrackerᚋmodelsᚐAPITokenPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeApiToken(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiTokenPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeApiToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -18752,6 +23753,38 @@ func (ec *executionContext) _OrganizationEdge_node(ctx context.Context, field gr
 func (ec *executionContext) fieldContext_OrganizationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "OrganizationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganizationPayload_organization(ctx context.Context, field graphql.CollectedField, obj *models.OrganizationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationPayload_organization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organization, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖtrackerᚋmodelsᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationPayload_organization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganizationPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -19795,6 +24828,38 @@ func (ec *executionContext) fieldContext_ParticipantEdge_node(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _ParticipantPayload_participant(ctx context.Context, field graphql.CollectedField, obj *models.ParticipantPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParticipantPayload_participant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Participant, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Participant) graphql.Marshaler {
+			return ec.marshalNParticipant2ᚖtrackerᚋmodelsᚐParticipant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParticipantPayload_participant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ParticipantPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Participant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PartnerActivity_rank(ctx context.Context, field graphql.CollectedField, obj *models.PartnerActivity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20407,6 +25472,38 @@ func (ec *executionContext) _PartnershipEdge_node(ctx context.Context, field gra
 func (ec *executionContext) fieldContext_PartnershipEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "PartnershipEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Partnership(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PartnershipPayload_partnership(ctx context.Context, field graphql.CollectedField, obj *models.PartnershipPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnershipPayload_partnership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Partnership, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Partnership) graphql.Marshaler {
+			return ec.marshalNPartnership2ᚖtrackerᚋmodelsᚐPartnership(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnershipPayload_partnership(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PartnershipPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -23255,6 +28352,162 @@ func (ec *executionContext) fieldContext_Query_topics(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_viewer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_viewer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Viewer(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.User) graphql.Marshaler {
+			return ec.marshalOViewer2ᚖtrackerᚋmodelsᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_viewer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Viewer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_auditLog(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_auditLog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*models.AuditEntryFilter), fc.Args["orderBy"].([]*models.AuditEntryOrder))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2trackerᚋmodelsᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *models.Connection[models.AuditEntry]
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.Connection[models.AuditEntry]
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Connection[models.AuditEntry]) graphql.Marshaler {
+			return ec.marshalNAuditEntryConnection2ᚖtrackerᚋmodelsᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_auditLog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_auditLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_apiTokens(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_apiTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().APITokens(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*models.APITokenFilter), fc.Args["orderBy"].([]*models.APITokenOrder))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2trackerᚋmodelsᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *models.Connection[models.APIToken]
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.Connection[models.APIToken]
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Connection[models.APIToken]) graphql.Marshaler {
+			return ec.marshalNApiTokenConnection2ᚖtrackerᚋmodelsᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_apiTokens(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiTokenConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_apiTokens_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_search(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23373,6 +28626,29 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RemovalPayload_removedId(ctx context.Context, field graphql.CollectedField, obj *models.RemovalPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemovalPayload_removedId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemovedID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.GlobalID) graphql.Marshaler {
+			return ec.marshalNID2trackerᚋmodelsᚐGlobalID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemovalPayload_removedId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemovalPayload", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Result_id(ctx context.Context, field graphql.CollectedField, obj *models.Result) (ret graphql.Marshaler) {
@@ -24976,6 +30252,38 @@ func (ec *executionContext) fieldContext_SourceEdge_node(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _SourcePayload_source(ctx context.Context, field graphql.CollectedField, obj *models.SourcePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourcePayload_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Source) graphql.Marshaler {
+			return ec.marshalNSource2ᚖtrackerᚋmodelsᚐSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourcePayload_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SourcePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Source(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Statement_id(ctx context.Context, field graphql.CollectedField, obj *models.Statement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25911,6 +31219,38 @@ func (ec *executionContext) _StatisticEdge_node(ctx context.Context, field graph
 func (ec *executionContext) fieldContext_StatisticEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "StatisticEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Statistic(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatisticPayload_statistic(ctx context.Context, field graphql.CollectedField, obj *models.StatisticPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticPayload_statistic(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Statistic, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Statistic) graphql.Marshaler {
+			return ec.marshalNStatistic2ᚖtrackerᚋmodelsᚐStatistic(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticPayload_statistic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatisticPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -26955,6 +32295,130 @@ func (ec *executionContext) fieldContext_TopicPlaceEdge_node(_ context.Context, 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Viewer_subject(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Viewer", field, false, false, "String")
+}
+
+func (ec *executionContext) _Viewer_name(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Viewer", field, false, false, "String")
+}
+
+func (ec *executionContext) _Viewer_role(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.Role) graphql.Marshaler {
+			return ec.marshalNRole2trackerᚋmodelsᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Viewer", field, false, false, "Role")
+}
+
+func (ec *executionContext) _Viewer_organizations(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_organizations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Viewer().Organizations(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚕᚖtrackerᚋmodelsᚐOrganizationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_organizations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Viewer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Viewer_authenticatedBy(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_authenticatedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AuthenticatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.AuthenticationMethod) graphql.Marshaler {
+			return ec.marshalNAuthenticationMethod2trackerᚋmodelsᚐAuthenticationMethod(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_authenticatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Viewer", field, false, false, "AuthenticationMethod")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -28342,6 +33806,69 @@ func UnmarshalActionItemStatusFilter(ctx context.Context, raw any) (models.Actio
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputActionItemUpdate(ctx context.Context, obj any) (models.ActionItemUpdate, error) {
+	var it models.ActionItemUpdate
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"expectedVersion", "title", "description", "due"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "due":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("due"))
+			data, err := ec.unmarshalOPartialDateInput2ᚖtrackerᚋmodelsᚐPartialDateInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Due = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalActionItemUpdate unmarshals raw into the ActionItemUpdate input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalActionItemUpdate(ctx context.Context, raw any) (models.ActionItemUpdate, error) {
+	var out models.ActionItemUpdate
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ActionItemUpdate", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputActivityStatusFilter(ctx context.Context, obj any) (models.ActivityStatusFilter, error) {
 	var it models.ActivityStatusFilter
 	if obj == nil {
@@ -28402,6 +33929,329 @@ func (ec *executionContext) unmarshalInputActivityStatusFilter(ctx context.Conte
 func UnmarshalActivityStatusFilter(ctx context.Context, raw any) (models.ActivityStatusFilter, error) {
 	var out models.ActivityStatusFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ActivityStatusFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputApiTokenFilter(ctx context.Context, obj any) (models.APITokenFilter, error) {
+	var it models.APITokenFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "revokedAt", "and", "or", "not"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOStringFilter2ᚖtrackerᚋmodelsᚐStringFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "revokedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAt"))
+			data, err := ec.unmarshalODateTimeFilter2ᚖtrackerᚋmodelsᚐDateTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RevokedAt = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOApiTokenFilter2ᚕᚖtrackerᚋmodelsᚐAPITokenFilterᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOApiTokenFilter2ᚕᚖtrackerᚋmodelsᚐAPITokenFilterᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOApiTokenFilter2ᚖtrackerᚋmodelsᚐAPITokenFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalApiTokenFilter unmarshals raw into the ApiTokenFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalApiTokenFilter(ctx context.Context, raw any) (models.APITokenFilter, error) {
+	var out models.APITokenFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ApiTokenFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputApiTokenOrder(ctx context.Context, obj any) (models.APITokenOrder, error) {
+	var it models.APITokenOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "DESC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNApiTokenOrderField2trackerᚋmodelsᚐAPITokenOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2trackerᚋmodelsᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalApiTokenOrder unmarshals raw into the ApiTokenOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalApiTokenOrder(ctx context.Context, raw any) (models.APITokenOrder, error) {
+	var out models.APITokenOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ApiTokenOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAuditActionFilter(ctx context.Context, obj any) (models.AuditActionFilter, error) {
+	var it models.AuditActionFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"eq", "ne", "in"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "eq":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eq"))
+			data, err := ec.unmarshalOAuditAction2ᚖtrackerᚋmodelsᚐAuditAction(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Eq = data
+		case "ne":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ne"))
+			data, err := ec.unmarshalOAuditAction2ᚖtrackerᚋmodelsᚐAuditAction(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ne = data
+		case "in":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("in"))
+			data, err := ec.unmarshalOAuditAction2ᚕtrackerᚋmodelsᚐAuditActionᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.In = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAuditActionFilter unmarshals raw into the AuditActionFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAuditActionFilter(ctx context.Context, raw any) (models.AuditActionFilter, error) {
+	var out models.AuditActionFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AuditActionFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAuditEntryFilter(ctx context.Context, obj any) (models.AuditEntryFilter, error) {
+	var it models.AuditEntryFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"action", "entityType", "actorSubject", "occurredAt", "requestId", "and", "or", "not"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "action":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("action"))
+			data, err := ec.unmarshalOAuditActionFilter2ᚖtrackerᚋmodelsᚐAuditActionFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Action = data
+		case "entityType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityType"))
+			data, err := ec.unmarshalOStringFilter2ᚖtrackerᚋmodelsᚐStringFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityType = data
+		case "actorSubject":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorSubject"))
+			data, err := ec.unmarshalOStringFilter2ᚖtrackerᚋmodelsᚐStringFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorSubject = data
+		case "occurredAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("occurredAt"))
+			data, err := ec.unmarshalODateTimeFilter2ᚖtrackerᚋmodelsᚐDateTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OccurredAt = data
+		case "requestId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestId"))
+			data, err := ec.unmarshalOStringFilter2ᚖtrackerᚋmodelsᚐStringFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestID = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOAuditEntryFilter2ᚕᚖtrackerᚋmodelsᚐAuditEntryFilterᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOAuditEntryFilter2ᚕᚖtrackerᚋmodelsᚐAuditEntryFilterᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOAuditEntryFilter2ᚖtrackerᚋmodelsᚐAuditEntryFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAuditEntryFilter unmarshals raw into the AuditEntryFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAuditEntryFilter(ctx context.Context, raw any) (models.AuditEntryFilter, error) {
+	var out models.AuditEntryFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AuditEntryFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAuditEntryOrder(ctx context.Context, obj any) (models.AuditEntryOrder, error) {
+	var it models.AuditEntryOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "DESC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNAuditEntryOrderField2trackerᚋmodelsᚐAuditEntryOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2trackerᚋmodelsᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAuditEntryOrder unmarshals raw into the AuditEntryOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAuditEntryOrder(ctx context.Context, raw any) (models.AuditEntryOrder, error) {
+	var out models.AuditEntryOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AuditEntryOrder", raw, &out)
 	return out, err
 }
 
@@ -29478,6 +35328,97 @@ func UnmarshalInitiativeRelationOrder(ctx context.Context, raw any) (models.Init
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputInitiativeUpdate(ctx context.Context, obj any) (models.InitiativeUpdate, error) {
+	var it models.InitiativeUpdate
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"expectedVersion", "title", "shortTitle", "status", "description", "objective", "actualStart", "plannedEnd"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "shortTitle":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("shortTitle"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ShortTitle = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOActivityStatus2ᚖtrackerᚋmodelsᚐActivityStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "objective":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("objective"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Objective = data
+		case "actualStart":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actualStart"))
+			data, err := ec.unmarshalOPartialDateInput2ᚖtrackerᚋmodelsᚐPartialDateInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActualStart = data
+		case "plannedEnd":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("plannedEnd"))
+			data, err := ec.unmarshalOPartialDateInput2ᚖtrackerᚋmodelsᚐPartialDateInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlannedEnd = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInitiativeUpdate unmarshals raw into the InitiativeUpdate input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInitiativeUpdate(ctx context.Context, raw any) (models.InitiativeUpdate, error) {
+	var out models.InitiativeUpdate
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InitiativeUpdate", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputIntFilter(ctx context.Context, obj any) (models.IntFilter, error) {
 	var it models.IntFilter
 	if obj == nil {
@@ -29951,6 +35892,97 @@ func UnmarshalMeetingStatusFilter(ctx context.Context, raw any) (models.MeetingS
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputMeetingUpdate(ctx context.Context, obj any) (models.MeetingUpdate, error) {
+	var it models.MeetingUpdate
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"expectedVersion", "title", "status", "date", "placeId", "attendeeCount", "theme", "summary"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOMeetingStatus2ᚖtrackerᚋmodelsᚐMeetingStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "date":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("date"))
+			data, err := ec.unmarshalOPartialDateInput2ᚖtrackerᚋmodelsᚐPartialDateInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Date = data
+		case "placeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("placeId"))
+			data, err := ec.unmarshalOID2ᚖtrackerᚋmodelsᚐGlobalID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlaceID = data
+		case "attendeeCount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attendeeCount"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AttendeeCount = data
+		case "theme":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("theme"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Theme = data
+		case "summary":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Summary = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMeetingUpdate unmarshals raw into the MeetingUpdate input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMeetingUpdate(ctx context.Context, raw any) (models.MeetingUpdate, error) {
+	var out models.MeetingUpdate
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MeetingUpdate", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputMetricFilter(ctx context.Context, obj any) (models.MetricFilter, error) {
 	var it models.MetricFilter
 	if obj == nil {
@@ -30078,6 +36110,881 @@ func (ec *executionContext) unmarshalInputMetricOrder(ctx context.Context, obj a
 func UnmarshalMetricOrder(ctx context.Context, raw any) (models.MetricOrder, error) {
 	var out models.MetricOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "MetricOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputNewActionItem(ctx context.Context, obj any) (models.NewActionItem, error) {
+	var it models.NewActionItem
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"slug", "title", "description", "ownerId", "initiativeId", "meetingId", "due", "contributorIds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "slug":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slug"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Slug = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "ownerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerId"))
+			data, err := ec.unmarshalNID2trackerᚋmodelsᚐGlobalID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OwnerID = data
+		case "initiativeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("initiativeId"))
+			data, err := ec.unmarshalOID2ᚖtrackerᚋmodelsᚐGlobalID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InitiativeID = data
+		case "meetingId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("meetingId"))
+			data, err := ec.unmarshalOID2ᚖtrackerᚋmodelsᚐGlobalID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeetingID = data
+		case "due":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("due"))
+			data, err := ec.unmarshalOPartialDateInput2ᚖtrackerᚋmodelsᚐPartialDateInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Due = data
+		case "contributorIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contributorIds"))
+			data, err := ec.unmarshalOID2ᚕᚖtrackerᚋmodelsᚐGlobalIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContributorIds = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNewActionItem unmarshals raw into the NewActionItem input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNewActionItem(ctx context.Context, raw any) (models.NewActionItem, error) {
+	var out models.NewActionItem
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NewActionItem", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputNewApiToken(ctx context.Context, obj any) (models.NewAPIToken, error) {
+	var it models.NewAPIToken
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "role", "organizationIds", "expiresAt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "role":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
+			data, err := ec.unmarshalNRole2trackerᚋmodelsᚐRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Role = data
+		case "organizationIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIds"))
+			data, err := ec.unmarshalOID2ᚕᚖtrackerᚋmodelsᚐGlobalIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganizationIds = data
+		case "expiresAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAt"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAt = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNewApiToken unmarshals raw into the NewApiToken input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNewApiToken(ctx context.Context, raw any) (models.NewAPIToken, error) {
+	var out models.NewAPIToken
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NewApiToken", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputNewCitation(ctx context.Context, obj any) (models.NewCitation, error) {
+	var it models.NewCitation
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"sourceId", "subjectId", "field", "excerpt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "sourceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceId"))
+			data, err := ec.unmarshalNID2trackerᚋmodelsᚐGlobalID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceID = data
+		case "subjectId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectId"))
+			data, err := ec.unmarshalNID2trackerᚋmodelsᚐGlobalID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectID = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "excerpt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("excerpt"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Excerpt = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNewCitation unmarshals raw into the NewCitation input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNewCitation(ctx context.Context, raw any) (models.NewCitation, error) {
+	var out models.NewCitation
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NewCitation", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputNewInitiative(ctx context.Context, obj any) (models.NewInitiative, error) {
+	var it models.NewInitiative
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"slug", "title", "shortTitle", "kind", "status", "description", "objective", "actualStart", "plannedEnd", "accountableOrganizationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "slug":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slug"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Slug = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "shortTitle":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("shortTitle"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ShortTitle = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNInitiativeKind2trackerᚋmodelsᚐInitiativeKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOActivityStatus2ᚖtrackerᚋmodelsᚐActivityStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "objective":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("objective"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Objective = data
+		case "actualStart":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actualStart"))
+			data, err := ec.unmarshalOPartialDateInput2ᚖtrackerᚋmodelsᚐPartialDateInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActualStart = data
+		case "plannedEnd":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("plannedEnd"))
+			data, err := ec.unmarshalOPartialDateInput2ᚖtrackerᚋmodelsᚐPartialDateInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlannedEnd = data
+		case "accountableOrganizationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountableOrganizationId"))
+			data, err := ec.unmarshalNID2trackerᚋmodelsᚐGlobalID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountableOrganizationID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNewInitiative unmarshals raw into the NewInitiative input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNewInitiative(ctx context.Context, raw any) (models.NewInitiative, error) {
+	var out models.NewInitiative
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NewInitiative", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputNewMeeting(ctx context.Context, obj any) (models.NewMeeting, error) {
+	var it models.NewMeeting
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"slug", "title", "kind", "status", "date", "placeId", "organizerId", "attendeeCount", "attendeeDescription", "theme", "summary", "initiativeIds", "participants"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "slug":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slug"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Slug = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNMeetingKind2trackerᚋmodelsᚐMeetingKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOMeetingStatus2ᚖtrackerᚋmodelsᚐMeetingStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "date":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("date"))
+			data, err := ec.unmarshalOPartialDateInput2ᚖtrackerᚋmodelsᚐPartialDateInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Date = data
+		case "placeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("placeId"))
+			data, err := ec.unmarshalOID2ᚖtrackerᚋmodelsᚐGlobalID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlaceID = data
+		case "organizerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizerId"))
+			data, err := ec.unmarshalOID2ᚖtrackerᚋmodelsᚐGlobalID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganizerID = data
+		case "attendeeCount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attendeeCount"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AttendeeCount = data
+		case "attendeeDescription":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attendeeDescription"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AttendeeDescription = data
+		case "theme":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("theme"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Theme = data
+		case "summary":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Summary = data
+		case "initiativeIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("initiativeIds"))
+			data, err := ec.unmarshalOID2ᚕᚖtrackerᚋmodelsᚐGlobalIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InitiativeIds = data
+		case "participants":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participants"))
+			data, err := ec.unmarshalOParticipantInput2ᚕᚖtrackerᚋmodelsᚐParticipantInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Participants = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNewMeeting unmarshals raw into the NewMeeting input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNewMeeting(ctx context.Context, raw any) (models.NewMeeting, error) {
+	var out models.NewMeeting
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NewMeeting", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputNewOrganization(ctx context.Context, obj any) (models.NewOrganization, error) {
+	var it models.NewOrganization
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"slug", "acronym", "name", "kind", "parentId", "foundedYear", "headquartersId", "description"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "slug":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slug"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Slug = data
+		case "acronym":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acronym"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Acronym = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNOrganizationKind2trackerᚋmodelsᚐOrganizationKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "parentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("parentId"))
+			data, err := ec.unmarshalOID2ᚖtrackerᚋmodelsᚐGlobalID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParentID = data
+		case "foundedYear":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("foundedYear"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FoundedYear = data
+		case "headquartersId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("headquartersId"))
+			data, err := ec.unmarshalOID2ᚖtrackerᚋmodelsᚐGlobalID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HeadquartersID = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNewOrganization unmarshals raw into the NewOrganization input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNewOrganization(ctx context.Context, raw any) (models.NewOrganization, error) {
+	var out models.NewOrganization
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NewOrganization", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputNewParticipant(ctx context.Context, obj any) (models.NewParticipant, error) {
+	var it models.NewParticipant
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"meetingId", "personId", "organizationId", "role", "description"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "meetingId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("meetingId"))
+			data, err := ec.unmarshalNID2trackerᚋmodelsᚐGlobalID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeetingID = data
+		case "personId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personId"))
+			data, err := ec.unmarshalOID2ᚖtrackerᚋmodelsᚐGlobalID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonID = data
+		case "organizationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationId"))
+			data, err := ec.unmarshalOID2ᚖtrackerᚋmodelsᚐGlobalID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganizationID = data
+		case "role":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
+			data, err := ec.unmarshalNParticipantRole2trackerᚋmodelsᚐParticipantRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Role = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNewParticipant unmarshals raw into the NewParticipant input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNewParticipant(ctx context.Context, raw any) (models.NewParticipant, error) {
+	var out models.NewParticipant
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NewParticipant", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputNewPartnership(ctx context.Context, obj any) (models.NewPartnership, error) {
+	var it models.NewPartnership
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"initiativeId", "organizationId", "role", "status", "description"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "initiativeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("initiativeId"))
+			data, err := ec.unmarshalNID2trackerᚋmodelsᚐGlobalID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InitiativeID = data
+		case "organizationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationId"))
+			data, err := ec.unmarshalNID2trackerᚋmodelsᚐGlobalID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganizationID = data
+		case "role":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
+			data, err := ec.unmarshalNPartnershipRole2trackerᚋmodelsᚐPartnershipRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Role = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOPartnershipStatus2ᚖtrackerᚋmodelsᚐPartnershipStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNewPartnership unmarshals raw into the NewPartnership input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNewPartnership(ctx context.Context, raw any) (models.NewPartnership, error) {
+	var out models.NewPartnership
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NewPartnership", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputNewSource(ctx context.Context, obj any) (models.NewSource, error) {
+	var it models.NewSource
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"slug", "kind", "title", "publication", "publisher", "author", "dateline", "publishedAt", "url", "body"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "slug":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slug"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Slug = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNSourceKind2trackerᚋmodelsᚐSourceKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "publication":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publication"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Publication = data
+		case "publisher":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publisher"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Publisher = data
+		case "author":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("author"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Author = data
+		case "dateline":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dateline"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Dateline = data
+		case "publishedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedAt"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedAt = data
+		case "url":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URL = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNewSource unmarshals raw into the NewSource input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNewSource(ctx context.Context, raw any) (models.NewSource, error) {
+	var out models.NewSource
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NewSource", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputNewStatistic(ctx context.Context, obj any) (models.NewStatistic, error) {
+	var it models.NewStatistic
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"metricKey", "value", "asOf", "scope", "scopeOrganizationId", "scopePlaceId", "sourceId", "note"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "metricKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metricKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MetricKey = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		case "asOf":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("asOf"))
+			data, err := ec.unmarshalNPartialDateInput2ᚖtrackerᚋmodelsᚐPartialDateInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AsOf = data
+		case "scope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scope"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
+		case "scopeOrganizationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeOrganizationId"))
+			data, err := ec.unmarshalOID2ᚖtrackerᚋmodelsᚐGlobalID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeOrganizationID = data
+		case "scopePlaceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopePlaceId"))
+			data, err := ec.unmarshalOID2ᚖtrackerᚋmodelsᚐGlobalID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopePlaceID = data
+		case "sourceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceId"))
+			data, err := ec.unmarshalOID2ᚖtrackerᚋmodelsᚐGlobalID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceID = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNewStatistic unmarshals raw into the NewStatistic input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNewStatistic(ctx context.Context, raw any) (models.NewStatistic, error) {
+	var out models.NewStatistic
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NewStatistic", raw, &out)
 	return out, err
 }
 
@@ -30393,6 +37300,90 @@ func UnmarshalOrganizationOrder(ctx context.Context, raw any) (models.Organizati
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputOrganizationUpdate(ctx context.Context, obj any) (models.OrganizationUpdate, error) {
+	var it models.OrganizationUpdate
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"expectedVersion", "acronym", "name", "kind", "foundedYear", "headquartersId", "description"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "acronym":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acronym"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Acronym = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOOrganizationKind2ᚖtrackerᚋmodelsᚐOrganizationKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "foundedYear":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("foundedYear"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FoundedYear = data
+		case "headquartersId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("headquartersId"))
+			data, err := ec.unmarshalOID2ᚖtrackerᚋmodelsᚐGlobalID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HeadquartersID = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOrganizationUpdate unmarshals raw into the OrganizationUpdate input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOrganizationUpdate(ctx context.Context, raw any) (models.OrganizationUpdate, error) {
+	var out models.OrganizationUpdate
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrganizationUpdate", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputOutcomeFilter(ctx context.Context, obj any) (models.OutcomeFilter, error) {
 	var it models.OutcomeFilter
 	if obj == nil {
@@ -30642,6 +37633,55 @@ func UnmarshalOutcomeStatusFilter(ctx context.Context, raw any) (models.OutcomeS
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPartialDateInput(ctx context.Context, obj any) (models.PartialDateInput, error) {
+	var it models.PartialDateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"date", "precision"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "date":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("date"))
+			data, err := ec.unmarshalNDate2trackerᚋmodelsᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Date = data
+		case "precision":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("precision"))
+			data, err := ec.unmarshalODatePrecision2ᚖtrackerᚋmodelsᚐDatePrecision(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Precision = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPartialDateInput unmarshals raw into the PartialDateInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPartialDateInput(ctx context.Context, raw any) (models.PartialDateInput, error) {
+	var out models.PartialDateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PartialDateInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputParticipantFilter(ctx context.Context, obj any) (models.ParticipantFilter, error) {
 	var it models.ParticipantFilter
 	if obj == nil {
@@ -30730,6 +37770,69 @@ func (ec *executionContext) unmarshalInputParticipantFilter(ctx context.Context,
 func UnmarshalParticipantFilter(ctx context.Context, raw any) (models.ParticipantFilter, error) {
 	var out models.ParticipantFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ParticipantFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputParticipantInput(ctx context.Context, obj any) (models.ParticipantInput, error) {
+	var it models.ParticipantInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"personId", "organizationId", "role", "description"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "personId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personId"))
+			data, err := ec.unmarshalOID2ᚖtrackerᚋmodelsᚐGlobalID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonID = data
+		case "organizationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationId"))
+			data, err := ec.unmarshalOID2ᚖtrackerᚋmodelsᚐGlobalID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganizationID = data
+		case "role":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
+			data, err := ec.unmarshalNParticipantRole2trackerᚋmodelsᚐParticipantRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Role = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalParticipantInput unmarshals raw into the ParticipantInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalParticipantInput(ctx context.Context, raw any) (models.ParticipantInput, error) {
+	var out models.ParticipantInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ParticipantInput", raw, &out)
 	return out, err
 }
 
@@ -31228,6 +38331,62 @@ func (ec *executionContext) unmarshalInputPartnershipStatusFilter(ctx context.Co
 func UnmarshalPartnershipStatusFilter(ctx context.Context, raw any) (models.PartnershipStatusFilter, error) {
 	var out models.PartnershipStatusFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "PartnershipStatusFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPartnershipUpdate(ctx context.Context, obj any) (models.PartnershipUpdate, error) {
+	var it models.PartnershipUpdate
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"expectedVersion", "status", "description"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOPartnershipStatus2ᚖtrackerᚋmodelsᚐPartnershipStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPartnershipUpdate unmarshals raw into the PartnershipUpdate input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPartnershipUpdate(ctx context.Context, raw any) (models.PartnershipUpdate, error) {
+	var out models.PartnershipUpdate
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PartnershipUpdate", raw, &out)
 	return out, err
 }
 
@@ -32778,6 +39937,69 @@ func UnmarshalStatisticOrder(ctx context.Context, raw any) (models.StatisticOrde
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputStatisticUpdate(ctx context.Context, obj any) (models.StatisticUpdate, error) {
+	var it models.StatisticUpdate
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"expectedVersion", "value", "asOf", "note"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		case "asOf":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("asOf"))
+			data, err := ec.unmarshalOPartialDateInput2ᚖtrackerᚋmodelsᚐPartialDateInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AsOf = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStatisticUpdate unmarshals raw into the StatisticUpdate input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStatisticUpdate(ctx context.Context, raw any) (models.StatisticUpdate, error) {
+	var out models.StatisticUpdate
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StatisticUpdate", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputStringFilter(ctx context.Context, obj any) (models.StringFilter, error) {
 	var it models.StringFilter
 	if obj == nil {
@@ -33185,6 +40407,69 @@ func UnmarshalTopicPlaceOrder(ctx context.Context, raw any) (models.TopicPlaceOr
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateActionItemStatusInput(ctx context.Context, obj any) (models.UpdateActionItemStatusInput, error) {
+	var it models.UpdateActionItemStatusInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "status", "note", "expectedVersion"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2trackerᚋmodelsᚐGlobalID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalNActionItemStatus2trackerᚋmodelsᚐActionItemStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateActionItemStatusInput unmarshals raw into the UpdateActionItemStatusInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateActionItemStatusInput(ctx context.Context, raw any) (models.UpdateActionItemStatusInput, error) {
+	var out models.UpdateActionItemStatusInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateActionItemStatusInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -33472,6 +40757,20 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Citation(ctx, sel, obj)
+	case models.AuditEntry:
+		return ec._AuditEntry(ctx, sel, &obj)
+	case *models.AuditEntry:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AuditEntry(ctx, sel, obj)
+	case models.APIToken:
+		return ec._ApiToken(ctx, sel, &obj)
+	case *models.APIToken:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ApiToken(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj
@@ -33532,6 +40831,11 @@ func (ec *executionContext) _ActionItem(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "nextStatuses":
+			out.Values[i] = ec._ActionItem_nextStatuses(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "initiative":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -33555,6 +40859,12 @@ func (ec *executionContext) _ActionItem(ctx context.Context, sel ast.SelectionSe
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ActionItem_meeting(ctx, field, obj)
+				})
+		case "history":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ActionItem_history(ctx, field, obj)
 				})
 		case "citations":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -33687,6 +40997,39 @@ func (ec *executionContext) _ActionItemEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var actionItemPayloadImplementors = []string{"ActionItemPayload"}
+
+func (ec *executionContext) _ActionItemPayload(ctx context.Context, sel ast.SelectionSet, obj *models.ActionItemPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, actionItemPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ActionItemPayload")
+		case "actionItem":
+			out.Values[i] = ec._ActionItemPayload_actionItem(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var actionItemProgressImplementors = []string{"ActionItemProgress"}
 
 func (ec *executionContext) _ActionItemProgress(ctx context.Context, sel ast.SelectionSet, obj *models.ActionItemProgress) graphql.Marshaler {
@@ -33768,6 +41111,421 @@ func (ec *executionContext) _ActionItemStatusCount(ctx context.Context, sel ast.
 			}
 		case "count":
 			out.Values[i] = ec._ActionItemStatusCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var actorImplementors = []string{"Actor"}
+
+func (ec *executionContext) _Actor(ctx context.Context, sel ast.SelectionSet, obj *models.Actor) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, actorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Actor")
+		case "subject":
+			out.Values[i] = ec._Actor_subject(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Actor_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "role":
+			out.Values[i] = ec._Actor_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tokenId":
+			out.Values[i] = ec._Actor_tokenId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var apiTokenImplementors = []string{"ApiToken", "Node"}
+
+func (ec *executionContext) _ApiToken(ctx context.Context, sel ast.SelectionSet, obj *models.APIToken) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, apiTokenImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApiToken")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ApiToken_id(ctx, field, obj)
+				})
+		case "name":
+			out.Values[i] = ec._ApiToken_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "role":
+			out.Values[i] = ec._ApiToken_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "organizations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ApiToken_organizations(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._ApiToken_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdBy":
+			out.Values[i] = ec._ApiToken_createdBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiresAt":
+			out.Values[i] = ec._ApiToken_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "revokedAt":
+			out.Values[i] = ec._ApiToken_revokedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "isActive":
+			out.Values[i] = ec._ApiToken_isActive(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var apiTokenConnectionImplementors = []string{"ApiTokenConnection"}
+
+func (ec *executionContext) _ApiTokenConnection(ctx context.Context, sel ast.SelectionSet, obj *models.Connection[models.APIToken]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, apiTokenConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApiTokenConnection")
+		case "edges":
+			out.Values[i] = ec._ApiTokenConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._ApiTokenConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ApiTokenConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ApiTokenConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var apiTokenEdgeImplementors = []string{"ApiTokenEdge"}
+
+func (ec *executionContext) _ApiTokenEdge(ctx context.Context, sel ast.SelectionSet, obj *models.Edge[models.APIToken]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, apiTokenEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApiTokenEdge")
+		case "cursor":
+			out.Values[i] = ec._ApiTokenEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ApiTokenEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var apiTokenPayloadImplementors = []string{"ApiTokenPayload"}
+
+func (ec *executionContext) _ApiTokenPayload(ctx context.Context, sel ast.SelectionSet, obj *models.APITokenPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, apiTokenPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApiTokenPayload")
+		case "apiToken":
+			out.Values[i] = ec._ApiTokenPayload_apiToken(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditEntryImplementors = []string{"AuditEntry", "Node"}
+
+func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSet, obj *models.AuditEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEntry")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEntry_id(ctx, field, obj)
+				})
+		case "occurredAt":
+			out.Values[i] = ec._AuditEntry_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "action":
+			out.Values[i] = ec._AuditEntry_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entityType":
+			out.Values[i] = ec._AuditEntry_entityType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entityId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEntry_entityId(ctx, field, obj)
+				})
+		case "actor":
+			out.Values[i] = ec._AuditEntry_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "requestId":
+			out.Values[i] = ec._AuditEntry_requestId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "changes":
+			out.Values[i] = ec._AuditEntry_changes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "note":
+			out.Values[i] = ec._AuditEntry_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fromStatus":
+			out.Values[i] = ec._AuditEntry_fromStatus(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "toStatus":
+			out.Values[i] = ec._AuditEntry_toStatus(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditEntryConnectionImplementors = []string{"AuditEntryConnection"}
+
+func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.SelectionSet, obj *models.Connection[models.AuditEntry]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEntryConnection")
+		case "edges":
+			out.Values[i] = ec._AuditEntryConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._AuditEntryConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._AuditEntryConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEntryConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditEntryEdgeImplementors = []string{"AuditEntryEdge"}
+
+func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.SelectionSet, obj *models.Edge[models.AuditEntry]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEntryEdge")
+		case "cursor":
+			out.Values[i] = ec._AuditEntryEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._AuditEntryEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33917,6 +41675,120 @@ func (ec *executionContext) _CitationEdge(ctx context.Context, sel ast.Selection
 		case "node":
 			out.Values[i] = ec._CitationEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var citationPayloadImplementors = []string{"CitationPayload"}
+
+func (ec *executionContext) _CitationPayload(ctx context.Context, sel ast.SelectionSet, obj *models.CitationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, citationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CitationPayload")
+		case "citation":
+			out.Values[i] = ec._CitationPayload_citation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var createApiTokenPayloadImplementors = []string{"CreateApiTokenPayload"}
+
+func (ec *executionContext) _CreateApiTokenPayload(ctx context.Context, sel ast.SelectionSet, obj *models.CreateAPITokenPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createApiTokenPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateApiTokenPayload")
+		case "token":
+			out.Values[i] = ec._CreateApiTokenPayload_token(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "apiToken":
+			out.Values[i] = ec._CreateApiTokenPayload_apiToken(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var fieldChangeImplementors = []string{"FieldChange"}
+
+func (ec *executionContext) _FieldChange(ctx context.Context, sel ast.SelectionSet, obj *models.FieldChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fieldChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FieldChange")
+		case "field":
+			out.Values[i] = ec._FieldChange_field(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "before":
+			out.Values[i] = ec._FieldChange_before(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "after":
+			out.Values[i] = ec._FieldChange_after(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -34380,6 +42252,39 @@ func (ec *executionContext) _InitiativeEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var initiativePayloadImplementors = []string{"InitiativePayload"}
+
+func (ec *executionContext) _InitiativePayload(ctx context.Context, sel ast.SelectionSet, obj *models.InitiativePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, initiativePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InitiativePayload")
+		case "initiative":
+			out.Values[i] = ec._InitiativePayload_initiative(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var initiativeRelationImplementors = []string{"InitiativeRelation", "Node", "Cited"}
 
 func (ec *executionContext) _InitiativeRelation(ctx context.Context, sel ast.SelectionSet, obj *models.InitiativeRelation) graphql.Marshaler {
@@ -34786,6 +42691,39 @@ func (ec *executionContext) _MeetingEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var meetingPayloadImplementors = []string{"MeetingPayload"}
+
+func (ec *executionContext) _MeetingPayload(ctx context.Context, sel ast.SelectionSet, obj *models.MeetingPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, meetingPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MeetingPayload")
+		case "meeting":
+			out.Values[i] = ec._MeetingPayload_meeting(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var metricImplementors = []string{"Metric", "Node"}
 
 func (ec *executionContext) _Metric(ctx context.Context, sel ast.SelectionSet, obj *models.Metric) graphql.Marshaler {
@@ -34919,6 +42857,189 @@ func (ec *executionContext) _MetricEdge(ctx context.Context, sel ast.SelectionSe
 		case "node":
 			out.Values[i] = ec._MetricEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var mutationImplementors = []string{"Mutation"}
+
+func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Mutation",
+	})
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
+			Object: field.Name,
+			Field:  field,
+		})
+
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Mutation")
+		case "createOrganization":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createOrganization(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "updateOrganization":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateOrganization(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "createInitiative":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createInitiative(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "updateInitiative":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateInitiative(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "addPartnership":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addPartnership(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "updatePartnership":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updatePartnership(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "removePartnership":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removePartnership(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "recordMeeting":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordMeeting(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "updateMeeting":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateMeeting(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "addParticipant":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addParticipant(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "removeParticipant":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeParticipant(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "createActionItem":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createActionItem(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "updateActionItem":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateActionItem(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "updateActionItemStatus":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateActionItemStatus(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "recordStatistic":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordStatistic(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "updateStatistic":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateStatistic(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "createSource":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createSource(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "addCitation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addCitation(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "removeCitation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeCitation(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "createApiToken":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createApiToken(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "revokeApiToken":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeApiToken(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -35156,6 +43277,39 @@ func (ec *executionContext) _OrganizationEdge(ctx context.Context, sel ast.Selec
 			}
 		case "node":
 			out.Values[i] = ec._OrganizationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var organizationPayloadImplementors = []string{"OrganizationPayload"}
+
+func (ec *executionContext) _OrganizationPayload(ctx context.Context, sel ast.SelectionSet, obj *models.OrganizationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organizationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganizationPayload")
+		case "organization":
+			out.Values[i] = ec._OrganizationPayload_organization(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -35601,6 +43755,39 @@ func (ec *executionContext) _ParticipantEdge(ctx context.Context, sel ast.Select
 	return out
 }
 
+var participantPayloadImplementors = []string{"ParticipantPayload"}
+
+func (ec *executionContext) _ParticipantPayload(ctx context.Context, sel ast.SelectionSet, obj *models.ParticipantPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, participantPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ParticipantPayload")
+		case "participant":
+			out.Values[i] = ec._ParticipantPayload_participant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var partnerActivityImplementors = []string{"PartnerActivity"}
 
 func (ec *executionContext) _PartnerActivity(ctx context.Context, sel ast.SelectionSet, obj *models.PartnerActivity) graphql.Marshaler {
@@ -35815,6 +44002,39 @@ func (ec *executionContext) _PartnershipEdge(ctx context.Context, sel ast.Select
 			}
 		case "node":
 			out.Values[i] = ec._PartnershipEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var partnershipPayloadImplementors = []string{"PartnershipPayload"}
+
+func (ec *executionContext) _PartnershipPayload(ctx context.Context, sel ast.SelectionSet, obj *models.PartnershipPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnershipPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnershipPayload")
+		case "partnership":
+			out.Values[i] = ec._PartnershipPayload_partnership(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36668,6 +44888,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_topics(ctx, field)
 				})
+		case "viewer":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_viewer(ctx, field)
+				})
+		case "auditLog":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_auditLog(ctx, field)
+				})
+		case "apiTokens":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_apiTokens(ctx, field)
+				})
 		case "search":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -36687,6 +44925,39 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var removalPayloadImplementors = []string{"RemovalPayload"}
+
+func (ec *executionContext) _RemovalPayload(ctx context.Context, sel ast.SelectionSet, obj *models.RemovalPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, removalPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RemovalPayload")
+		case "removedId":
+			out.Values[i] = ec._RemovalPayload_removedId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -37290,6 +45561,39 @@ func (ec *executionContext) _SourceEdge(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var sourcePayloadImplementors = []string{"SourcePayload"}
+
+func (ec *executionContext) _SourcePayload(ctx context.Context, sel ast.SelectionSet, obj *models.SourcePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sourcePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SourcePayload")
+		case "source":
+			out.Values[i] = ec._SourcePayload_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var statementImplementors = []string{"Statement", "Node", "Cited"}
 
 func (ec *executionContext) _Statement(ctx context.Context, sel ast.SelectionSet, obj *models.Statement) graphql.Marshaler {
@@ -37616,6 +45920,39 @@ func (ec *executionContext) _StatisticEdge(ctx context.Context, sel ast.Selectio
 			}
 		case "node":
 			out.Values[i] = ec._StatisticEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var statisticPayloadImplementors = []string{"StatisticPayload"}
+
+func (ec *executionContext) _StatisticPayload(ctx context.Context, sel ast.SelectionSet, obj *models.StatisticPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statisticPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatisticPayload")
+		case "statistic":
+			out.Values[i] = ec._StatisticPayload_statistic(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -38004,6 +46341,60 @@ func (ec *executionContext) _TopicPlaceEdge(ctx context.Context, sel ast.Selecti
 			out.Values[i] = ec._TopicPlaceEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var viewerImplementors = []string{"Viewer"}
+
+func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *models.User) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Viewer")
+		case "subject":
+			out.Values[i] = ec._Viewer_subject(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Viewer_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "role":
+			out.Values[i] = ec._Viewer_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "organizations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Viewer_organizations(ctx, field, obj)
+				})
+		case "authenticatedBy":
+			out.Values[i] = ec._Viewer_authenticatedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -38478,6 +46869,36 @@ func (ec *executionContext) marshalNActionItemStatus2trackerᚋmodelsᚐActionIt
 	return v
 }
 
+func (ec *executionContext) unmarshalNActionItemStatus2ᚕtrackerᚋmodelsᚐActionItemStatusᚄ(ctx context.Context, v any) ([]models.ActionItemStatus, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]models.ActionItemStatus, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNActionItemStatus2trackerᚋmodelsᚐActionItemStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNActionItemStatus2ᚕtrackerᚋmodelsᚐActionItemStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []models.ActionItemStatus) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNActionItemStatus2trackerᚋmodelsᚐActionItemStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNActionItemStatusCount2ᚕᚖtrackerᚋmodelsᚐActionItemStatusCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.ActionItemStatusCount) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -38502,6 +46923,11 @@ func (ec *executionContext) marshalNActionItemStatusCount2ᚖtrackerᚋmodelsᚐ
 	return ec._ActionItemStatusCount(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNActionItemUpdate2trackerᚋmodelsᚐActionItemUpdate(ctx context.Context, v any) (models.ActionItemUpdate, error) {
+	res, err := ec.unmarshalInputActionItemUpdate(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNActivityStatus2trackerᚋmodelsᚐActivityStatus(ctx context.Context, v any) (models.ActivityStatus, error) {
 	var res models.ActivityStatus
 	err := res.UnmarshalGQL(v)
@@ -38509,6 +46935,186 @@ func (ec *executionContext) unmarshalNActivityStatus2trackerᚋmodelsᚐActivity
 }
 
 func (ec *executionContext) marshalNActivityStatus2trackerᚋmodelsᚐActivityStatus(ctx context.Context, sel ast.SelectionSet, v models.ActivityStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNActor2ᚖtrackerᚋmodelsᚐActor(ctx context.Context, sel ast.SelectionSet, v *models.Actor) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Actor!")
+		return graphql.Null
+	}
+	return ec._Actor(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNApiToken2ᚕᚖtrackerᚋmodelsᚐAPITokenᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.APIToken) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApiToken2ᚖtrackerᚋmodelsᚐAPIToken(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNApiToken2ᚖtrackerᚋmodelsᚐAPIToken(ctx context.Context, sel ast.SelectionSet, v *models.APIToken) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApiToken!")
+		return graphql.Null
+	}
+	return ec._ApiToken(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNApiTokenConnection2ᚖtrackerᚋmodelsᚐConnection(ctx context.Context, sel ast.SelectionSet, v *models.Connection[models.APIToken]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApiTokenConnection!")
+		return graphql.Null
+	}
+	return ec._ApiTokenConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNApiTokenEdge2ᚕᚖtrackerᚋmodelsᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Edge[models.APIToken]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApiTokenEdge2ᚖtrackerᚋmodelsᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNApiTokenEdge2ᚖtrackerᚋmodelsᚐEdge(ctx context.Context, sel ast.SelectionSet, v *models.Edge[models.APIToken]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApiTokenEdge!")
+		return graphql.Null
+	}
+	return ec._ApiTokenEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNApiTokenFilter2ᚖtrackerᚋmodelsᚐAPITokenFilter(ctx context.Context, v any) (*models.APITokenFilter, error) {
+	res, err := ec.unmarshalInputApiTokenFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNApiTokenOrder2ᚖtrackerᚋmodelsᚐAPITokenOrder(ctx context.Context, v any) (*models.APITokenOrder, error) {
+	res, err := ec.unmarshalInputApiTokenOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNApiTokenOrderField2trackerᚋmodelsᚐAPITokenOrderField(ctx context.Context, v any) (models.APITokenOrderField, error) {
+	var res models.APITokenOrderField
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNApiTokenOrderField2trackerᚋmodelsᚐAPITokenOrderField(ctx context.Context, sel ast.SelectionSet, v models.APITokenOrderField) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNAuditAction2trackerᚋmodelsᚐAuditAction(ctx context.Context, v any) (models.AuditAction, error) {
+	var res models.AuditAction
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAuditAction2trackerᚋmodelsᚐAuditAction(ctx context.Context, sel ast.SelectionSet, v models.AuditAction) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNAuditEntry2ᚕᚖtrackerᚋmodelsᚐAuditEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.AuditEntry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditEntry2ᚖtrackerᚋmodelsᚐAuditEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAuditEntry2ᚖtrackerᚋmodelsᚐAuditEntry(ctx context.Context, sel ast.SelectionSet, v *models.AuditEntry) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditEntry!")
+		return graphql.Null
+	}
+	return ec._AuditEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEntryConnection2ᚖtrackerᚋmodelsᚐConnection(ctx context.Context, sel ast.SelectionSet, v *models.Connection[models.AuditEntry]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditEntryConnection!")
+		return graphql.Null
+	}
+	return ec._AuditEntryConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEntryEdge2ᚕᚖtrackerᚋmodelsᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Edge[models.AuditEntry]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditEntryEdge2ᚖtrackerᚋmodelsᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAuditEntryEdge2ᚖtrackerᚋmodelsᚐEdge(ctx context.Context, sel ast.SelectionSet, v *models.Edge[models.AuditEntry]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditEntryEdge!")
+		return graphql.Null
+	}
+	return ec._AuditEntryEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAuditEntryFilter2ᚖtrackerᚋmodelsᚐAuditEntryFilter(ctx context.Context, v any) (*models.AuditEntryFilter, error) {
+	res, err := ec.unmarshalInputAuditEntryFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNAuditEntryOrder2ᚖtrackerᚋmodelsᚐAuditEntryOrder(ctx context.Context, v any) (*models.AuditEntryOrder, error) {
+	res, err := ec.unmarshalInputAuditEntryOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNAuditEntryOrderField2trackerᚋmodelsᚐAuditEntryOrderField(ctx context.Context, v any) (models.AuditEntryOrderField, error) {
+	var res models.AuditEntryOrderField
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAuditEntryOrderField2trackerᚋmodelsᚐAuditEntryOrderField(ctx context.Context, sel ast.SelectionSet, v models.AuditEntryOrderField) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNAuthenticationMethod2trackerᚋmodelsᚐAuthenticationMethod(ctx context.Context, v any) (models.AuthenticationMethod, error) {
+	var res models.AuthenticationMethod
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAuthenticationMethod2trackerᚋmodelsᚐAuthenticationMethod(ctx context.Context, sel ast.SelectionSet, v models.AuthenticationMethod) graphql.Marshaler {
 	return v
 }
 
@@ -38634,6 +47240,30 @@ func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, se
 		graphql.AddInvalidNullFromMarshaler(ctx, "DateTime!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNFieldChange2ᚕᚖtrackerᚋmodelsᚐFieldChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.FieldChange) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFieldChange2ᚖtrackerᚋmodelsᚐFieldChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFieldChange2ᚖtrackerᚋmodelsᚐFieldChange(ctx context.Context, sel ast.SelectionSet, v *models.FieldChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FieldChange!")
+		return graphql.Null
+	}
+	return ec._FieldChange(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
@@ -38951,6 +47581,11 @@ func (ec *executionContext) marshalNInitiativeRelationOrderField2trackerᚋmodel
 	return v
 }
 
+func (ec *executionContext) unmarshalNInitiativeUpdate2trackerᚋmodelsᚐInitiativeUpdate(ctx context.Context, v any) (models.InitiativeUpdate, error) {
+	res, err := ec.unmarshalInputInitiativeUpdate(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -39061,6 +47696,11 @@ func (ec *executionContext) marshalNMeetingStatus2trackerᚋmodelsᚐMeetingStat
 	return v
 }
 
+func (ec *executionContext) unmarshalNMeetingUpdate2trackerᚋmodelsᚐMeetingUpdate(ctx context.Context, v any) (models.MeetingUpdate, error) {
+	res, err := ec.unmarshalInputMeetingUpdate(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNMetric2ᚕᚖtrackerᚋmodelsᚐMetricᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Metric) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -39135,6 +47775,56 @@ func (ec *executionContext) unmarshalNMetricOrderField2trackerᚋmodelsᚐMetric
 
 func (ec *executionContext) marshalNMetricOrderField2trackerᚋmodelsᚐMetricOrderField(ctx context.Context, sel ast.SelectionSet, v models.MetricOrderField) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNNewActionItem2trackerᚋmodelsᚐNewActionItem(ctx context.Context, v any) (models.NewActionItem, error) {
+	res, err := ec.unmarshalInputNewActionItem(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNNewApiToken2trackerᚋmodelsᚐNewAPIToken(ctx context.Context, v any) (models.NewAPIToken, error) {
+	res, err := ec.unmarshalInputNewApiToken(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNNewCitation2trackerᚋmodelsᚐNewCitation(ctx context.Context, v any) (models.NewCitation, error) {
+	res, err := ec.unmarshalInputNewCitation(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNNewInitiative2trackerᚋmodelsᚐNewInitiative(ctx context.Context, v any) (models.NewInitiative, error) {
+	res, err := ec.unmarshalInputNewInitiative(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNNewMeeting2trackerᚋmodelsᚐNewMeeting(ctx context.Context, v any) (models.NewMeeting, error) {
+	res, err := ec.unmarshalInputNewMeeting(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNNewOrganization2trackerᚋmodelsᚐNewOrganization(ctx context.Context, v any) (models.NewOrganization, error) {
+	res, err := ec.unmarshalInputNewOrganization(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNNewParticipant2trackerᚋmodelsᚐNewParticipant(ctx context.Context, v any) (models.NewParticipant, error) {
+	res, err := ec.unmarshalInputNewParticipant(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNNewPartnership2trackerᚋmodelsᚐNewPartnership(ctx context.Context, v any) (models.NewPartnership, error) {
+	res, err := ec.unmarshalInputNewPartnership(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNNewSource2trackerᚋmodelsᚐNewSource(ctx context.Context, v any) (models.NewSource, error) {
+	res, err := ec.unmarshalInputNewSource(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNNewStatistic2trackerᚋmodelsᚐNewStatistic(ctx context.Context, v any) (models.NewStatistic, error) {
+	res, err := ec.unmarshalInputNewStatistic(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNNode2trackerᚋmodelsᚐNode(ctx context.Context, sel ast.SelectionSet, v models.Node) graphql.Marshaler {
@@ -39251,6 +47941,11 @@ func (ec *executionContext) marshalNOrganizationOrderField2trackerᚋmodelsᚐOr
 	return v
 }
 
+func (ec *executionContext) unmarshalNOrganizationUpdate2trackerᚋmodelsᚐOrganizationUpdate(ctx context.Context, v any) (models.OrganizationUpdate, error) {
+	res, err := ec.unmarshalInputOrganizationUpdate(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNOutcome2ᚕᚖtrackerᚋmodelsᚐOutcomeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Outcome) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -39363,6 +48058,11 @@ func (ec *executionContext) marshalNPartialDate2ᚖtrackerᚋmodelsᚐPartialDat
 	return ec._PartialDate(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNPartialDateInput2ᚖtrackerᚋmodelsᚐPartialDateInput(ctx context.Context, v any) (*models.PartialDateInput, error) {
+	res, err := ec.unmarshalInputPartialDateInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNParticipant2ᚕᚖtrackerᚋmodelsᚐParticipantᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Participant) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -39421,6 +48121,11 @@ func (ec *executionContext) marshalNParticipantEdge2ᚖtrackerᚋmodelsᚐEdge(c
 
 func (ec *executionContext) unmarshalNParticipantFilter2ᚖtrackerᚋmodelsᚐParticipantFilter(ctx context.Context, v any) (*models.ParticipantFilter, error) {
 	res, err := ec.unmarshalInputParticipantFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNParticipantInput2ᚖtrackerᚋmodelsᚐParticipantInput(ctx context.Context, v any) (*models.ParticipantInput, error) {
+	res, err := ec.unmarshalInputParticipantInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -39591,6 +48296,11 @@ func (ec *executionContext) unmarshalNPartnershipStatus2trackerᚋmodelsᚐPartn
 
 func (ec *executionContext) marshalNPartnershipStatus2trackerᚋmodelsᚐPartnershipStatus(ctx context.Context, sel ast.SelectionSet, v models.PartnershipStatus) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNPartnershipUpdate2trackerᚋmodelsᚐPartnershipUpdate(ctx context.Context, v any) (models.PartnershipUpdate, error) {
+	res, err := ec.unmarshalInputPartnershipUpdate(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNPeriodCount2ᚕᚖtrackerᚋmodelsᚐPeriodCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.PeriodCount) graphql.Marshaler {
@@ -39985,6 +48695,16 @@ func (ec *executionContext) marshalNResultType2trackerᚋmodelsᚐResultType(ctx
 	return v
 }
 
+func (ec *executionContext) unmarshalNRole2trackerᚋmodelsᚐRole(ctx context.Context, v any) (models.Role, error) {
+	var res models.Role
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRole2trackerᚋmodelsᚐRole(ctx context.Context, sel ast.SelectionSet, v models.Role) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNSearchResult2ᚕᚖtrackerᚋmodelsᚐSearchResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.SearchResult) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -40347,6 +49067,11 @@ func (ec *executionContext) marshalNStatisticSeries2ᚖtrackerᚋmodelsᚐStatis
 	return ec._StatisticSeries(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNStatisticUpdate2trackerᚋmodelsᚐStatisticUpdate(ctx context.Context, v any) (models.StatisticUpdate, error) {
+	res, err := ec.unmarshalInputStatisticUpdate(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -40521,6 +49246,11 @@ func (ec *executionContext) unmarshalNTopicPlaceOrderField2trackerᚋmodelsᚐTo
 
 func (ec *executionContext) marshalNTopicPlaceOrderField2trackerᚋmodelsᚐTopicPlaceOrderField(ctx context.Context, sel ast.SelectionSet, v models.TopicPlaceOrderField) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNUpdateActionItemStatusInput2trackerᚋmodelsᚐUpdateActionItemStatusInput(ctx context.Context, v any) (models.UpdateActionItemStatusInput, error) {
+	res, err := ec.unmarshalInputUpdateActionItemStatusInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -40722,6 +49452,13 @@ func (ec *executionContext) unmarshalOActionItemOrder2ᚕᚖtrackerᚋmodelsᚐA
 	return res, nil
 }
 
+func (ec *executionContext) marshalOActionItemPayload2ᚖtrackerᚋmodelsᚐActionItemPayload(ctx context.Context, sel ast.SelectionSet, v *models.ActionItemPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ActionItemPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOActionItemStatus2ᚕtrackerᚋmodelsᚐActionItemStatusᚄ(ctx context.Context, v any) ([]models.ActionItemStatus, error) {
 	if v == nil {
 		return nil, nil
@@ -40842,6 +49579,157 @@ func (ec *executionContext) unmarshalOActivityStatusFilter2ᚖtrackerᚋmodels�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOApiTokenFilter2ᚕᚖtrackerᚋmodelsᚐAPITokenFilterᚄ(ctx context.Context, v any) ([]*models.APITokenFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*models.APITokenFilter, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNApiTokenFilter2ᚖtrackerᚋmodelsᚐAPITokenFilter(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOApiTokenFilter2ᚖtrackerᚋmodelsᚐAPITokenFilter(ctx context.Context, v any) (*models.APITokenFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputApiTokenFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOApiTokenOrder2ᚕᚖtrackerᚋmodelsᚐAPITokenOrderᚄ(ctx context.Context, v any) ([]*models.APITokenOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*models.APITokenOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNApiTokenOrder2ᚖtrackerᚋmodelsᚐAPITokenOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOApiTokenPayload2ᚖtrackerᚋmodelsᚐAPITokenPayload(ctx context.Context, sel ast.SelectionSet, v *models.APITokenPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ApiTokenPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOAuditAction2ᚕtrackerᚋmodelsᚐAuditActionᚄ(ctx context.Context, v any) ([]models.AuditAction, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]models.AuditAction, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAuditAction2trackerᚋmodelsᚐAuditAction(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOAuditAction2ᚕtrackerᚋmodelsᚐAuditActionᚄ(ctx context.Context, sel ast.SelectionSet, v []models.AuditAction) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditAction2trackerᚋmodelsᚐAuditAction(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOAuditAction2ᚖtrackerᚋmodelsᚐAuditAction(ctx context.Context, v any) (*models.AuditAction, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(models.AuditAction)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAuditAction2ᚖtrackerᚋmodelsᚐAuditAction(ctx context.Context, sel ast.SelectionSet, v *models.AuditAction) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOAuditActionFilter2ᚖtrackerᚋmodelsᚐAuditActionFilter(ctx context.Context, v any) (*models.AuditActionFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAuditActionFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOAuditEntryFilter2ᚕᚖtrackerᚋmodelsᚐAuditEntryFilterᚄ(ctx context.Context, v any) ([]*models.AuditEntryFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*models.AuditEntryFilter, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAuditEntryFilter2ᚖtrackerᚋmodelsᚐAuditEntryFilter(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOAuditEntryFilter2ᚖtrackerᚋmodelsᚐAuditEntryFilter(ctx context.Context, v any) (*models.AuditEntryFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAuditEntryFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOAuditEntryOrder2ᚕᚖtrackerᚋmodelsᚐAuditEntryOrderᚄ(ctx context.Context, v any) ([]*models.AuditEntryOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*models.AuditEntryOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAuditEntryOrder2ᚖtrackerᚋmodelsᚐAuditEntryOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -40922,6 +49810,20 @@ func (ec *executionContext) unmarshalOCitationOrder2ᚕᚖtrackerᚋmodelsᚐCit
 	return res, nil
 }
 
+func (ec *executionContext) marshalOCitationPayload2ᚖtrackerᚋmodelsᚐCitationPayload(ctx context.Context, sel ast.SelectionSet, v *models.CitationPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CitationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCreateApiTokenPayload2ᚖtrackerᚋmodelsᚐCreateAPITokenPayload(ctx context.Context, sel ast.SelectionSet, v *models.CreateAPITokenPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CreateApiTokenPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalODate2ᚖtrackerᚋmodelsᚐDate(ctx context.Context, v any) (*models.Date, error) {
 	if v == nil {
 		return nil, nil
@@ -40944,6 +49846,22 @@ func (ec *executionContext) unmarshalODateFilter2ᚖtrackerᚋmodelsᚐDateFilte
 	}
 	res, err := ec.unmarshalInputDateFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalODatePrecision2ᚖtrackerᚋmodelsᚐDatePrecision(ctx context.Context, v any) (*models.DatePrecision, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(models.DatePrecision)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODatePrecision2ᚖtrackerᚋmodelsᚐDatePrecision(ctx context.Context, sel ast.SelectionSet, v *models.DatePrecision) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalODateTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
@@ -41216,6 +50134,13 @@ func (ec *executionContext) unmarshalOInitiativeOrder2ᚕᚖtrackerᚋmodelsᚐI
 	return res, nil
 }
 
+func (ec *executionContext) marshalOInitiativePayload2ᚖtrackerᚋmodelsᚐInitiativePayload(ctx context.Context, sel ast.SelectionSet, v *models.InitiativePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._InitiativePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOInitiativeRelationFilter2ᚕᚖtrackerᚋmodelsᚐInitiativeRelationFilterᚄ(ctx context.Context, v any) ([]*models.InitiativeRelationFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -41434,6 +50359,13 @@ func (ec *executionContext) unmarshalOMeetingOrder2ᚕᚖtrackerᚋmodelsᚐMeet
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) marshalOMeetingPayload2ᚖtrackerᚋmodelsᚐMeetingPayload(ctx context.Context, sel ast.SelectionSet, v *models.MeetingPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MeetingPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOMeetingStatus2ᚕtrackerᚋmodelsᚐMeetingStatusᚄ(ctx context.Context, v any) ([]models.MeetingStatus, error) {
@@ -41669,6 +50601,13 @@ func (ec *executionContext) unmarshalOOrganizationOrder2ᚕᚖtrackerᚋmodels�
 	return res, nil
 }
 
+func (ec *executionContext) marshalOOrganizationPayload2ᚖtrackerᚋmodelsᚐOrganizationPayload(ctx context.Context, sel ast.SelectionSet, v *models.OrganizationPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._OrganizationPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOOutcomeFilter2ᚕᚖtrackerᚋmodelsᚐOutcomeFilterᚄ(ctx context.Context, v any) ([]*models.OutcomeFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -41802,6 +50741,14 @@ func (ec *executionContext) marshalOPartialDate2ᚖtrackerᚋmodelsᚐPartialDat
 	return ec._PartialDate(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOPartialDateInput2ᚖtrackerᚋmodelsᚐPartialDateInput(ctx context.Context, v any) (*models.PartialDateInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPartialDateInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOParticipantFilter2ᚕᚖtrackerᚋmodelsᚐParticipantFilterᚄ(ctx context.Context, v any) ([]*models.ParticipantFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -41827,6 +50774,23 @@ func (ec *executionContext) unmarshalOParticipantFilter2ᚖtrackerᚋmodelsᚐPa
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOParticipantInput2ᚕᚖtrackerᚋmodelsᚐParticipantInputᚄ(ctx context.Context, v any) ([]*models.ParticipantInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*models.ParticipantInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNParticipantInput2ᚖtrackerᚋmodelsᚐParticipantInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalOParticipantListFilter2ᚖtrackerᚋmodelsᚐParticipantListFilter(ctx context.Context, v any) (*models.ParticipantListFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -41850,6 +50814,13 @@ func (ec *executionContext) unmarshalOParticipantOrder2ᚕᚖtrackerᚋmodelsᚐ
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) marshalOParticipantPayload2ᚖtrackerᚋmodelsᚐParticipantPayload(ctx context.Context, sel ast.SelectionSet, v *models.ParticipantPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ParticipantPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOParticipantRole2ᚕtrackerᚋmodelsᚐParticipantRoleᚄ(ctx context.Context, v any) ([]models.ParticipantRole, error) {
@@ -41976,6 +50947,13 @@ func (ec *executionContext) unmarshalOPartnershipOrder2ᚕᚖtrackerᚋmodelsᚐ
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) marshalOPartnershipPayload2ᚖtrackerᚋmodelsᚐPartnershipPayload(ctx context.Context, sel ast.SelectionSet, v *models.PartnershipPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PartnershipPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOPartnershipRole2ᚕtrackerᚋmodelsᚐPartnershipRoleᚄ(ctx context.Context, v any) ([]models.PartnershipRole, error) {
@@ -42434,6 +51412,13 @@ func (ec *executionContext) unmarshalORelatedActivityTypeFilter2ᚖtrackerᚋmod
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalORemovalPayload2ᚖtrackerᚋmodelsᚐRemovalPayload(ctx context.Context, sel ast.SelectionSet, v *models.RemovalPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RemovalPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOResultFilter2ᚕᚖtrackerᚋmodelsᚐResultFilterᚄ(ctx context.Context, v any) ([]*models.ResultFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -42689,6 +51674,13 @@ func (ec *executionContext) unmarshalOSourceOrder2ᚕᚖtrackerᚋmodelsᚐSourc
 	return res, nil
 }
 
+func (ec *executionContext) marshalOSourcePayload2ᚖtrackerᚋmodelsᚐSourcePayload(ctx context.Context, sel ast.SelectionSet, v *models.SourcePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SourcePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOStatementFilter2ᚕᚖtrackerᚋmodelsᚐStatementFilterᚄ(ctx context.Context, v any) ([]*models.StatementFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -42802,6 +51794,13 @@ func (ec *executionContext) unmarshalOStatisticOrder2ᚕᚖtrackerᚋmodelsᚐSt
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) marshalOStatisticPayload2ᚖtrackerᚋmodelsᚐStatisticPayload(ctx context.Context, sel ast.SelectionSet, v *models.StatisticPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._StatisticPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
@@ -42955,6 +51954,13 @@ func (ec *executionContext) unmarshalOTopicPlaceOrder2ᚕᚖtrackerᚋmodelsᚐT
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) marshalOViewer2ᚖtrackerᚋmodelsᚐUser(ctx context.Context, sel ast.SelectionSet, v *models.User) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Viewer(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

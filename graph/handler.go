@@ -30,6 +30,8 @@ type Options struct {
 	// Metrics is the Prometheus registry served at /metrics; nil serves
 	// none.
 	Metrics *prometheus.Registry
+	// Auth configures authentication.
+	Auth AuthOptions
 }
 
 // DefaultQuery opens the playground: the partnerships story in one query.
@@ -70,7 +72,10 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{Store: store}}))
+	srv := handler.New(NewExecutableSchema(Config{
+		Resolvers:  &Resolver{Store: store},
+		Directives: DirectiveRoot{HasRole: hasRole},
+	}))
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
@@ -82,7 +87,7 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", withBatcher(store, srv))
+	mux.Handle("/graphql", withRequestID(authenticate(store, opts.Auth, withBatcher(store, srv))))
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.HandleFunc("GET /readyz", readyz(store))
 	if opts.Metrics != nil {

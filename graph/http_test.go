@@ -17,7 +17,7 @@ import (
 func TestGET(t *testing.T) {
 	store := modelstest.NewStore(t, modelstest.Dialects()[0])
 	mustOrganizations(t, store, []string{"INTERPOL"}, nil)
-	srv := httptest.NewServer(NewHandler(store, Options{}))
+	srv := httptest.NewServer(NewHandler(store, Options{Auth: AuthOptions{PublicRead: true}}))
 	t.Cleanup(srv.Close)
 
 	get := func(path string) (int, string) {

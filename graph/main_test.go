@@ -21,7 +21,7 @@ func TestMain(m *testing.M) {
 func newTestHandler(t *testing.T) http.Handler {
 	t.Helper()
 	store := modelstest.Seeded(t, modelstest.Dialects()[0])
-	return NewHandler(store, Options{PlaygroundAssets: "../web/node_modules"})
+	return NewHandler(store, Options{PlaygroundAssets: "../web/node_modules", Auth: AuthOptions{PublicRead: true}})
 }
 
 // client sends GraphQL requests over HTTP to a test server running the real
@@ -30,12 +30,20 @@ type client struct {
 	t     *testing.T
 	url   string
 	store *models.Store
+	token string // sent as a bearer token when set
+}
+
+// as returns a client sending token as its credentials.
+func (c *client) as(token string) *client {
+	cc := *c
+	cc.token = token
+	return &cc
 }
 
 // newClient starts a server on store.
 func newClient(t *testing.T, store *models.Store) *client {
 	t.Helper()
-	srv := httptest.NewServer(NewHandler(store, Options{ReportStatements: true}))
+	srv := httptest.NewServer(NewHandler(store, Options{ReportStatements: true, Auth: AuthOptions{PublicRead: true}}))
 	t.Cleanup(srv.Close)
 	return &client{t: t, url: srv.URL + "/graphql", store: store}
 }
@@ -78,7 +86,15 @@ func (c *client) do(query string, vars map[string]any) response {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	resp, err := http.Post(c.url, "application/json", bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		c.t.Fatalf("post: %v", err)
 	}

@@ -35,6 +35,11 @@ func (r *actionItemResolver) Meeting(ctx context.Context, obj *models.ActionItem
 	return one[models.Meeting](ctx, obj, "MeetingID")
 }
 
+// History is the resolver for the history field.
+func (r *actionItemResolver) History(ctx context.Context, obj *models.ActionItem, first *int, after *string, last *int, before *string, filter *models.AuditEntryFilter, orderBy []*models.AuditEntryOrder) (*models.Connection[models.AuditEntry], error) {
+	return related(ctx, models.ActionItemHistory, obj, page(first, after, last, before), filter, orderBy)
+}
+
 // Citations is the resolver for the citations field.
 func (r *actionItemResolver) Citations(ctx context.Context, obj *models.ActionItem, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error) {
 	return related(ctx, models.CitationsOf("ActionItem"), obj, page(first, after, last, before), filter, orderBy)
@@ -43,6 +48,27 @@ func (r *actionItemResolver) Citations(ctx context.Context, obj *models.ActionIt
 // Progress is the resolver for the progress field.
 func (r *actionItemConnectionResolver) Progress(ctx context.Context, obj *models.Connection[models.ActionItem]) (*models.ActionItemProgress, error) {
 	return aggregate(ctx, obj, r.Store.ActionItemProgress, noObjects)
+}
+
+// ID is the resolver for the id field.
+func (r *apiTokenResolver) ID(ctx context.Context, obj *models.APIToken) (*models.GlobalID, error) {
+	return nodeID("ApiToken", obj.ID)
+}
+
+// Organizations is the resolver for the organizations field.
+func (r *apiTokenResolver) Organizations(ctx context.Context, obj *models.APIToken) ([]*models.Organization, error) {
+	return perSibling(ctx, obj, r.Store.TokenOrganizations, objects)
+}
+
+// ID is the resolver for the id field.
+func (r *auditEntryResolver) ID(ctx context.Context, obj *models.AuditEntry) (*models.GlobalID, error) {
+	return nodeID("AuditEntry", obj.ID)
+}
+
+// EntityID is the resolver for the entityId field.
+func (r *auditEntryResolver) EntityID(ctx context.Context, obj *models.AuditEntry) (*models.GlobalID, error) {
+	gid := obj.EntityGlobalID()
+	return &gid, nil
 }
 
 // ID is the resolver for the id field.
@@ -245,6 +271,188 @@ func (r *metricResolver) ID(ctx context.Context, obj *models.Metric) (*models.Gl
 // Statistics is the resolver for the statistics field.
 func (r *metricResolver) Statistics(ctx context.Context, obj *models.Metric, first *int, after *string, last *int, before *string, filter *models.StatisticFilter, orderBy []*models.StatisticOrder) (*models.Connection[models.Statistic], error) {
 	return related(ctx, models.MetricStatistics, obj, page(first, after, last, before), filter, orderBy)
+}
+
+// CreateOrganization is the resolver for the createOrganization field.
+func (r *mutationResolver) CreateOrganization(ctx context.Context, input models.NewOrganization) (*models.OrganizationPayload, error) {
+	v, err := r.Store.CreateOrganization(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &models.OrganizationPayload{Organization: v}, nil
+}
+
+// UpdateOrganization is the resolver for the updateOrganization field.
+func (r *mutationResolver) UpdateOrganization(ctx context.Context, id models.GlobalID, input models.OrganizationUpdate) (*models.OrganizationPayload, error) {
+	v, err := r.Store.UpdateOrganization(ctx, id, input)
+	if err != nil {
+		return nil, err
+	}
+	return &models.OrganizationPayload{Organization: v}, nil
+}
+
+// CreateInitiative is the resolver for the createInitiative field.
+func (r *mutationResolver) CreateInitiative(ctx context.Context, input models.NewInitiative) (*models.InitiativePayload, error) {
+	v, err := r.Store.CreateInitiative(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &models.InitiativePayload{Initiative: v}, nil
+}
+
+// UpdateInitiative is the resolver for the updateInitiative field.
+func (r *mutationResolver) UpdateInitiative(ctx context.Context, id models.GlobalID, input models.InitiativeUpdate) (*models.InitiativePayload, error) {
+	v, err := r.Store.UpdateInitiative(ctx, id, input)
+	if err != nil {
+		return nil, err
+	}
+	return &models.InitiativePayload{Initiative: v}, nil
+}
+
+// AddPartnership is the resolver for the addPartnership field.
+func (r *mutationResolver) AddPartnership(ctx context.Context, input models.NewPartnership) (*models.PartnershipPayload, error) {
+	v, err := r.Store.AddPartnership(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &models.PartnershipPayload{Partnership: v}, nil
+}
+
+// UpdatePartnership is the resolver for the updatePartnership field.
+func (r *mutationResolver) UpdatePartnership(ctx context.Context, id models.GlobalID, input models.PartnershipUpdate) (*models.PartnershipPayload, error) {
+	v, err := r.Store.UpdatePartnership(ctx, id, input)
+	if err != nil {
+		return nil, err
+	}
+	return &models.PartnershipPayload{Partnership: v}, nil
+}
+
+// RemovePartnership is the resolver for the removePartnership field.
+func (r *mutationResolver) RemovePartnership(ctx context.Context, id models.GlobalID, expectedVersion int) (*models.RemovalPayload, error) {
+	if err := r.Store.RemovePartnership(ctx, id, expectedVersion); err != nil {
+		return nil, err
+	}
+	return &models.RemovalPayload{RemovedID: id}, nil
+}
+
+// RecordMeeting is the resolver for the recordMeeting field.
+func (r *mutationResolver) RecordMeeting(ctx context.Context, input models.NewMeeting) (*models.MeetingPayload, error) {
+	v, err := r.Store.RecordMeeting(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &models.MeetingPayload{Meeting: v}, nil
+}
+
+// UpdateMeeting is the resolver for the updateMeeting field.
+func (r *mutationResolver) UpdateMeeting(ctx context.Context, id models.GlobalID, input models.MeetingUpdate) (*models.MeetingPayload, error) {
+	v, err := r.Store.UpdateMeeting(ctx, id, input)
+	if err != nil {
+		return nil, err
+	}
+	return &models.MeetingPayload{Meeting: v}, nil
+}
+
+// AddParticipant is the resolver for the addParticipant field.
+func (r *mutationResolver) AddParticipant(ctx context.Context, input models.NewParticipant) (*models.ParticipantPayload, error) {
+	v, err := r.Store.AddParticipant(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &models.ParticipantPayload{Participant: v}, nil
+}
+
+// RemoveParticipant is the resolver for the removeParticipant field.
+func (r *mutationResolver) RemoveParticipant(ctx context.Context, id models.GlobalID, expectedVersion int) (*models.RemovalPayload, error) {
+	if err := r.Store.RemoveParticipant(ctx, id, expectedVersion); err != nil {
+		return nil, err
+	}
+	return &models.RemovalPayload{RemovedID: id}, nil
+}
+
+// CreateActionItem is the resolver for the createActionItem field.
+func (r *mutationResolver) CreateActionItem(ctx context.Context, input models.NewActionItem) (*models.ActionItemPayload, error) {
+	v, err := r.Store.CreateActionItem(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &models.ActionItemPayload{ActionItem: v}, nil
+}
+
+// UpdateActionItem is the resolver for the updateActionItem field.
+func (r *mutationResolver) UpdateActionItem(ctx context.Context, id models.GlobalID, input models.ActionItemUpdate) (*models.ActionItemPayload, error) {
+	v, err := r.Store.UpdateActionItem(ctx, id, input)
+	if err != nil {
+		return nil, err
+	}
+	return &models.ActionItemPayload{ActionItem: v}, nil
+}
+
+// UpdateActionItemStatus is the resolver for the updateActionItemStatus field.
+func (r *mutationResolver) UpdateActionItemStatus(ctx context.Context, input models.UpdateActionItemStatusInput) (*models.ActionItemPayload, error) {
+	v, err := r.Store.UpdateActionItemStatus(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &models.ActionItemPayload{ActionItem: v}, nil
+}
+
+// RecordStatistic is the resolver for the recordStatistic field.
+func (r *mutationResolver) RecordStatistic(ctx context.Context, input models.NewStatistic) (*models.StatisticPayload, error) {
+	v, err := r.Store.RecordStatistic(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &models.StatisticPayload{Statistic: v}, nil
+}
+
+// UpdateStatistic is the resolver for the updateStatistic field.
+func (r *mutationResolver) UpdateStatistic(ctx context.Context, id models.GlobalID, input models.StatisticUpdate) (*models.StatisticPayload, error) {
+	v, err := r.Store.UpdateStatistic(ctx, id, input)
+	if err != nil {
+		return nil, err
+	}
+	return &models.StatisticPayload{Statistic: v}, nil
+}
+
+// CreateSource is the resolver for the createSource field.
+func (r *mutationResolver) CreateSource(ctx context.Context, input models.NewSource) (*models.SourcePayload, error) {
+	v, err := r.Store.CreateSource(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &models.SourcePayload{Source: v}, nil
+}
+
+// AddCitation is the resolver for the addCitation field.
+func (r *mutationResolver) AddCitation(ctx context.Context, input models.NewCitation) (*models.CitationPayload, error) {
+	v, err := r.Store.AddCitation(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &models.CitationPayload{Citation: v}, nil
+}
+
+// RemoveCitation is the resolver for the removeCitation field.
+func (r *mutationResolver) RemoveCitation(ctx context.Context, id models.GlobalID, expectedVersion int) (*models.RemovalPayload, error) {
+	if err := r.Store.RemoveCitation(ctx, id, expectedVersion); err != nil {
+		return nil, err
+	}
+	return &models.RemovalPayload{RemovedID: id}, nil
+}
+
+// CreateAPIToken is the resolver for the createApiToken field.
+func (r *mutationResolver) CreateAPIToken(ctx context.Context, input models.NewAPIToken) (*models.CreateAPITokenPayload, error) {
+	return createAPIToken(ctx, r.Store, input)
+}
+
+// RevokeAPIToken is the resolver for the revokeApiToken field.
+func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id models.GlobalID) (*models.APITokenPayload, error) {
+	v, err := r.Store.RevokeAPIToken(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &models.APITokenPayload{APIToken: v}, nil
 }
 
 // ID is the resolver for the id field.
@@ -587,6 +795,21 @@ func (r *queryResolver) Topics(ctx context.Context, first *int, after *string, l
 	return listed[models.Topic](ctx, r.Store, page(first, after, last, before), filter, orderBy)
 }
 
+// Viewer is the resolver for the viewer field.
+func (r *queryResolver) Viewer(ctx context.Context) (*models.User, error) {
+	return models.UserFrom(ctx), nil
+}
+
+// AuditLog is the resolver for the auditLog field.
+func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string, last *int, before *string, filter *models.AuditEntryFilter, orderBy []*models.AuditEntryOrder) (*models.Connection[models.AuditEntry], error) {
+	return r.Store.AuditLog(ctx, page(first, after, last, before), filter, orderBy)
+}
+
+// APITokens is the resolver for the apiTokens field.
+func (r *queryResolver) APITokens(ctx context.Context, first *int, after *string, last *int, before *string, filter *models.APITokenFilter, orderBy []*models.APITokenOrder) (*models.Connection[models.APIToken], error) {
+	return r.Store.APITokens(ctx, page(first, after, last, before), filter, orderBy)
+}
+
 // Search is the resolver for the search field.
 func (r *queryResolver) Search(ctx context.Context, text string, first *int, after *string, filter *models.SearchFilter) (*models.Connection[models.SearchResult], error) {
 	return searched(ctx, r.Store, text, models.Page{First: first, After: after}, filter)
@@ -772,6 +995,11 @@ func (r *topicPlaceResolver) Citations(ctx context.Context, obj *models.TopicPla
 	return related(ctx, models.CitationsOf("TopicPlace"), obj, page(first, after, last, before), filter, orderBy)
 }
 
+// Organizations is the resolver for the organizations field.
+func (r *viewerResolver) Organizations(ctx context.Context, obj *models.User) ([]*models.Organization, error) {
+	return viewerOrganizations(ctx, r.Store, obj)
+}
+
 // ActionItem returns ActionItemResolver implementation.
 func (r *Resolver) ActionItem() ActionItemResolver { return &actionItemResolver{r} }
 
@@ -779,6 +1007,12 @@ func (r *Resolver) ActionItem() ActionItemResolver { return &actionItemResolver{
 func (r *Resolver) ActionItemConnection() ActionItemConnectionResolver {
 	return &actionItemConnectionResolver{r}
 }
+
+// ApiToken returns ApiTokenResolver implementation.
+func (r *Resolver) ApiToken() ApiTokenResolver { return &apiTokenResolver{r} }
+
+// AuditEntry returns AuditEntryResolver implementation.
+func (r *Resolver) AuditEntry() AuditEntryResolver { return &auditEntryResolver{r} }
 
 // Citation returns CitationResolver implementation.
 func (r *Resolver) Citation() CitationResolver { return &citationResolver{r} }
@@ -804,6 +1038,9 @@ func (r *Resolver) MeetingConnection() MeetingConnectionResolver {
 
 // Metric returns MetricResolver implementation.
 func (r *Resolver) Metric() MetricResolver { return &metricResolver{r} }
+
+// Mutation returns MutationResolver implementation.
+func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
 // Organization returns OrganizationResolver implementation.
 func (r *Resolver) Organization() OrganizationResolver { return &organizationResolver{r} }
@@ -872,9 +1109,14 @@ func (r *Resolver) Topic() TopicResolver { return &topicResolver{r} }
 // TopicPlace returns TopicPlaceResolver implementation.
 func (r *Resolver) TopicPlace() TopicPlaceResolver { return &topicPlaceResolver{r} }
 
+// Viewer returns ViewerResolver implementation.
+func (r *Resolver) Viewer() ViewerResolver { return &viewerResolver{r} }
+
 type (
 	actionItemResolver            struct{ *Resolver }
 	actionItemConnectionResolver  struct{ *Resolver }
+	apiTokenResolver              struct{ *Resolver }
+	auditEntryResolver            struct{ *Resolver }
 	citationResolver              struct{ *Resolver }
 	indicatorResolver             struct{ *Resolver }
 	initiativeResolver            struct{ *Resolver }
@@ -882,6 +1124,7 @@ type (
 	meetingResolver               struct{ *Resolver }
 	meetingConnectionResolver     struct{ *Resolver }
 	metricResolver                struct{ *Resolver }
+	mutationResolver              struct{ *Resolver }
 	organizationResolver          struct{ *Resolver }
 	outcomeResolver               struct{ *Resolver }
 	participantResolver           struct{ *Resolver }
@@ -903,4 +1146,5 @@ type (
 	statisticSeriesResolver       struct{ *Resolver }
 	topicResolver                 struct{ *Resolver }
 	topicPlaceResolver            struct{ *Resolver }
+	viewerResolver                struct{ *Resolver }
 )

@@ -4,6 +4,8 @@ import (
 	"context"
 	"reflect"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // ActionItem is a commitment or task owned by one organization, usually part
@@ -90,4 +92,121 @@ type ActionItemEdge = Edge[ActionItem]
 // FindActionItemBySlug returns the action item with the given slug.
 func (s *Store) FindActionItemBySlug(ctx context.Context, slug string) (*ActionItem, error) {
 	return findBy[ActionItem](ctx, s, "slug", slug)
+}
+
+// CreateActionItem validates in and creates the action item, NOT_STARTED.
+// Officers must be scoped to its owner.
+func (s *Store) CreateActionItem(ctx context.Context, in NewActionItem) (*ActionItem, error) {
+	a := &ActionItem{Slug: in.Slug, Status: ActionItemStatusNotStarted}
+	var err error
+	if err = checkSlug("input.slug", in.Slug); err != nil {
+		return nil, err
+	}
+	if a.Title, err = checkText("input.title", in.Title, 1, maxName); err != nil {
+		return nil, err
+	}
+	if a.Description, err = optText("input.description", in.Description, maxText); err != nil {
+		return nil, err
+	}
+	owner, err := idAs("input.ownerId", &in.OwnerID, "Organization")
+	if err != nil {
+		return nil, err
+	}
+	a.OwnerOrganizationID = *owner
+	if a.InitiativeID, err = idAs("input.initiativeId", in.InitiativeID, "Initiative"); err != nil {
+		return nil, err
+	}
+	if a.MeetingID, err = idAs("input.meetingId", in.MeetingID, "Meeting"); err != nil {
+		return nil, err
+	}
+	if a.DueOn, a.DuePrecision, err = partialDate("input.due", in.Due); err != nil {
+		return nil, err
+	}
+	contributors, err := idsAs("input.contributorIds", in.ContributorIds, "Organization")
+	if err != nil {
+		return nil, err
+	}
+	err = s.write(ctx, RoleOfficer, func(tx *gorm.DB, u *User) error {
+		if err := s.mustExist(ctx, tx, "organizations", "input.ownerId", a.OwnerOrganizationID); err != nil {
+			return err
+		}
+		if err := s.mustExist(ctx, tx, "organizations", "input.contributorIds", contributors...); err != nil {
+			return err
+		}
+		if a.InitiativeID != nil {
+			if err := s.mustExist(ctx, tx, "initiatives", "input.initiativeId", *a.InitiativeID); err != nil {
+				return err
+			}
+		}
+		if a.MeetingID != nil {
+			if err := s.mustExist(ctx, tx, "meetings", "input.meetingId", *a.MeetingID); err != nil {
+				return err
+			}
+		}
+		if ok, err := s.inScope(ctx, tx, u, a.OwnerOrganizationID); err != nil || !ok {
+			if err != nil {
+				return err
+			}
+			return Errorf(CodeForbidden, "you may create action items only for an owner of your scope")
+		}
+		if err := insert(tx, a); err != nil {
+			return err
+		}
+		for _, c := range contributors {
+			if err := tx.Exec("INSERT INTO action_item_contributors (action_item_id, organization_id) VALUES (?, ?) ON CONFLICT DO NOTHING", a.ID, c).Error; err != nil {
+				return dbError(err, "contributors")
+			}
+		}
+		return s.audit(ctx, tx, change{action: AuditActionCreate, entityType: "ActionItem", entityID: a.ID, after: a})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// UpdateActionItem applies the fields set in in — not the status, which
+// moves through UpdateActionItemStatus — to the action item id, which must
+// be at in.ExpectedVersion.
+func (s *Store) UpdateActionItem(ctx context.Context, id GlobalID, in ActionItemUpdate) (*ActionItem, error) {
+	aid, err := id.As("ActionItem")
+	if err != nil {
+		return nil, err
+	}
+	var a *ActionItem
+	err = s.write(ctx, RoleOfficer, func(tx *gorm.DB, u *User) error {
+		var err error
+		if a, err = loadForUpdate(ctx, s, tx, aid, func(a *ActionItem) (bool, error) {
+			return s.inScope(ctx, tx, u, a.OwnerOrganizationID)
+		}); err != nil {
+			return err
+		}
+		if err := checkVersion("ActionItem", a.Version, in.ExpectedVersion); err != nil {
+			return err
+		}
+		before := *a
+		if in.Title != nil {
+			if a.Title, err = checkText("input.title", *in.Title, 1, maxName); err != nil {
+				return err
+			}
+		}
+		if in.Description != nil {
+			if a.Description, err = optText("input.description", in.Description, maxText); err != nil {
+				return err
+			}
+		}
+		if in.Due != nil {
+			if a.DueOn, a.DuePrecision, err = partialDate("input.due", in.Due); err != nil {
+				return err
+			}
+		}
+		if err := saveVersioned(s, tx, a, in.ExpectedVersion); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, change{action: AuditActionUpdate, entityType: "ActionItem", entityID: a.ID, before: &before, after: a})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
 }

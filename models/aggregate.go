@@ -323,23 +323,23 @@ func (s *Store) StatisticSeries(ctx context.Context, src *ListSource) (map[uint]
 		}
 		p := &SeriesPoint{Statistic: st, Value: st.Value, AsOf: st.AsOf()}
 		if n := len(cur.Points); n > 0 {
-			p.Change, p.ChangePercent = change(cur.Points[n-1].Value, st.Value)
+			p.Change, p.ChangePercent = delta(cur.Points[n-1].Value, st.Value)
 		}
 		cur.Points = append(cur.Points, p)
 	}
 	for _, list := range out {
 		for _, ser := range list {
 			if n := len(ser.Points); n > 1 {
-				ser.Change, ser.ChangePercent = change(ser.Points[0].Value, ser.Points[n-1].Value)
+				ser.Change, ser.ChangePercent = delta(ser.Points[0].Value, ser.Points[n-1].Value)
 			}
 		}
 	}
 	return out, nil
 }
 
-// change returns to - from, and that as a percentage of from (nil when from
+// delta returns to - from, and that as a percentage of from (nil when from
 // is zero).
-func change(from, to float64) (*float64, *float64) {
+func delta(from, to float64) (*float64, *float64) {
 	d := to - from
 	if from == 0 {
 		return &d, nil

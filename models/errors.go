@@ -24,6 +24,11 @@ const (
 type Error struct {
 	Code    Code
 	Message string
+	// Field names the input field at fault, such as "input.slug".
+	Field string
+	// Details are more facts for clients, such as the current version of
+	// an object on a CONFLICT; they join the error's extensions.
+	Details map[string]any
 }
 
 // Error implements the error interface.
@@ -54,4 +59,11 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "internal error"
+}
+
+// invalid returns a CodeInvalid error about the input field named field.
+func invalid(field, format string, args ...any) *Error {
+	e := Errorf(CodeInvalid, format, args...)
+	e.Field = field
+	return e
 }

@@ -3,6 +3,8 @@ package models
 import (
 	"context"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // Initiative is an undertaking organizations run together: a joint
@@ -143,4 +145,150 @@ var (
 // FindInitiativeBySlug returns the initiative with the given slug.
 func (s *Store) FindInitiativeBySlug(ctx context.Context, slug string) (*Initiative, error) {
 	return findBy[Initiative](ctx, s, "slug", slug)
+}
+
+// initiativeEditable reports whether u may change the initiative id: admins
+// may; officers when one of its partners is in their scope.
+func (s *Store) initiativeEditable(ctx context.Context, tx *gorm.DB, u *User, id uint) (bool, error) {
+	if u.Has(RoleAdmin) {
+		return true, nil
+	}
+	var orgs []uint
+	if err := tx.WithContext(ctx).Raw("SELECT organization_id FROM partnerships WHERE initiative_id = ?", id).Scan(&orgs).Error; err != nil {
+		return false, dbError(err, "partnerships")
+	}
+	return s.inScope(ctx, tx, u, orgs...)
+}
+
+// CreateInitiative validates in and creates the initiative with its
+// accountable organization as first partner, which officers must be scoped
+// to.
+func (s *Store) CreateInitiative(ctx context.Context, in NewInitiative) (*Initiative, error) {
+	i := &Initiative{Slug: in.Slug, Kind: in.Kind, Status: ActivityStatusPipeline}
+	var err error
+	if err = checkSlug("input.slug", in.Slug); err != nil {
+		return nil, err
+	}
+	if i.Title, err = checkText("input.title", in.Title, 1, maxName); err != nil {
+		return nil, err
+	}
+	if i.ShortTitle, err = optText("input.shortTitle", in.ShortTitle, 100); err != nil {
+		return nil, err
+	}
+	if !in.Kind.IsValid() {
+		return nil, invalid("input.kind", "unknown kind %q", in.Kind)
+	}
+	if in.Status != nil {
+		if !in.Status.IsValid() {
+			return nil, invalid("input.status", "unknown status %q", *in.Status)
+		}
+		i.Status = *in.Status
+	}
+	if i.Description, err = optText("input.description", in.Description, maxText); err != nil {
+		return nil, err
+	}
+	if i.Objective, err = optText("input.objective", in.Objective, maxText); err != nil {
+		return nil, err
+	}
+	if i.ActualStartOn, i.ActualStartPrecision, err = partialDate("input.actualStart", in.ActualStart); err != nil {
+		return nil, err
+	}
+	if i.PlannedEndOn, i.PlannedEndPrecision, err = partialDate("input.plannedEnd", in.PlannedEnd); err != nil {
+		return nil, err
+	}
+	org, err := idAs("input.accountableOrganizationId", &in.AccountableOrganizationID, "Organization")
+	if err != nil {
+		return nil, err
+	}
+	err = s.write(ctx, RoleOfficer, func(tx *gorm.DB, u *User) error {
+		if err := s.mustExist(ctx, tx, "organizations", "input.accountableOrganizationId", *org); err != nil {
+			return err
+		}
+		if ok, err := s.inScope(ctx, tx, u, *org); err != nil || !ok {
+			if err != nil {
+				return err
+			}
+			return Errorf(CodeForbidden, "you may create initiatives only for an organization you are scoped to")
+		}
+		if err := insert(tx, i); err != nil {
+			return err
+		}
+		p := &Partnership{InitiativeID: i.ID, OrganizationID: *org, Role: PartnershipRoleAccountable, Status: PartnershipStatusActive}
+		if err := insert(tx, p); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, change{action: AuditActionCreate, entityType: "Initiative", entityID: i.ID, after: i}); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, change{action: AuditActionCreate, entityType: "Partnership", entityID: p.ID, after: p})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return i, nil
+}
+
+// UpdateInitiative applies the fields set in in to the initiative id, which
+// must be at in.ExpectedVersion.
+func (s *Store) UpdateInitiative(ctx context.Context, id GlobalID, in InitiativeUpdate) (*Initiative, error) {
+	iid, err := id.As("Initiative")
+	if err != nil {
+		return nil, err
+	}
+	var i *Initiative
+	err = s.write(ctx, RoleOfficer, func(tx *gorm.DB, u *User) error {
+		var err error
+		i, err = loadForUpdate(ctx, s, tx, iid, func(i *Initiative) (bool, error) { return s.initiativeEditable(ctx, tx, u, i.ID) })
+		if err != nil {
+			return err
+		}
+		if err := checkVersion("Initiative", i.Version, in.ExpectedVersion); err != nil {
+			return err
+		}
+		before := *i
+		if in.Title != nil {
+			if i.Title, err = checkText("input.title", *in.Title, 1, maxName); err != nil {
+				return err
+			}
+		}
+		if in.ShortTitle != nil {
+			if i.ShortTitle, err = optText("input.shortTitle", in.ShortTitle, 100); err != nil {
+				return err
+			}
+		}
+		if in.Status != nil {
+			if !in.Status.IsValid() {
+				return invalid("input.status", "unknown status %q", *in.Status)
+			}
+			i.Status = *in.Status
+		}
+		if in.Description != nil {
+			if i.Description, err = optText("input.description", in.Description, maxText); err != nil {
+				return err
+			}
+		}
+		if in.Objective != nil {
+			if i.Objective, err = optText("input.objective", in.Objective, maxText); err != nil {
+				return err
+			}
+		}
+		if in.ActualStart != nil {
+			if i.ActualStartOn, i.ActualStartPrecision, err = partialDate("input.actualStart", in.ActualStart); err != nil {
+				return err
+			}
+		}
+		if in.PlannedEnd != nil {
+			if i.PlannedEndOn, i.PlannedEndPrecision, err = partialDate("input.plannedEnd", in.PlannedEnd); err != nil {
+				return err
+			}
+		}
+		if err := saveVersioned(s, tx, i, in.ExpectedVersion); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, change{action: AuditActionUpdate, entityType: "Initiative", entityID: i.ID, before: &before, after: i})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return i, nil
 }

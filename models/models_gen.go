@@ -72,6 +72,12 @@ type ActionItemOrder struct {
 	Direction OrderDirection `json:"direction"`
 }
 
+// The result of creating or changing an action item.
+type ActionItemPayload struct {
+	// The action item as it now is.
+	ActionItem *ActionItem `json:"actionItem"`
+}
+
 // How many action items stand at one status.
 type ActionItemStatusCount struct {
 	// The status.
@@ -92,6 +98,18 @@ type ActionItemStatusFilter struct {
 	NotIn []ActionItemStatus `json:"notIn,omitempty"`
 }
 
+// Changes to an action item other than its status; fields left out are unchanged.
+type ActionItemUpdate struct {
+	// The version you read: the update fails with CONFLICT if it has changed since.
+	ExpectedVersion int `json:"expectedVersion"`
+	// A new title.
+	Title *string `json:"title,omitempty"`
+	// A new description.
+	Description *string `json:"description,omitempty"`
+	// A new due date.
+	Due *PartialDateInput `json:"due,omitempty"`
+}
+
 // Conditions on an ActivityStatus field.
 type ActivityStatusFilter struct {
 	// Equal to.
@@ -102,6 +120,84 @@ type ActivityStatusFilter struct {
 	In []ActivityStatus `json:"in,omitempty"`
 	// None of these.
 	NotIn []ActivityStatus `json:"notIn,omitempty"`
+}
+
+// Who made a change.
+type Actor struct {
+	// The identity: a JWT's subject, or `token:<id>`.
+	Subject string `json:"subject"`
+	// A human name, when known.
+	Name string `json:"name"`
+	// The role they acted with.
+	Role Role `json:"role"`
+	// The API token used, if any.
+	TokenID *GlobalID `json:"tokenId,omitempty"`
+}
+
+// Conditions on API tokens.
+type APITokenFilter struct {
+	// Its name.
+	Name *StringFilter `json:"name,omitempty"`
+	// Whether it was revoked.
+	RevokedAt *DateTimeFilter `json:"revokedAt,omitempty"`
+	// All of these filters hold.
+	And []*APITokenFilter `json:"and,omitempty"`
+	// At least one of these filters holds.
+	Or []*APITokenFilter `json:"or,omitempty"`
+	// This filter does not hold.
+	Not *APITokenFilter `json:"not,omitempty"`
+}
+
+// A sort key for API tokens.
+type APITokenOrder struct {
+	// The field to sort by.
+	Field APITokenOrderField `json:"field"`
+	// The direction.
+	Direction OrderDirection `json:"direction"`
+}
+
+// The result of changing an API token.
+type APITokenPayload struct {
+	// The token as it now is.
+	APIToken *APIToken `json:"apiToken"`
+}
+
+// Conditions on an AuditAction field.
+type AuditActionFilter struct {
+	// Equal to.
+	Eq *AuditAction `json:"eq,omitempty"`
+	// Not equal to.
+	Ne *AuditAction `json:"ne,omitempty"`
+	// One of these.
+	In []AuditAction `json:"in,omitempty"`
+}
+
+// Conditions on audit entries. All conditions given must hold.
+type AuditEntryFilter struct {
+	// What kind of change.
+	Action *AuditActionFilter `json:"action,omitempty"`
+	// The type of object changed, such as `ActionItem`.
+	EntityType *StringFilter `json:"entityType,omitempty"`
+	// Who: the actor's subject.
+	ActorSubject *StringFilter `json:"actorSubject,omitempty"`
+	// When.
+	OccurredAt *DateTimeFilter `json:"occurredAt,omitempty"`
+	// The request.
+	RequestID *StringFilter `json:"requestId,omitempty"`
+	// All of these filters hold.
+	And []*AuditEntryFilter `json:"and,omitempty"`
+	// At least one of these filters holds.
+	Or []*AuditEntryFilter `json:"or,omitempty"`
+	// This filter does not hold.
+	Not *AuditEntryFilter `json:"not,omitempty"`
+}
+
+// A sort key for audit entries.
+type AuditEntryOrder struct {
+	// The field to sort by.
+	Field AuditEntryOrderField `json:"field"`
+	// The direction.
+	Direction OrderDirection `json:"direction"`
 }
 
 // Conditions on a true/false field.
@@ -136,6 +232,20 @@ type CitationOrder struct {
 	Direction OrderDirection `json:"direction"`
 }
 
+// The result of adding a citation.
+type CitationPayload struct {
+	// The citation.
+	Citation *Citation `json:"citation"`
+}
+
+// A newly issued API token.
+type CreateAPITokenPayload struct {
+	// The secret, to send as `Authorization: Bearer <token>`. It is shown only this once.
+	Token string `json:"token"`
+	// The token's record.
+	APIToken *APIToken `json:"apiToken"`
+}
+
 // Conditions on a date field. All conditions given must hold. For a PartialDate
 // field, the comparison uses its `date` (the first day of its period).
 type DateFilter struct {
@@ -167,6 +277,16 @@ type DateTimeFilter struct {
 	Gte *time.Time `json:"gte,omitempty"`
 	// true: the field has no value; false: it has one.
 	IsNull *bool `json:"isNull,omitempty"`
+}
+
+// A field's value before and after a change, as JSON text (null when absent).
+type FieldChange struct {
+	// The field, by its GraphQL name.
+	Field string `json:"field"`
+	// Its value before, as JSON; null when it had none or the object is new.
+	Before *string `json:"before,omitempty"`
+	// Its value after, as JSON; null when it has none or the object was removed.
+	After *string `json:"after,omitempty"`
 }
 
 // Conditions on a number field. All conditions given must hold.
@@ -295,6 +415,12 @@ type InitiativeOrder struct {
 	Direction OrderDirection `json:"direction"`
 }
 
+// The result of creating or changing an initiative.
+type InitiativePayload struct {
+	// The initiative as it now is.
+	Initiative *Initiative `json:"initiative"`
+}
+
 // Conditions on initiative links. All conditions given must hold.
 type InitiativeRelationFilter struct {
 	// How the related initiative relates.
@@ -315,6 +441,26 @@ type InitiativeRelationOrder struct {
 	Field InitiativeRelationOrderField `json:"field"`
 	// The direction.
 	Direction OrderDirection `json:"direction"`
+}
+
+// Changes to an initiative; fields left out are unchanged.
+type InitiativeUpdate struct {
+	// The version you read: the update fails with CONFLICT if it has changed since.
+	ExpectedVersion int `json:"expectedVersion"`
+	// A new title.
+	Title *string `json:"title,omitempty"`
+	// A new short title.
+	ShortTitle *string `json:"shortTitle,omitempty"`
+	// A new stage.
+	Status *ActivityStatus `json:"status,omitempty"`
+	// A new description.
+	Description *string `json:"description,omitempty"`
+	// A new objective.
+	Objective *string `json:"objective,omitempty"`
+	// A new actual start.
+	ActualStart *PartialDateInput `json:"actualStart,omitempty"`
+	// A new planned end.
+	PlannedEnd *PartialDateInput `json:"plannedEnd,omitempty"`
 }
 
 // Conditions on an integer field. All conditions given must hold.
@@ -403,6 +549,12 @@ type MeetingOrder struct {
 	Direction OrderDirection `json:"direction"`
 }
 
+// The result of recording or changing a meeting.
+type MeetingPayload struct {
+	// The meeting as it now is.
+	Meeting *Meeting `json:"meeting"`
+}
+
 // Conditions on a MeetingStatus field.
 type MeetingStatusFilter struct {
 	// Equal to.
@@ -413,6 +565,26 @@ type MeetingStatusFilter struct {
 	In []MeetingStatus `json:"in,omitempty"`
 	// None of these.
 	NotIn []MeetingStatus `json:"notIn,omitempty"`
+}
+
+// Changes to a meeting; fields left out are unchanged.
+type MeetingUpdate struct {
+	// The version you read: the update fails with CONFLICT if it has changed since.
+	ExpectedVersion int `json:"expectedVersion"`
+	// A new title.
+	Title *string `json:"title,omitempty"`
+	// A new status.
+	Status *MeetingStatus `json:"status,omitempty"`
+	// A new date.
+	Date *PartialDateInput `json:"date,omitempty"`
+	// A new place.
+	PlaceID *GlobalID `json:"placeId,omitempty"`
+	// A new attendee count.
+	AttendeeCount *int `json:"attendeeCount,omitempty"`
+	// A new theme.
+	Theme *string `json:"theme,omitempty"`
+	// A new summary.
+	Summary *string `json:"summary,omitempty"`
 }
 
 // Conditions on metrics. All conditions given must hold.
@@ -437,6 +609,216 @@ type MetricOrder struct {
 	Field MetricOrderField `json:"field"`
 	// The direction.
 	Direction OrderDirection `json:"direction"`
+}
+
+// Changes to the tracker. Every mutation needs credentials (a bearer token)
+// with at least the OFFICER role; officers may change only what belongs to the
+// organizations their credentials are scoped to (and those organizations'
+// sub-organizations). Each mutation runs in one transaction and records who
+// changed what in the audit log; on any error nothing is written.
+//
+// Error convention: a mutation that fails returns null and one error in the
+// response's `errors`, with `extensions.code`:
+// - `UNAUTHENTICATED`: no valid credentials (missing, expired, revoked, bad signature);
+// - `FORBIDDEN`: the credentials do not allow this change — also when the object does not exist, so as not to reveal it;
+// - `BAD_USER_INPUT`: invalid input; `extensions.field` names the input field when there is one, and a refused status change lists `extensions.allowed`;
+// - `CONFLICT`: `expectedVersion` is stale (someone changed the object since you read it; `extensions.currentVersion` has its version) or a unique key is taken;
+// - `NOT_FOUND`: the object does not exist (admins only).
+//
+// Updates take the object's `version` as `expectedVersion`: a stale one fails
+// with CONFLICT and changes nothing, so two officers cannot overwrite each
+// other unawares.
+type Mutation struct {
+}
+
+// An action item's fields.
+type NewActionItem struct {
+	// A stable, URL-friendly name, unique.
+	Slug string `json:"slug"`
+	// What is to be done, in brief.
+	Title string `json:"title"`
+	// What is to be done, in full.
+	Description *string `json:"description,omitempty"`
+	// The organization that owns it. Officers must be scoped to it.
+	OwnerID GlobalID `json:"ownerId"`
+	// The initiative it belongs to.
+	InitiativeID *GlobalID `json:"initiativeId,omitempty"`
+	// The meeting where it was decided.
+	MeetingID *GlobalID `json:"meetingId,omitempty"`
+	// When it is due.
+	Due *PartialDateInput `json:"due,omitempty"`
+	// The organizations through which it is carried out.
+	ContributorIds []*GlobalID `json:"contributorIds,omitempty"`
+}
+
+// A token to issue.
+type NewAPIToken struct {
+	// What it is for, such as `nightly statistics import`.
+	Name string `json:"name"`
+	// The role it grants.
+	Role Role `json:"role"`
+	// For an OFFICER token, the organizations it may change (at least one).
+	OrganizationIds []*GlobalID `json:"organizationIds,omitempty"`
+	// When it stops working; null for never.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+}
+
+// An excerpt supporting a fact.
+type NewCitation struct {
+	// The source quoted.
+	SourceID GlobalID `json:"sourceId"`
+	// The object the fact is about.
+	SubjectID GlobalID `json:"subjectId"`
+	// The field supported; null for the object as a whole.
+	Field *string `json:"field,omitempty"`
+	// The words of the source, verbatim.
+	Excerpt string `json:"excerpt"`
+}
+
+// An initiative's fields.
+type NewInitiative struct {
+	// A stable, URL-friendly name, unique.
+	Slug string `json:"slug"`
+	// The full title.
+	Title string `json:"title"`
+	// A short title or acronym.
+	ShortTitle *string `json:"shortTitle,omitempty"`
+	// What kind of undertaking it is.
+	Kind InitiativeKind `json:"kind"`
+	// The stage it is at (default PIPELINE).
+	Status *ActivityStatus `json:"status,omitempty"`
+	// What it is.
+	Description *string `json:"description,omitempty"`
+	// What it sets out to achieve.
+	Objective *string `json:"objective,omitempty"`
+	// When it started, if it has.
+	ActualStart *PartialDateInput `json:"actualStart,omitempty"`
+	// When it is planned to end.
+	PlannedEnd *PartialDateInput `json:"plannedEnd,omitempty"`
+	// The organization accountable for it: it becomes its first partner, in the ACCOUNTABLE role. Officers must be scoped to it.
+	AccountableOrganizationID GlobalID `json:"accountableOrganizationId"`
+}
+
+// A meeting's fields.
+type NewMeeting struct {
+	// A stable, URL-friendly name, unique.
+	Slug string `json:"slug"`
+	// A descriptive title.
+	Title string `json:"title"`
+	// What kind of gathering it is.
+	Kind MeetingKind `json:"kind"`
+	// Whether it has taken place (default: HELD if its date has passed, PLANNED otherwise).
+	Status *MeetingStatus `json:"status,omitempty"`
+	// When, to the precision known.
+	Date *PartialDateInput `json:"date,omitempty"`
+	// Where.
+	PlaceID *GlobalID `json:"placeId,omitempty"`
+	// Who convened it. Officers must be scoped to the organizer or to one of the initiatives.
+	OrganizerID *GlobalID `json:"organizerId,omitempty"`
+	// How many attended.
+	AttendeeCount *int `json:"attendeeCount,omitempty"`
+	// Who attended, in words.
+	AttendeeDescription *string `json:"attendeeDescription,omitempty"`
+	// Its theme.
+	Theme *string `json:"theme,omitempty"`
+	// What happened.
+	Summary *string `json:"summary,omitempty"`
+	// The initiatives it concerned.
+	InitiativeIds []*GlobalID `json:"initiativeIds,omitempty"`
+	// Who took part.
+	Participants []*ParticipantInput `json:"participants,omitempty"`
+}
+
+// An organization's fields. Slugs are lowercase letters, digits and hyphens.
+type NewOrganization struct {
+	// A stable, URL-friendly name, unique.
+	Slug string `json:"slug"`
+	// The short name, unique, if it has one.
+	Acronym *string `json:"acronym,omitempty"`
+	// The full name.
+	Name string `json:"name"`
+	// What kind of body it is.
+	Kind OrganizationKind `json:"kind"`
+	// The organization it is part of.
+	ParentID *GlobalID `json:"parentId,omitempty"`
+	// The year it was created.
+	FoundedYear *int `json:"foundedYear,omitempty"`
+	// Where its headquarters are.
+	HeadquartersID *GlobalID `json:"headquartersId,omitempty"`
+	// What it is and does.
+	Description *string `json:"description,omitempty"`
+}
+
+// A participant to add to an existing meeting.
+type NewParticipant struct {
+	// The meeting.
+	MeetingID GlobalID `json:"meetingId"`
+	// The person, if a person took part.
+	PersonID *GlobalID `json:"personId,omitempty"`
+	// The organization that took part, or that the person represented.
+	OrganizationID *GlobalID `json:"organizationId,omitempty"`
+	// Their part.
+	Role ParticipantRole `json:"role"`
+	// What they did.
+	Description *string `json:"description,omitempty"`
+}
+
+// An organization's part in an initiative.
+type NewPartnership struct {
+	// The initiative.
+	InitiativeID GlobalID `json:"initiativeId"`
+	// The organization.
+	OrganizationID GlobalID `json:"organizationId"`
+	// Its role.
+	Role PartnershipRole `json:"role"`
+	// Where its part stands (default ACTIVE).
+	Status *PartnershipStatus `json:"status,omitempty"`
+	// What it does.
+	Description *string `json:"description,omitempty"`
+}
+
+// A source document's fields.
+type NewSource struct {
+	// A stable, URL-friendly name, unique.
+	Slug string `json:"slug"`
+	// What kind of document.
+	Kind SourceKind `json:"kind"`
+	// Its title.
+	Title string `json:"title"`
+	// The publication it appeared in.
+	Publication *string `json:"publication,omitempty"`
+	// Who published it.
+	Publisher *string `json:"publisher,omitempty"`
+	// Who wrote it.
+	Author *string `json:"author,omitempty"`
+	// Where it was filed from.
+	Dateline *string `json:"dateline,omitempty"`
+	// When it was published.
+	PublishedAt *time.Time `json:"publishedAt,omitempty"`
+	// Where it can be read (http or https).
+	URL *string `json:"url,omitempty"`
+	// Its full text, against which excerpts are checked.
+	Body *string `json:"body,omitempty"`
+}
+
+// A measured figure.
+type NewStatistic struct {
+	// The metric's key, such as `un-police-deployed`.
+	MetricKey string `json:"metricKey"`
+	// The value.
+	Value float64 `json:"value"`
+	// When it held.
+	AsOf *PartialDateInput `json:"asOf"`
+	// What it covers, in words.
+	Scope *string `json:"scope,omitempty"`
+	// The organization it is about. Officers must be scoped to it.
+	ScopeOrganizationID *GlobalID `json:"scopeOrganizationId,omitempty"`
+	// The place it is about.
+	ScopePlaceID *GlobalID `json:"scopePlaceId,omitempty"`
+	// Where it comes from.
+	SourceID *GlobalID `json:"sourceId,omitempty"`
+	// Anything else about it.
+	Note *string `json:"note,omitempty"`
 }
 
 // Conditions on organizations. All conditions given must hold.
@@ -503,6 +885,30 @@ type OrganizationOrder struct {
 	Direction OrderDirection `json:"direction"`
 }
 
+// The result of creating or changing an organization.
+type OrganizationPayload struct {
+	// The organization as it now is.
+	Organization *Organization `json:"organization"`
+}
+
+// Changes to an organization; fields left out are unchanged.
+type OrganizationUpdate struct {
+	// The version you read: the update fails with CONFLICT if it has changed since.
+	ExpectedVersion int `json:"expectedVersion"`
+	// A new acronym.
+	Acronym *string `json:"acronym,omitempty"`
+	// A new name.
+	Name *string `json:"name,omitempty"`
+	// A new kind.
+	Kind *OrganizationKind `json:"kind,omitempty"`
+	// A new founding year.
+	FoundedYear *int `json:"foundedYear,omitempty"`
+	// A new headquarters.
+	HeadquartersID *GlobalID `json:"headquartersId,omitempty"`
+	// A new description.
+	Description *string `json:"description,omitempty"`
+}
+
 // Conditions on outcomes. All conditions given must hold.
 type OutcomeFilter struct {
 	// Its kind.
@@ -549,6 +955,14 @@ type OutcomeStatusFilter struct {
 	Ne *OutcomeStatus `json:"ne,omitempty"`
 }
 
+// A date known to some precision: `{date: "2008-10-01", precision: MONTH}` is October 2008.
+type PartialDateInput struct {
+	// The date; for MONTH or YEAR precision, any day of the period.
+	Date Date `json:"date"`
+	// How precisely it is known (default DAY).
+	Precision *DatePrecision `json:"precision,omitempty"`
+}
+
 // Conditions on participants. All conditions given must hold.
 type ParticipantFilter struct {
 	// Its ID.
@@ -569,6 +983,18 @@ type ParticipantFilter struct {
 	Not *ParticipantFilter `json:"not,omitempty"`
 }
 
+// A participant of a meeting being recorded.
+type ParticipantInput struct {
+	// The person, if a person took part.
+	PersonID *GlobalID `json:"personId,omitempty"`
+	// The organization that took part, or that the person represented.
+	OrganizationID *GlobalID `json:"organizationId,omitempty"`
+	// Their part.
+	Role ParticipantRole `json:"role"`
+	// What they did.
+	Description *string `json:"description,omitempty"`
+}
+
 // Conditions on a list of participants.
 type ParticipantListFilter struct {
 	// At least one participant matches.
@@ -585,6 +1011,12 @@ type ParticipantOrder struct {
 	Field ParticipantOrderField `json:"field"`
 	// The direction.
 	Direction OrderDirection `json:"direction"`
+}
+
+// The result of adding a participant.
+type ParticipantPayload struct {
+	// The participant.
+	Participant *Participant `json:"participant"`
 }
 
 // Conditions on a ParticipantRole field.
@@ -637,6 +1069,12 @@ type PartnershipOrder struct {
 	Direction OrderDirection `json:"direction"`
 }
 
+// The result of creating or changing a partnership.
+type PartnershipPayload struct {
+	// The partnership as it now is.
+	Partnership *Partnership `json:"partnership"`
+}
+
 // How many partnerships hold one role.
 type PartnershipRoleCount struct {
 	// The role.
@@ -669,6 +1107,16 @@ type PartnershipStatusFilter struct {
 	In []PartnershipStatus `json:"in,omitempty"`
 	// None of these.
 	NotIn []PartnershipStatus `json:"notIn,omitempty"`
+}
+
+// Changes to a partnership; fields left out are unchanged.
+type PartnershipUpdate struct {
+	// The version you read: the update fails with CONFLICT if it has changed since.
+	ExpectedVersion int `json:"expectedVersion"`
+	// A new status.
+	Status *PartnershipStatus `json:"status,omitempty"`
+	// A new description.
+	Description *string `json:"description,omitempty"`
 }
 
 // How many meetings fall in one period.
@@ -831,6 +1279,12 @@ type RelatedActivityTypeFilter struct {
 	NotIn []RelatedActivityType `json:"notIn,omitempty"`
 }
 
+// The result of removing something.
+type RemovalPayload struct {
+	// The ID of what was removed.
+	RemovedID GlobalID `json:"removedId"`
+}
+
 // Conditions on results. All conditions given must hold.
 type ResultFilter struct {
 	// Its ID.
@@ -917,6 +1371,12 @@ type SourceOrder struct {
 	Direction OrderDirection `json:"direction"`
 }
 
+// The result of registering a source.
+type SourcePayload struct {
+	// The source.
+	Source *Source `json:"source"`
+}
+
 // Conditions on statements. All conditions given must hold.
 type StatementFilter struct {
 	// Quoted or reported.
@@ -981,6 +1441,24 @@ type StatisticOrder struct {
 	Field StatisticOrderField `json:"field"`
 	// The direction.
 	Direction OrderDirection `json:"direction"`
+}
+
+// The result of recording or correcting a statistic.
+type StatisticPayload struct {
+	// The statistic as it now is.
+	Statistic *Statistic `json:"statistic"`
+}
+
+// Corrections to a statistic; fields left out are unchanged.
+type StatisticUpdate struct {
+	// The version you read: the update fails with CONFLICT if it has changed since.
+	ExpectedVersion int `json:"expectedVersion"`
+	// A corrected value.
+	Value *float64 `json:"value,omitempty"`
+	// A corrected date.
+	AsOf *PartialDateInput `json:"asOf,omitempty"`
+	// A corrected note.
+	Note *string `json:"note,omitempty"`
 }
 
 // Conditions on a text field. All conditions given must hold.
@@ -1059,6 +1537,18 @@ type TopicPlaceOrder struct {
 	Field TopicPlaceOrderField `json:"field"`
 	// The direction.
 	Direction OrderDirection `json:"direction"`
+}
+
+// A move of an action item to another status.
+type UpdateActionItemStatusInput struct {
+	// The action item's ID.
+	ID GlobalID `json:"id"`
+	// The status to move to.
+	Status ActionItemStatus `json:"status"`
+	// Why: required when blocking, cancelling or reopening.
+	Note *string `json:"note,omitempty"`
+	// The version you read: the change fails with CONFLICT if it has changed since.
+	ExpectedVersion int `json:"expectedVersion"`
 }
 
 // Fields action items can be sorted by.
@@ -1263,6 +1753,247 @@ func (e *ActivityStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e ActivityStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Fields API tokens can be sorted by.
+type APITokenOrderField string
+
+const (
+	// When it was issued.
+	APITokenOrderFieldCreatedAt APITokenOrderField = "CREATED_AT"
+	// The ID.
+	APITokenOrderFieldID APITokenOrderField = "ID"
+)
+
+var AllAPITokenOrderField = []APITokenOrderField{
+	APITokenOrderFieldCreatedAt,
+	APITokenOrderFieldID,
+}
+
+func (e APITokenOrderField) IsValid() bool {
+	switch e {
+	case APITokenOrderFieldCreatedAt, APITokenOrderFieldID:
+		return true
+	}
+	return false
+}
+
+func (e APITokenOrderField) String() string {
+	return string(e)
+}
+
+func (e *APITokenOrderField) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = APITokenOrderField(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ApiTokenOrderField", str)
+	}
+	return nil
+}
+
+func (e APITokenOrderField) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *APITokenOrderField) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e APITokenOrderField) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What kind of change an audit entry records.
+type AuditAction string
+
+const (
+	// An object was created.
+	AuditActionCreate AuditAction = "CREATE"
+	// An object's fields were changed.
+	AuditActionUpdate AuditAction = "UPDATE"
+	// An action item's status was changed.
+	AuditActionStatusChange AuditAction = "STATUS_CHANGE"
+	// An object was removed.
+	AuditActionDelete AuditAction = "DELETE"
+	// An API token was revoked.
+	AuditActionRevoke AuditAction = "REVOKE"
+)
+
+var AllAuditAction = []AuditAction{
+	AuditActionCreate,
+	AuditActionUpdate,
+	AuditActionStatusChange,
+	AuditActionDelete,
+	AuditActionRevoke,
+}
+
+func (e AuditAction) IsValid() bool {
+	switch e {
+	case AuditActionCreate, AuditActionUpdate, AuditActionStatusChange, AuditActionDelete, AuditActionRevoke:
+		return true
+	}
+	return false
+}
+
+func (e AuditAction) String() string {
+	return string(e)
+}
+
+func (e *AuditAction) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AuditAction(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AuditAction", str)
+	}
+	return nil
+}
+
+func (e AuditAction) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AuditAction) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AuditAction) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Fields audit entries can be sorted by.
+type AuditEntryOrderField string
+
+const (
+	// When the change was made.
+	AuditEntryOrderFieldOccurredAt AuditEntryOrderField = "OCCURRED_AT"
+	// The ID: the order changes were made in.
+	AuditEntryOrderFieldID AuditEntryOrderField = "ID"
+)
+
+var AllAuditEntryOrderField = []AuditEntryOrderField{
+	AuditEntryOrderFieldOccurredAt,
+	AuditEntryOrderFieldID,
+}
+
+func (e AuditEntryOrderField) IsValid() bool {
+	switch e {
+	case AuditEntryOrderFieldOccurredAt, AuditEntryOrderFieldID:
+		return true
+	}
+	return false
+}
+
+func (e AuditEntryOrderField) String() string {
+	return string(e)
+}
+
+func (e *AuditEntryOrderField) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AuditEntryOrderField(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AuditEntryOrderField", str)
+	}
+	return nil
+}
+
+func (e AuditEntryOrderField) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AuditEntryOrderField) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AuditEntryOrderField) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How a caller signed in.
+type AuthenticationMethod string
+
+const (
+	// A JSON Web Token from the identity provider.
+	AuthenticationMethodJwt AuthenticationMethod = "JWT"
+	// An API token issued by an admin.
+	AuthenticationMethodAPIToken AuthenticationMethod = "API_TOKEN"
+)
+
+var AllAuthenticationMethod = []AuthenticationMethod{
+	AuthenticationMethodJwt,
+	AuthenticationMethodAPIToken,
+}
+
+func (e AuthenticationMethod) IsValid() bool {
+	switch e {
+	case AuthenticationMethodJwt, AuthenticationMethodAPIToken:
+		return true
+	}
+	return false
+}
+
+func (e AuthenticationMethod) String() string {
+	return string(e)
+}
+
+func (e *AuthenticationMethod) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AuthenticationMethod(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AuthenticationMethod", str)
+	}
+	return nil
+}
+
+func (e AuthenticationMethod) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AuthenticationMethod) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AuthenticationMethod) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -3292,6 +4023,67 @@ func (e *ResultType) UnmarshalJSON(b []byte) error {
 }
 
 func (e ResultType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The levels of access, each including the ones before it.
+type Role string
+
+const (
+	// Reads everything.
+	RoleViewer Role = "VIEWER"
+	// Reads everything; changes what belongs to the organizations of its scope.
+	RoleOfficer Role = "OFFICER"
+	// Reads and changes everything, API tokens included.
+	RoleAdmin Role = "ADMIN"
+)
+
+var AllRole = []Role{
+	RoleViewer,
+	RoleOfficer,
+	RoleAdmin,
+}
+
+func (e Role) IsValid() bool {
+	switch e {
+	case RoleViewer, RoleOfficer, RoleAdmin:
+		return true
+	}
+	return false
+}
+
+func (e Role) String() string {
+	return string(e)
+}
+
+func (e *Role) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Role(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Role", str)
+	}
+	return nil
+}
+
+func (e Role) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Role) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Role) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -3,6 +3,8 @@ package models
 import (
 	"context"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // Organization is an intergovernmental body, one of its departments or
@@ -114,4 +116,154 @@ func (s *Store) MemberCounts(ctx context.Context, ids []uint) (map[uint]*Statist
 		out[*r.ScopeOrganizationID] = r
 	}
 	return out, nil
+}
+
+// CreateOrganization validates in and creates the organization. Officers may
+// create organizations only under a parent in their scope.
+func (s *Store) CreateOrganization(ctx context.Context, in NewOrganization) (*Organization, error) {
+	o := &Organization{Slug: in.Slug, Kind: in.Kind, FoundedYear: in.FoundedYear}
+	var err error
+	if err = checkSlug("input.slug", in.Slug); err != nil {
+		return nil, err
+	}
+	if o.Name, err = checkText("input.name", in.Name, 1, maxName); err != nil {
+		return nil, err
+	}
+	if o.Acronym, err = optAcronym(in.Acronym); err != nil {
+		return nil, err
+	}
+	if !in.Kind.IsValid() {
+		return nil, invalid("input.kind", "unknown kind %q", in.Kind)
+	}
+	if err = checkRange("input.foundedYear", in.FoundedYear, 1000, 3000); err != nil {
+		return nil, err
+	}
+	if o.Description, err = optText("input.description", in.Description, maxText); err != nil {
+		return nil, err
+	}
+	if o.ParentID, err = idAs("input.parentId", in.ParentID, "Organization"); err != nil {
+		return nil, err
+	}
+	if o.HeadquartersPlaceID, err = idAs("input.headquartersId", in.HeadquartersID, "Place"); err != nil {
+		return nil, err
+	}
+	err = s.write(ctx, RoleOfficer, func(tx *gorm.DB, u *User) error {
+		if o.ParentID != nil {
+			if err := s.mustExist(ctx, tx, "organizations", "input.parentId", *o.ParentID); err != nil {
+				return err
+			}
+		}
+		if o.HeadquartersPlaceID != nil {
+			if err := s.mustExist(ctx, tx, "places", "input.headquartersId", *o.HeadquartersPlaceID); err != nil {
+				return err
+			}
+		}
+		if !u.Has(RoleAdmin) {
+			ok := false
+			if o.ParentID != nil {
+				var err error
+				if ok, err = s.inScope(ctx, tx, u, *o.ParentID); err != nil {
+					return err
+				}
+			}
+			if !ok {
+				return Errorf(CodeForbidden, "officers may create organizations only under an organization they are scoped to")
+			}
+		}
+		if err := insert(tx, o); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, change{action: AuditActionCreate, entityType: "Organization", entityID: o.ID, after: o})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// UpdateOrganization applies the fields set in in to the organization id,
+// which must be at in.ExpectedVersion.
+func (s *Store) UpdateOrganization(ctx context.Context, id GlobalID, in OrganizationUpdate) (*Organization, error) {
+	oid, err := id.As("Organization")
+	if err != nil {
+		return nil, err
+	}
+	var o *Organization
+	err = s.write(ctx, RoleOfficer, func(tx *gorm.DB, u *User) error {
+		var err error
+		o, err = loadForUpdate(ctx, s, tx, oid, func(o *Organization) (bool, error) { return s.inScope(ctx, tx, u, o.ID) })
+		if err != nil {
+			return err
+		}
+		if err := checkVersion("Organization", o.Version, in.ExpectedVersion); err != nil {
+			return err
+		}
+		before := *o
+		if in.Acronym != nil {
+			if o.Acronym, err = optAcronym(in.Acronym); err != nil {
+				return err
+			}
+		}
+		if in.Name != nil {
+			if o.Name, err = checkText("input.name", *in.Name, 1, maxName); err != nil {
+				return err
+			}
+		}
+		if in.Kind != nil {
+			if !in.Kind.IsValid() {
+				return invalid("input.kind", "unknown kind %q", *in.Kind)
+			}
+			o.Kind = *in.Kind
+		}
+		if in.FoundedYear != nil {
+			if err := checkRange("input.foundedYear", in.FoundedYear, 1000, 3000); err != nil {
+				return err
+			}
+			o.FoundedYear = in.FoundedYear
+		}
+		if in.HeadquartersID != nil {
+			if o.HeadquartersPlaceID, err = idAs("input.headquartersId", in.HeadquartersID, "Place"); err != nil {
+				return err
+			}
+			if err := s.mustExist(ctx, tx, "places", "input.headquartersId", *o.HeadquartersPlaceID); err != nil {
+				return err
+			}
+		}
+		if in.Description != nil {
+			if o.Description, err = optText("input.description", in.Description, maxText); err != nil {
+				return err
+			}
+		}
+		if err := saveVersioned(s, tx, o, in.ExpectedVersion); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, change{action: AuditActionUpdate, entityType: "Organization", entityID: o.ID, before: &before, after: o})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// optAcronym validates an optional acronym: nil or empty clears it.
+func optAcronym(a *string) (*string, error) {
+	if a == nil {
+		return nil, nil
+	}
+	s, err := checkText("input.acronym", *a, 0, 32)
+	if err != nil || s == "" {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// OrganizationIDsBySlug returns the IDs of the organizations with the given
+// slugs, ignoring unknown ones.
+func (s *Store) OrganizationIDsBySlug(ctx context.Context, slugs []string) ([]uint, error) {
+	ids := []uint{}
+	if len(slugs) == 0 {
+		return ids, nil
+	}
+	err := s.db.WithContext(ctx).Raw("SELECT id FROM organizations WHERE slug IN ? ORDER BY id", slugs).Scan(&ids).Error
+	return ids, dbError(err, "organizations")
 }

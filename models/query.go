@@ -19,6 +19,16 @@ func entityOf[T any]() *entity {
 	return e
 }
 
+// entityByNode returns the entity of a GraphQL type, or nil.
+func entityByNode(node string) *entity {
+	for _, e := range entities {
+		if e.node == node {
+			return e
+		}
+	}
+	return nil
+}
+
 // define registers the entity of row type T.
 func define[T any](node, table string, fields map[string]string, orderBy ...string) *entity {
 	var zero T

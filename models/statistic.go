@@ -3,6 +3,8 @@ package models
 import (
 	"context"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // Metric is something counted or measured over time, such as UN police
@@ -199,4 +201,129 @@ func (s *Store) IndicatorChangePercents(ctx context.Context, ids []uint) (map[ui
 		}
 	}
 	return out, nil
+}
+
+// statisticEditable reports whether u may change statistics about org:
+// admins may; officers when org is in their scope.
+func (s *Store) statisticEditable(ctx context.Context, tx *gorm.DB, u *User, org *uint) (bool, error) {
+	if org == nil {
+		return u.Has(RoleAdmin), nil
+	}
+	return s.inScope(ctx, tx, u, *org)
+}
+
+// RecordStatistic validates in and records the figure. Officers must be
+// scoped to the organization it is about.
+func (s *Store) RecordStatistic(ctx context.Context, in NewStatistic) (*Statistic, error) {
+	st := &Statistic{Value: in.Value}
+	var err error
+	if err = checkFinite("input.value", in.Value); err != nil {
+		return nil, err
+	}
+	if in.AsOf == nil {
+		return nil, invalid("input.asOf", "input.asOf is required")
+	}
+	d, p, err := partialDate("input.asOf", in.AsOf)
+	if err != nil {
+		return nil, err
+	}
+	st.AsOfDate, st.AsOfPrecision = *d, *p
+	if st.Scope, err = optText("input.scope", in.Scope, maxName); err != nil {
+		return nil, err
+	}
+	if st.Note, err = optText("input.note", in.Note, maxText); err != nil {
+		return nil, err
+	}
+	if st.ScopeOrganizationID, err = idAs("input.scopeOrganizationId", in.ScopeOrganizationID, "Organization"); err != nil {
+		return nil, err
+	}
+	if st.ScopePlaceID, err = idAs("input.scopePlaceId", in.ScopePlaceID, "Place"); err != nil {
+		return nil, err
+	}
+	if st.SourceID, err = idAs("input.sourceId", in.SourceID, "Source"); err != nil {
+		return nil, err
+	}
+	err = s.write(ctx, RoleOfficer, func(tx *gorm.DB, u *User) error {
+		var m Metric
+		if err := tx.Where("key = ?", in.MetricKey).Take(&m).Error; err != nil {
+			if e := dbError(err, "metric"); ErrorCode(e) == CodeNotFound {
+				return invalid("input.metricKey", "no metric has the key %q", truncate(in.MetricKey, 64))
+			}
+			return dbError(err, "metric")
+		}
+		st.MetricID = m.ID
+		for _, ref := range []struct {
+			table, field string
+			id           *uint
+		}{{"organizations", "input.scopeOrganizationId", st.ScopeOrganizationID}, {"places", "input.scopePlaceId", st.ScopePlaceID},
+			{"sources", "input.sourceId", st.SourceID}} {
+			if ref.id != nil {
+				if err := s.mustExist(ctx, tx, ref.table, ref.field, *ref.id); err != nil {
+					return err
+				}
+			}
+		}
+		if ok, err := s.statisticEditable(ctx, tx, u, st.ScopeOrganizationID); err != nil || !ok {
+			if err != nil {
+				return err
+			}
+			return Errorf(CodeForbidden, "you may record figures only about an organization of your scope")
+		}
+		if err := insert(tx, st); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, change{action: AuditActionCreate, entityType: "Statistic", entityID: st.ID, after: st})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// UpdateStatistic corrects the statistic id, which must be at
+// in.ExpectedVersion.
+func (s *Store) UpdateStatistic(ctx context.Context, id GlobalID, in StatisticUpdate) (*Statistic, error) {
+	sid, err := id.As("Statistic")
+	if err != nil {
+		return nil, err
+	}
+	var st *Statistic
+	err = s.write(ctx, RoleOfficer, func(tx *gorm.DB, u *User) error {
+		var err error
+		if st, err = loadForUpdate(ctx, s, tx, sid, func(st *Statistic) (bool, error) {
+			return s.statisticEditable(ctx, tx, u, st.ScopeOrganizationID)
+		}); err != nil {
+			return err
+		}
+		if err := checkVersion("Statistic", st.Version, in.ExpectedVersion); err != nil {
+			return err
+		}
+		before := *st
+		if in.Value != nil {
+			if err := checkFinite("input.value", *in.Value); err != nil {
+				return err
+			}
+			st.Value = *in.Value
+		}
+		if in.AsOf != nil {
+			d, p, err := partialDate("input.asOf", in.AsOf)
+			if err != nil {
+				return err
+			}
+			st.AsOfDate, st.AsOfPrecision = *d, *p
+		}
+		if in.Note != nil {
+			if st.Note, err = optText("input.note", in.Note, maxText); err != nil {
+				return err
+			}
+		}
+		if err := saveVersioned(s, tx, st, in.ExpectedVersion); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, change{action: AuditActionUpdate, entityType: "Statistic", entityID: st.ID, before: &before, after: st})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
 }

@@ -1,0 +1,256 @@
+package graph
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/lestrrat-go/httprc/v3"
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jwk"
+	"github.com/lestrrat-go/jwx/v3/jwt"
+
+	"tracker/models"
+)
+
+// Authentication: a request carries a bearer credential — an API token
+// (trk_…) or a JWT from the identity provider — or none. The middleware
+// turns it into a *models.User in the request's context. Authorization is
+// declared in the schema (@hasRole) and enforced again by the store.
+
+// AuthOptions configure authentication.
+type AuthOptions struct {
+	// PublicRead lets requests without credentials read, as viewers. When
+	// false, they are refused with UNAUTHENTICATED.
+	PublicRead bool
+	// JWT verifies identity-provider tokens; nil accepts API tokens only.
+	JWT *JWTVerifier
+}
+
+// JWTConfig says which identity-provider tokens to accept.
+type JWTConfig struct {
+	Issuer   string // required: the iss claim
+	Audience string // required: one of the aud claim's values
+	JWKSURL  string // the provider's key set; or
+	Secret   []byte // a shared HS256 secret, for small deployments
+	// RoleClaim names the claim holding the role (viewer, officer or
+	// admin; default viewer); OrgsClaim the one holding an officer's
+	// organizations, as slugs.
+	RoleClaim, OrgsClaim string
+}
+
+// JWTVerifier checks identity-provider tokens: signature, expiry, issuer
+// and audience.
+type JWTVerifier struct {
+	options              []jwt.ParseOption
+	roleClaim, orgsClaim string
+}
+
+// NewJWTVerifier returns a verifier for cfg. With a JWKS URL, keys are
+// fetched in the background and refreshed as the provider rotates them,
+// until ctx is done; a provider unreachable at start is retried.
+func NewJWTVerifier(ctx context.Context, cfg JWTConfig) (*JWTVerifier, error) {
+	if cfg.Issuer == "" || cfg.Audience == "" {
+		return nil, errors.New("JWT issuer and audience are both required")
+	}
+	v := &JWTVerifier{roleClaim: cfg.RoleClaim, orgsClaim: cfg.OrgsClaim,
+		options: []jwt.ParseOption{jwt.WithIssuer(cfg.Issuer), jwt.WithAudience(cfg.Audience),
+			jwt.WithAcceptableSkew(30 * time.Second), jwt.WithValidate(true)}}
+	switch {
+	case cfg.JWKSURL != "" && len(cfg.Secret) > 0:
+		return nil, errors.New("configure either a JWKS URL or a shared secret, not both")
+	case cfg.JWKSURL != "":
+		cache, err := jwk.NewCache(ctx, httprc.NewClient())
+		if err != nil {
+			return nil, fmt.Errorf("JWKS cache: %w", err)
+		}
+		if err := cache.Register(ctx, cfg.JWKSURL, jwk.WithWaitReady(false), jwk.WithMinInterval(time.Minute)); err != nil {
+			return nil, fmt.Errorf("JWKS %s: %w", cfg.JWKSURL, err)
+		}
+		set, err := cache.CachedSet(cfg.JWKSURL)
+		if err != nil {
+			return nil, fmt.Errorf("JWKS %s: %w", cfg.JWKSURL, err)
+		}
+		v.options = append(v.options, jwt.WithKeySet(set))
+	case len(cfg.Secret) >= 32:
+		v.options = append(v.options, jwt.WithKey(jwa.HS256(), cfg.Secret))
+	case len(cfg.Secret) > 0:
+		return nil, errors.New("the HS256 secret must be at least 32 bytes")
+	default:
+		return nil, errors.New("configure a JWKS URL or a shared secret")
+	}
+	if v.roleClaim == "" {
+		v.roleClaim = "role"
+	}
+	if v.orgsClaim == "" {
+		v.orgsClaim = "orgs"
+	}
+	return v, nil
+}
+
+// verify checks a JWT and returns its subject, name, role and organization
+// slugs.
+func (v *JWTVerifier) verify(token string) (subject, name string, role models.Role, orgs []string, err error) {
+	t, err := jwt.Parse([]byte(token), v.options...)
+	if err != nil {
+		return "", "", "", nil, err
+	}
+	subject, ok := t.Subject()
+	if !ok || subject == "" {
+		return "", "", "", nil, errors.New("no subject")
+	}
+	name = subject
+	_ = t.Get("name", &name)
+	role = models.RoleViewer
+	var r string
+	if t.Get(v.roleClaim, &r) == nil {
+		role = models.Role(strings.ToUpper(r))
+		if !role.IsValid() {
+			return "", "", "", nil, fmt.Errorf("unknown role %q", r)
+		}
+	}
+	var list []any
+	if t.Get(v.orgsClaim, &list) == nil {
+		for _, o := range list {
+			if s, ok := o.(string); ok {
+				orgs = append(orgs, s)
+			}
+		}
+	}
+	return subject, name, role, orgs, nil
+}
+
+// authenticate resolves each request's credential to its caller.
+func authenticate(store *models.Store, opts AuthOptions, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		header := r.Header.Get("Authorization")
+		if header == "" {
+			if !opts.PublicRead {
+				refuse(w, "this server needs credentials: send Authorization: Bearer <token>")
+				return
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		scheme, credential, ok := strings.Cut(header, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || credential == "" {
+			refuse(w, "the Authorization header must be: Bearer <token>")
+			return
+		}
+		u, err := identify(r.Context(), store, opts, strings.TrimSpace(credential))
+		if err != nil {
+			if models.ErrorCode(err) == models.CodeUnauthenticated {
+				refuse(w, models.ErrorMessage(err))
+				return
+			}
+			writeError(w, http.StatusServiceUnavailable, models.CodeUnavailable, "could not check the credentials; try again shortly")
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(models.WithUser(r.Context(), u)))
+	})
+}
+
+// identify returns the caller a credential stands for.
+func identify(ctx context.Context, store *models.Store, opts AuthOptions, credential string) (*models.User, error) {
+	if models.IsAPIToken(credential) {
+		return store.AuthenticateToken(ctx, credential)
+	}
+	if opts.JWT == nil {
+		return nil, models.Errorf(models.CodeUnauthenticated, "invalid token")
+	}
+	subject, name, role, slugs, err := opts.JWT.verify(credential)
+	if err != nil {
+		return nil, models.Errorf(models.CodeUnauthenticated, "invalid token: %v", err)
+	}
+	u := &models.User{Subject: subject, Name: name, Role: role, AuthenticatedBy: models.AuthenticationMethodJwt}
+	if role == models.RoleOfficer {
+		if u.Organizations, err = store.OrganizationIDsBySlug(ctx, slugs); err != nil {
+			return nil, err
+		}
+	}
+	return u, nil
+}
+
+// refuse answers a request whose credentials are missing or invalid.
+func refuse(w http.ResponseWriter, message string) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="tracker"`)
+	writeError(w, http.StatusUnauthorized, models.CodeUnauthenticated, message)
+}
+
+// writeError answers with a GraphQL error response outside the executor.
+func writeError(w http.ResponseWriter, status int, code models.Code, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{
+		"message": message, "extensions": map[string]any{"code": code}}}})
+}
+
+// hasRole implements the @hasRole directive.
+func hasRole(ctx context.Context, _ any, next graphql.Resolver, role models.Role) (any, error) {
+	u := models.UserFrom(ctx)
+	switch {
+	case u == nil:
+		return nil, models.Errorf(models.CodeUnauthenticated, "sign in: this needs the %s role", role)
+	case !u.Has(role):
+		return nil, models.Errorf(models.CodeForbidden, "this needs the %s role; you have %s", role, u.Role)
+	}
+	return next(ctx)
+}
+
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// withRequestID gives each request an ID — the caller's X-Request-Id when
+// it is well formed, a random one otherwise — echoed in the response and
+// recorded in the audit log.
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !requestIDPattern.MatchString(id) {
+			b := make([]byte, 8)
+			_, _ = rand.Read(b)
+			id = hex.EncodeToString(b)
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(models.WithRequestID(r.Context(), id)))
+	})
+}
+
+// createAPIToken resolves createApiToken.
+func createAPIToken(ctx context.Context, store *models.Store, in models.NewAPIToken) (*models.CreateAPITokenPayload, error) {
+	spec := models.NewTokenSpec{Name: in.Name, Role: in.Role, ExpiresAt: in.ExpiresAt}
+	for _, id := range in.OrganizationIds {
+		org, err := id.As("Organization")
+		if err != nil {
+			return nil, err
+		}
+		spec.Organizations = append(spec.Organizations, org)
+	}
+	token, t, err := store.CreateAPIToken(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	return &models.CreateAPITokenPayload{Token: token, APIToken: t}, nil
+}
+
+// viewerOrganizations resolves Viewer.organizations.
+func viewerOrganizations(ctx context.Context, store *models.Store, u *models.User) ([]*models.Organization, error) {
+	rows, err := models.FindByIDs[models.Organization](ctx, store, u.Organizations)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*models.Organization, 0, len(rows))
+	for _, id := range u.Organizations {
+		if o, ok := rows[id]; ok {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,174 @@
+package models
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// AuditEntry is one change made through the API: who made it, to what, the
+// fields before and after, when, and in which request. Entries are written
+// in the transaction of the change and never altered.
+type AuditEntry struct {
+	ID           uint
+	OccurredAt   time.Time
+	RequestID    string
+	ActorSubject string
+	ActorName    string
+	ActorRole    Role
+	ActorTokenID *uint
+	Action       AuditAction
+	EntityType   string
+	EntityID     uint
+	ChangesJSON  string `gorm:"column:changes"`
+	Note         *string
+	FromStatus   *ActionItemStatus
+	ToStatus     *ActionItemStatus
+}
+
+// TableName names AuditEntry's table.
+func (AuditEntry) TableName() string { return "audit_log" }
+
+// IsNode marks AuditEntry as a GraphQL Node.
+func (AuditEntry) IsNode() {}
+
+// Actor returns who made the change.
+func (e *AuditEntry) Actor() *Actor {
+	a := &Actor{Subject: e.ActorSubject, Name: e.ActorName, Role: e.ActorRole}
+	if e.ActorTokenID != nil {
+		id := NewGlobalID("ApiToken", *e.ActorTokenID)
+		a.TokenID = &id
+	}
+	return a
+}
+
+// Changes returns the fields changed with their values before and after.
+func (e *AuditEntry) Changes() ([]*FieldChange, error) {
+	var out []*FieldChange
+	if err := json.Unmarshal([]byte(e.ChangesJSON), &out); err != nil {
+		return nil, fmt.Errorf("audit entry %d changes: %w", e.ID, err)
+	}
+	return out, nil
+}
+
+// EntityGlobalID returns the global ID of the object changed.
+func (e *AuditEntry) EntityGlobalID() GlobalID { return NewGlobalID(e.EntityType, e.EntityID) }
+
+var auditLog = define[AuditEntry]("AuditEntry", "audit_log", map[string]string{
+	"id": "ID", "occurredAt": "OccurredAt", "action": "Action", "entityType": "EntityType",
+	"actorSubject": "ActorSubject", "requestId": "RequestID",
+}, "-id")
+
+// AuditEntryConnection is a page of audit entries.
+type AuditEntryConnection = Connection[AuditEntry]
+
+// AuditEntryEdge is an audit entry in a page.
+type AuditEntryEdge = Edge[AuditEntry]
+
+// ActionItemHistory lists the audit entries of action items.
+var ActionItemHistory = &Relation[AuditEntry]{relation{name: "ActionItem.history", parent: "a.entity_id",
+	where: "a.entity_type = 'ActionItem'"}}
+
+// change describes one change for the audit log.
+type change struct {
+	action     AuditAction
+	entityType string
+	entityID   uint
+	before     any // the object before, nil for a creation
+	after      any // the object after, nil for a removal
+	note       *string
+	from, to   *ActionItemStatus
+}
+
+// audit writes c to the audit log within tx, as made by the caller of ctx.
+func (s *Store) audit(ctx context.Context, tx *gorm.DB, c change) error {
+	u := UserFrom(ctx)
+	if u == nil {
+		return fmt.Errorf("audit: no caller") // writes require a caller: a bug
+	}
+	changes, err := json.Marshal(diff(c.before, c.after))
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	e := AuditEntry{OccurredAt: s.now(), RequestID: RequestID(ctx), ActorSubject: u.Subject, ActorName: u.Name,
+		ActorRole: u.Role, ActorTokenID: u.TokenID, Action: c.action, EntityType: c.entityType, EntityID: c.entityID,
+		ChangesJSON: string(changes), Note: c.note, FromStatus: c.from, ToStatus: c.to}
+	if err := tx.Create(&e).Error; err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	return nil
+}
+
+// unaudited are the fields left out of change lists: bookkeeping, and a
+// token's hash, which is kept out of every log.
+var unaudited = map[string]bool{"ID": true, "Version": true, "CreatedAt": true, "UpdatedAt": true, "TokenHash": true}
+
+// diff lists the fields that differ between before and after (structs of
+// the same type, or nil), with their values as JSON.
+func diff(before, after any) []*FieldChange {
+	b, a := reflect.ValueOf(before), reflect.ValueOf(after)
+	var typ reflect.Type
+	if b.IsValid() && !b.IsNil() {
+		typ = b.Type().Elem()
+	} else {
+		typ = a.Type().Elem()
+	}
+	out := []*FieldChange{}
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		if unaudited[f.Name] {
+			continue
+		}
+		bv, av := jsonField(b, i), jsonField(a, i)
+		if (bv == nil) != (av == nil) || (bv != nil && *bv != *av) {
+			out = append(out, &FieldChange{Field: lowerFirst(strings.TrimSuffix(f.Name, "JSON")), Before: bv, After: av})
+		}
+	}
+	return out
+}
+
+// jsonField returns field i of the struct *v as JSON, or nil when v is nil
+// or the field is nil or empty.
+func jsonField(v reflect.Value, i int) *string {
+	if !v.IsValid() || v.IsNil() {
+		return nil
+	}
+	f := v.Elem().Field(i)
+	if f.IsZero() {
+		return nil
+	}
+	raw := f.Interface()
+	if d, ok := raw.(Date); ok {
+		raw = d.String()
+	}
+	if d, ok := raw.(*Date); ok {
+		raw = d.String()
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return nil
+	}
+	s := string(b)
+	return &s
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	// Initialisms such as ID stay whole: OrganizationID → organizationID.
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
+// AuditLog returns a page of the audit log. Only admins may read it.
+func (s *Store) AuditLog(ctx context.Context, page Page, filter *AuditEntryFilter, orderBy []*AuditEntryOrder) (*AuditEntryConnection, error) {
+	if _, err := requireRole(ctx, RoleAdmin); err != nil {
+		return nil, err
+	}
+	return List[AuditEntry](ctx, s, page, filter, orderBy)
+}
