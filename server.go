@@ -27,11 +27,10 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"gorm.io/gorm"
 
 	"tracker/graph"
@@ -57,6 +56,14 @@ type config struct {
 	ReportStatements bool // add extensions.sqlStatements to responses
 	PublicRead       bool // anonymous requests may read
 	JWT              graph.JWTConfig
+	Limits           graph.Limits
+	MaxPageSize      int
+	MaxBodyBytes     int64
+	RequestTimeout   time.Duration
+	StatementTimeout time.Duration // enforced by Postgres
+	Introspection    bool
+	TrustedDocuments string // a manifest path: only its operations run
+	DBMaxConns       int
 	LogLevel         slog.Level
 	ShutdownTimeout  time.Duration
 }
@@ -68,21 +75,34 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Port:             cmp.Or(getenv("PORT"), "8080"),
 		Seed:             cmp.Or(getenv("SEED"), "auto"),
 		PlaygroundAssets: cmp.Or(getenv("PLAYGROUND_ASSETS"), "web/node_modules"),
-		ShutdownTimeout:  15 * time.Second,
+		TrustedDocuments: getenv("TRUSTED_DOCUMENTS"),
 	}
-	var err error
-	if cfg.ReportStatements, err = boolEnv(getenv, "REPORT_STATEMENTS", false); err != nil {
-		return cfg, err
-	}
+	env := envReader{getenv: getenv}
+	cfg.ReportStatements = env.bool("REPORT_STATEMENTS", false)
 	// Anonymous reading is on for the embedded demo database, off for
 	// Postgres unless asked for.
-	if cfg.PublicRead, err = boolEnv(getenv, "PUBLIC_READ", cfg.DatabaseURL == ""); err != nil {
-		return cfg, err
+	cfg.PublicRead = env.bool("PUBLIC_READ", cfg.DatabaseURL == "")
+	cfg.Introspection = env.bool("INTROSPECTION", true)
+	cfg.Limits = graph.Limits{
+		MaxDepth:      env.int("MAX_QUERY_DEPTH", graph.DefaultLimits.MaxDepth),
+		MaxComplexity: env.int("MAX_QUERY_COMPLEXITY", graph.DefaultLimits.MaxComplexity),
+		MaxAliases:    env.int("MAX_ALIASES", graph.DefaultLimits.MaxAliases),
+		MaxOperations: env.int("MAX_OPERATIONS", graph.DefaultLimits.MaxOperations),
+		MaxTokens:     env.int("MAX_QUERY_TOKENS", graph.DefaultLimits.MaxTokens),
 	}
+	cfg.MaxPageSize = env.int("MAX_PAGE_SIZE", models.DefaultMaxPageSize)
+	cfg.MaxBodyBytes = int64(env.int("MAX_BODY_BYTES", 1<<20))
+	cfg.RequestTimeout = env.duration("REQUEST_TIMEOUT", 15*time.Second)
+	cfg.StatementTimeout = env.duration("DB_STATEMENT_TIMEOUT", 10*time.Second)
+	cfg.DBMaxConns = env.int("DB_MAX_CONNS", 0)
+	cfg.ShutdownTimeout = env.duration("SHUTDOWN_TIMEOUT", 20*time.Second)
 	cfg.JWT = graph.JWTConfig{
 		Issuer: getenv("JWT_ISSUER"), Audience: getenv("JWT_AUDIENCE"),
 		JWKSURL: getenv("JWT_JWKS_URL"), Secret: []byte(getenv("JWT_SECRET")),
 		RoleClaim: getenv("JWT_ROLE_CLAIM"), OrgsClaim: getenv("JWT_ORGS_CLAIM"),
+	}
+	if env.err != nil {
+		return cfg, env.err
 	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(cmp.Or(getenv("LOG_LEVEL"), "info"))); err != nil {
 		return cfg, fmt.Errorf("LOG_LEVEL: %w", err)
@@ -96,17 +116,52 @@ func loadConfig(getenv func(string) string) (config, error) {
 	return cfg, nil
 }
 
-// boolEnv reads a true/false variable, def when unset.
-func boolEnv(getenv func(string) string, name string, def bool) (bool, error) {
-	v := getenv(name)
+// envReader reads typed variables, keeping the first error.
+type envReader struct {
+	getenv func(string) string
+	err    error
+}
+
+func (e *envReader) fail(name, v, want string) {
+	if e.err == nil {
+		e.err = fmt.Errorf("%s %q: want %s", name, v, want)
+	}
+}
+
+func (e *envReader) bool(name string, def bool) bool {
+	v := e.getenv(name)
 	if v == "" {
-		return def, nil
+		return def
 	}
 	b, err := strconv.ParseBool(v)
 	if err != nil {
-		return false, fmt.Errorf("%s %q: want true or false", name, v)
+		e.fail(name, v, "true or false")
 	}
-	return b, nil
+	return b
+}
+
+func (e *envReader) int(name string, def int) int {
+	v := e.getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		e.fail(name, v, "a positive number")
+	}
+	return n
+}
+
+func (e *envReader) duration(name string, def time.Duration) time.Duration {
+	v := e.getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		e.fail(name, v, "a positive duration such as 15s")
+	}
+	return d
 }
 
 // run is the whole program; main only supplies the process's context,
@@ -130,12 +185,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("unknown command %q: want serve, migrate, seed, token or healthcheck", cmd)
 	}
 
-	db, err := models.Open(ctx, models.Config{DatabaseURL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath})
+	db, err := models.Open(ctx, models.Config{DatabaseURL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath,
+		MaxOpenConns: cfg.DBMaxConns, StatementTimeout: cfg.StatementTimeout})
 	if err != nil {
 		return err
 	}
 	defer closeDB(db, logger)
 	store := models.NewStore(db)
+	store.SetMaxPageSize(cfg.MaxPageSize)
 	logger.Info("database open", "dialect", store.Dialect(), "sqlite_path", sqlitePathFor(cfg))
 
 	applied, err := models.Migrate(ctx, db)
@@ -208,28 +265,51 @@ func seedSynthetic(ctx context.Context, store *models.Store, args []string, logg
 	return nil
 }
 
-// serve answers HTTP until ctx is done, then drains in-flight requests.
+// serve answers HTTP until ctx is done (SIGTERM or interrupt), then stops
+// accepting connections, reports itself not ready, and drains in-flight
+// requests within the shutdown timeout; the database closes after.
 func serve(ctx context.Context, cfg config, store *models.Store, logger *slog.Logger) error {
 	metrics, err := newMetrics(store)
 	if err != nil {
 		return err
 	}
-	auth := graph.AuthOptions{PublicRead: cfg.PublicRead}
+	stopTracing, err := startTracing(ctx, logger)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
+	opts := graph.Options{Logger: logger, PlaygroundAssets: cfg.PlaygroundAssets, ReportStatements: cfg.ReportStatements,
+		Metrics: metrics, Auth: graph.AuthOptions{PublicRead: cfg.PublicRead}, Limits: cfg.Limits,
+		MaxBodyBytes: cfg.MaxBodyBytes, Timeout: cfg.RequestTimeout, DisableIntrospection: !cfg.Introspection}
 	if cfg.JWT.Issuer != "" || cfg.JWT.JWKSURL != "" || len(cfg.JWT.Secret) > 0 {
-		if auth.JWT, err = graph.NewJWTVerifier(ctx, cfg.JWT); err != nil {
+		if opts.Auth.JWT, err = graph.NewJWTVerifier(ctx, cfg.JWT); err != nil {
 			return fmt.Errorf("JWT configuration: %w", err)
 		}
 	}
-	logger.Info("authentication", "public_read", cfg.PublicRead, "jwt", auth.JWT != nil)
+	if cfg.TrustedDocuments != "" {
+		if opts.TrustedDocuments, err = graph.LoadTrustedDocuments(cfg.TrustedDocuments); err != nil {
+			return err
+		}
+	}
+	var draining atomic.Bool
+	opts.Draining = draining.Load
+	logger.Info("configuration", "public_read", cfg.PublicRead, "jwt", opts.Auth.JWT != nil,
+		"introspection", cfg.Introspection, "trusted_documents", len(opts.TrustedDocuments),
+		"max_depth", cfg.Limits.MaxDepth, "max_complexity", cfg.Limits.MaxComplexity, "max_page_size", cfg.MaxPageSize,
+		"request_timeout", cfg.RequestTimeout.String(), "statement_timeout", cfg.StatementTimeout.String())
+
 	srv := &http.Server{
-		Addr: net.JoinHostPort("", cfg.Port),
-		Handler: graph.NewHandler(store, graph.Options{Logger: logger, PlaygroundAssets: cfg.PlaygroundAssets,
-			ReportStatements: cfg.ReportStatements, Metrics: metrics, Auth: auth}),
+		Addr:              net.JoinHostPort("", cfg.Port),
+		Handler:           graph.NewHandler(store, opts),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		WriteTimeout:      cfg.RequestTimeout + 15*time.Second,
 		IdleTimeout:       2 * time.Minute,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		MaxHeaderBytes:    64 << 10,
+		// In-flight requests keep their context when shutdown starts: they
+		// are drained, not cancelled.
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	ln, err := net.Listen("tcp", srv.Addr)
 	if err != nil {
@@ -244,7 +324,8 @@ func serve(ctx context.Context, cfg config, store *models.Store, logger *slog.Lo
 		return err
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	draining.Store(true)
+	logger.Info("shutting down: draining in-flight requests", "timeout", cfg.ShutdownTimeout.String())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
@@ -253,24 +334,8 @@ func serve(ctx context.Context, cfg config, store *models.Store, logger *slog.Lo
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	logger.Info("stopped")
+	logger.Info("stopped: every accepted request was answered")
 	return nil
-}
-
-// newMetrics returns the Prometheus registry of the process: Go runtime and
-// process metrics (memory, goroutines) and the database connection pool.
-func newMetrics(store *models.Store) (*prometheus.Registry, error) {
-	sqlDB, err := store.DB().DB()
-	if err != nil {
-		return nil, err
-	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(sqlDB, "tracker"),
-	)
-	return reg, nil
 }
 
 // healthcheck asks the server listening on port whether it is ready, for

@@ -43,13 +43,11 @@ type call struct {
 
 type batcherKey struct{}
 
-// withBatcher gives each request its own batcher, and a counter of the SQL
-// statements it runs.
+// withBatcher gives each request its own batcher.
 func withBatcher(store *models.Store, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b := &batcher{store: store, siblings: map[string][]any{}, calls: map[string]*call{}}
-		ctx, _ := models.WithStatementCounter(r.Context())
-		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, batcherKey{}, b)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), batcherKey{}, b)))
 	})
 }
 
@@ -155,7 +153,7 @@ func idOf(obj any) uint {
 // statement the to-one relations its items select.
 func listed[T any](ctx context.Context, store *models.Store, page models.Page, filter, orderBy any) (*models.Connection[T], error) {
 	if !selectsRows(ctx) {
-		return models.Unlisted[T](ctx, store, filter), page.Validate()
+		return models.Unlisted[T](ctx, store, filter), page.Validate(store.MaxPageSize())
 	}
 	joins := planJoins[T](ctx)
 	c, err := models.List[T](ctx, store, page, filter, orderBy, joins.models()...)
@@ -202,7 +200,7 @@ func related[T any, P any](ctx context.Context, rel *models.Relation[T], obj *P,
 			}
 			joins.prime(b)
 		} else {
-			if err := page.Validate(); err != nil {
+			if err := page.Validate(b.store.MaxPageSize()); err != nil {
 				return nil, err
 			}
 			conns = models.UnlistedRelated(rel, ids, filter)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -13,13 +14,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"tracker/models"
 )
 
-// Options configure the HTTP handler.
+// Options configure the HTTP handler. The zero value is a working handler
+// with safe limits.
 type Options struct {
-	// Logger receives operational messages; nil discards them.
+	// Logger receives the request log and operational messages; nil
+	// discards them.
 	Logger *slog.Logger
 	// PlaygroundAssets is the directory holding GraphiQL's npm packages
 	// (web/node_modules).
@@ -27,11 +31,55 @@ type Options struct {
 	// ReportStatements adds the number of SQL statements a request ran to
 	// its response, as extensions.sqlStatements: for tests and benchmarks.
 	ReportStatements bool
-	// Metrics is the Prometheus registry served at /metrics; nil serves
-	// none.
+	// Metrics is the Prometheus registry the handler's metrics join and
+	// that /metrics serves; nil serves none.
 	Metrics *prometheus.Registry
 	// Auth configures authentication.
 	Auth AuthOptions
+	// Limits bound each request; zero fields take DefaultLimits' values.
+	Limits Limits
+	// MaxBodyBytes bounds request bodies (default 1 MiB).
+	MaxBodyBytes int64
+	// Timeout bounds each request, database work included (default 15 s).
+	Timeout time.Duration
+	// DisableIntrospection turns schema introspection off, and with it the
+	// "did you mean" suggestions of validation errors.
+	DisableIntrospection bool
+	// Draining reports whether the server is shutting down, which /readyz
+	// reports as not ready; nil never drains.
+	Draining func() bool
+	// TrustedDocuments, when not nil, is the only operations that may run,
+	// by the SHA-256 of their text; see LoadTrustedDocuments. Otherwise
+	// clients may register queries as automatic persisted queries.
+	TrustedDocuments map[string]string
+}
+
+// Defaults of Options.
+const (
+	defaultMaxBodyBytes = 1 << 20
+	defaultTimeout      = 15 * time.Second
+	apqCacheSize        = 1000
+)
+
+func (o Options) withDefaults() Options {
+	d := DefaultLimits
+	l := &o.Limits
+	for _, f := range []struct{ v, def *int }{{&l.MaxDepth, &d.MaxDepth}, {&l.MaxComplexity, &d.MaxComplexity},
+		{&l.MaxAliases, &d.MaxAliases}, {&l.MaxOperations, &d.MaxOperations}, {&l.MaxTokens, &d.MaxTokens}} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = defaultMaxBodyBytes
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = defaultTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
 }
 
 // DefaultQuery opens the playground: the partnerships story in one query.
@@ -68,32 +116,56 @@ query Partnerships {
 // /healthz (alive) and /readyz (database reachable and migrated), and
 // Prometheus metrics at /metrics.
 func NewHandler(store *models.Store, opts Options) http.Handler {
-	logger := opts.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	opts = opts.withDefaults()
+	m := newMetrics(opts.Metrics)
+
 	srv := handler.New(NewExecutableSchema(Config{
 		Resolvers:  &Resolver{Store: store},
 		Directives: DirectiveRoot{HasRole: hasRole},
+		Complexity: complexityRoot(store.MaxPageSize()),
 	}))
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.Use(extension.Introspection{})
-	srv.SetErrorPresenter(presentError(logger))
-	srv.SetRecoverFunc(recoverPanic(logger))
+	srv.SetParserTokenLimit(opts.Limits.MaxTokens)
+	if opts.DisableIntrospection {
+		srv.SetDisableSuggestion(true)
+	} else {
+		srv.Use(extension.Introspection{})
+	}
+	if opts.TrustedDocuments != nil {
+		srv.Use(trustedDocuments(opts.TrustedDocuments))
+	} else {
+		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](apqCacheSize)})
+	}
+	srv.Use(&limiter{limits: opts.Limits})
+	srv.SetErrorPresenter(presentError(opts.Logger))
+	srv.SetRecoverFunc(recoverPanic(opts.Logger))
+	srv.AroundOperations(traceOperation)
+	srv.AroundResponses(recordErrors(m))
 	if opts.ReportStatements {
 		srv.AroundResponses(reportStatements)
 	}
 
+	// Outermost first: an ID for the request, its log line and metrics,
+	// the HTTP rules, a deadline, the caller, then GraphQL.
+	var api http.Handler = withBatcher(store, srv)
+	api = noteCaller(api)
+	api = authenticate(store, opts.Auth, api)
+	api = withTimeout(opts.Timeout, api)
+	api = protocol(opts.MaxBodyBytes, opts.Limits.MaxTokens, api)
+	api = observe(opts.Logger, m, api)
+	api = withRequestID(api)
+	api = otelhttp.NewHandler(api, "/graphql")
+
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", withRequestID(authenticate(store, opts.Auth, withBatcher(store, srv))))
+	mux.Handle("/graphql", api)
 	mux.HandleFunc("GET /healthz", healthz)
-	mux.HandleFunc("GET /readyz", readyz(store))
+	mux.HandleFunc("GET /readyz", readyz(store, opts.Draining))
 	if opts.Metrics != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Metrics, promhttp.HandlerOpts{}))
 	}
-	mux.Handle("/", newPlayground("/graphql", opts.PlaygroundAssets, DefaultQuery, logger))
+	mux.Handle("/", newPlayground("/graphql", opts.PlaygroundAssets, DefaultQuery, opts.Logger))
 	return mux
 }
 

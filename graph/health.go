@@ -16,14 +16,17 @@ func healthz(w http.ResponseWriter, _ *http.Request) {
 }
 
 // readyz answers 200 when the database is reachable and fully migrated, and
-// 503 otherwise, saying why.
-func readyz(store *models.Store) http.HandlerFunc {
+// 503 otherwise, saying why — also while the server drains for shutdown, so
+// that load balancers stop sending it requests.
+func readyz(store *models.Store, draining func() bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		status, body := http.StatusOK, map[string]any{"status": "ready"}
 		current, latest, err := models.MigrationState(ctx, store.DB())
 		switch {
+		case draining != nil && draining():
+			status, body = http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "reason": "shutting down"}
 		case err != nil:
 			status, body = http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "reason": "database unreachable"}
 		case current != latest:

@@ -528,7 +528,7 @@ func TestSeedFacts(t *testing.T) {
 					}
 				}
 			}
-			c.mustQuery(`{ places(filter: {slug: {eq: "west-africa"}}) { nodes { topics { nodes { role topic { name } `+cite+` } } } } }`, nil, &out)
+			c.mustQuery(`{ places(first: 1, filter: {slug: {eq: "west-africa"}}) { nodes { topics(first: 20) { nodes { role topic { name } `+cite+` } } } } }`, nil, &out)
 			var transit bool
 			for _, tp := range out.Places.Nodes[0].Topics.Nodes {
 				if tp.Role == "TRANSIT" {
@@ -554,18 +554,18 @@ func sorted(s []string) []string {
 func TestEveryObjectIsCited(t *testing.T) {
 	eachSeeded(t, func(t *testing.T, c *client) {
 		r := c.do(`{
-		  organizations(first: 100) { nodes { slug citations { totalCount } positions { nodes { citations { totalCount } } }
-		    partnerships { nodes { citations { totalCount } } } } }
-		  people(first: 100) { nodes { slug citations { totalCount } } }
-		  initiatives(first: 100) { nodes { slug citations { totalCount } relatedInitiatives { nodes { citations { totalCount } } } } }
-		  meetings(first: 100) { nodes { slug citations { totalCount } participants { nodes { citations { totalCount } } }
-		    outcomes { nodes { citations { totalCount } } } statements { nodes { citations { totalCount } } } } }
-		  actionItems(first: 100) { nodes { slug citations { totalCount } } }
-		  deploymentStatistics(first: 100) { nodes { citations { totalCount } } }
-		  results(first: 100) { nodes { slug citations { totalCount } indicators { nodes { citations { totalCount } } } } }
-		  sources(first: 100) { nodes { slug citations { totalCount } } }
-		  places(first: 100) { nodes { slug citations { totalCount } } }
-		  topics(first: 100) { nodes { slug citations { totalCount } places { nodes { citations { totalCount } } } } }
+		  organizations(first: 100) { nodes { slug citations(first: 1) { totalCount } positions(first: 10) { nodes { citations(first: 1) { totalCount } } }
+		    partnerships(first: 10) { nodes { citations(first: 1) { totalCount } } } } }
+		  people(first: 100) { nodes { slug citations(first: 1) { totalCount } } }
+		  initiatives(first: 100) { nodes { slug citations(first: 1) { totalCount } relatedInitiatives(first: 10) { nodes { citations(first: 1) { totalCount } } } } }
+		  meetings(first: 100) { nodes { slug citations(first: 1) { totalCount } participants(first: 20) { nodes { citations(first: 1) { totalCount } } }
+		    outcomes(first: 20) { nodes { citations(first: 1) { totalCount } } } statements(first: 20) { nodes { citations(first: 1) { totalCount } } } } }
+		  actionItems(first: 100) { nodes { slug citations(first: 1) { totalCount } } }
+		  deploymentStatistics(first: 100) { nodes { citations(first: 1) { totalCount } } }
+		  results(first: 100) { nodes { slug citations(first: 1) { totalCount } indicators(first: 10) { nodes { citations(first: 1) { totalCount } } } } }
+		  sources(first: 100) { nodes { slug citations(first: 1) { totalCount } } }
+		  places(first: 100) { nodes { slug citations(first: 1) { totalCount } } }
+		  topics(first: 100) { nodes { slug citations(first: 1) { totalCount } places(first: 10) { nodes { citations(first: 1) { totalCount } } } } }
 		}`, nil)
 		if len(r.Errors) > 0 {
 			t.Fatal(r.Errors)

@@ -55,10 +55,10 @@ const dashboardQuery = `{
     totalCount
     nodes {
       title
-      partnerships { totalCount nodes { role organization { name parent { name } } } }
-      meetings { nodes { title place { name } participants { nodes { role person { name } organization { name } } } } }
-      actionItems { nodes { title owner { name } } }
-      citations { nodes { excerpt source { title } } }
+      partnerships(first: 10) { totalCount nodes { role organization { name parent { name } } } }
+      meetings(first: 10) { nodes { title place { name } participants(first: 10) { nodes { role person { name } organization { name } } } } }
+      actionItems(first: 10) { nodes { title owner { name } } }
+      citations(first: 5) { nodes { excerpt source { title } } }
     }
   }
 }`

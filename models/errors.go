@@ -17,6 +17,8 @@ const (
 	CodeUnauthenticated Code = "UNAUTHENTICATED"       // no valid credentials where they are required
 	CodeForbidden       Code = "FORBIDDEN"             // credentials valid, but not allowed
 	CodeUnavailable     Code = "UNAVAILABLE"           // a dependency, such as the database, is down
+	CodeTimeout         Code = "TIMEOUT"               // the request ran out of time
+	CodePageTooLarge    Code = "PAGE_TOO_LARGE"        // first or last beyond the largest page
 	CodeInternal        Code = "INTERNAL_SERVER_ERROR" // anything else; details are logged, not returned
 )
 

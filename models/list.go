@@ -19,10 +19,11 @@ type Page struct {
 }
 
 // Page sizes: a connection returns DefaultPageSize items when neither first
-// nor last is given, and refuses more than MaxPageSize.
+// nor last is given, and by default refuses more than DefaultMaxPageSize
+// (see Store.SetMaxPageSize).
 const (
-	DefaultPageSize = 50
-	MaxPageSize     = 1000
+	DefaultPageSize    = 50
+	DefaultMaxPageSize = 1000
 )
 
 // window is a validated Page: how many rows, from which cursor, which way.
@@ -32,13 +33,14 @@ type window struct {
 	backward bool // last/before: rows are fetched in reverse order
 }
 
-// Validate checks the page arguments without listing anything.
-func (p Page) Validate() error {
-	_, err := p.window()
+// Validate checks the page arguments, for a largest page of max items,
+// without listing anything.
+func (p Page) Validate(max int) error {
+	_, err := p.window(max)
 	return err
 }
 
-func (p Page) window() (window, error) {
+func (p Page) window(maxPage int) (window, error) {
 	switch {
 	case p.First != nil && p.Last != nil:
 		return window{}, Errorf(CodeInvalid, "pass either first or last, not both")
@@ -56,8 +58,13 @@ func (p Page) window() (window, error) {
 		n = p.Last
 	}
 	if n != nil {
-		if *n < 0 || *n > MaxPageSize {
-			return window{}, Errorf(CodeInvalid, "page size %d is out of range: it must be between 0 and %d", *n, MaxPageSize)
+		switch {
+		case *n < 0:
+			return window{}, Errorf(CodeInvalid, "page size %d is out of range: it must be between 0 and %d", *n, maxPage)
+		case *n > maxPage:
+			e := Errorf(CodePageTooLarge, "page size %d is too large: at most %d items a page", *n, maxPage)
+			e.Details = map[string]any{"limit": maxPage, "actual": *n}
+			return window{}, e
 		}
 		w.limit = *n
 	}

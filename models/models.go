@@ -11,16 +11,22 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	gosqlite "github.com/glebarez/go-sqlite"
 	"github.com/glebarez/sqlite"
 	"github.com/jackc/pgx/v5/pgconn"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -31,12 +37,23 @@ type Store struct {
 	db      *gorm.DB
 	dialect Dialect
 	now     func() time.Time
+	maxPage int
 }
 
 // NewStore returns a Store over db, opened by Open.
 func NewStore(db *gorm.DB) *Store {
-	return &Store{db: db, dialect: Dialect(db.Name()), now: now}
+	return &Store{db: db, dialect: Dialect(db.Name()), now: now, maxPage: DefaultMaxPageSize}
 }
+
+// SetMaxPageSize sets the largest page a connection may return.
+func (s *Store) SetMaxPageSize(n int) {
+	if n > 0 {
+		s.maxPage = n
+	}
+}
+
+// MaxPageSize returns the largest page a connection may return.
+func (s *Store) MaxPageSize() int { return s.maxPage }
 
 // Dialect returns the database the store runs on.
 func (s *Store) Dialect() Dialect { return s.dialect }
@@ -58,6 +75,9 @@ type Config struct {
 	SQLitePath string
 	// MaxOpenConns bounds the connection pool (0: a default per database).
 	MaxOpenConns int
+	// StatementTimeout makes Postgres cancel any statement running longer
+	// (0: none), whatever happens to the client.
+	StatementTimeout time.Duration
 }
 
 // Open connects to the database cfg names and checks that it answers.
@@ -73,7 +93,7 @@ func Open(ctx context.Context, cfg Config) (*gorm.DB, error) {
 	)
 	maxConns := cfg.MaxOpenConns
 	if cfg.DatabaseURL != "" {
-		db, err = gorm.Open(postgres.Open(cfg.DatabaseURL), gcfg)
+		db, err = gorm.Open(postgres.Open(withStatementTimeout(cfg.DatabaseURL, cfg.StatementTimeout)), gcfg)
 		if maxConns == 0 {
 			maxConns = 20
 		}
@@ -101,6 +121,27 @@ func Open(ctx context.Context, cfg Config) (*gorm.DB, error) {
 	return db, nil
 }
 
+// withStatementTimeout adds Postgres's statement_timeout setting to a
+// connection string, in URL or keyword form.
+func withStatementTimeout(dsn string, d time.Duration) string {
+	if d <= 0 {
+		return dsn
+	}
+	ms := strconv.FormatInt(d.Milliseconds(), 10)
+	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		q := u.Query()
+		if q.Get("statement_timeout") == "" {
+			q.Set("statement_timeout", ms)
+		}
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	if strings.Contains(dsn, "statement_timeout") {
+		return dsn
+	}
+	return dsn + " statement_timeout=" + ms
+}
+
 // sqliteDSN returns the connection string for the SQLite file at path:
 // foreign keys enforced, write-ahead logging so readers do not wait for
 // writers, a busy timeout instead of immediate SQLITE_BUSY errors, and write
@@ -112,7 +153,8 @@ func sqliteDSN(path string) string {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	return "file:" + path + "?" + q.Encode()
+	// A URI filename: characters such as # and ? in the path are escaped.
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
 var registerOnce sync.Once
@@ -140,6 +182,7 @@ func dbError(err error, what string) error {
 		appErr  *Error
 		connErr *pgconn.ConnectError
 		netErr  net.Error
+		pgErr   *pgconn.PgError
 	)
 	switch {
 	case err == nil:
@@ -153,10 +196,17 @@ func dbError(err error, what string) error {
 	case errors.Is(err, gorm.ErrForeignKeyViolated):
 		return Errorf(CodeInvalid, "%s refers to something that does not exist, or is still referred to", what)
 	case errors.Is(err, context.DeadlineExceeded):
-		return Errorf(CodeUnavailable, "the request took too long and was stopped")
+		return Errorf(CodeTimeout, "the request took too long and was stopped")
 	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("%s: %w", what, err)
-	case errors.As(err, &connErr), errors.As(err, &netErr), errors.Is(err, driver.ErrBadConn):
+	case errors.As(err, &pgErr) && pgErr.Code == "57014": // statement_timeout
+		return Errorf(CodeTimeout, "the request took too long and was stopped")
+	case errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P")):
+		// Connection exceptions, and the server shutting down or starting.
+		return &unavailableError{err: err}
+	case errors.As(err, &connErr), errors.As(err, &netErr), errors.Is(err, driver.ErrBadConn),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed), errors.Is(err, syscall.ECONNREFUSED),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), pgconn.Timeout(err):
 		return &unavailableError{err: err}
 	}
 	return fmt.Errorf("%s: %w", what, err)
@@ -216,6 +266,8 @@ func (r *StatementRecorder) Statements() []string {
 	return append([]string(nil), r.list...)
 }
 
+var tracer = otel.Tracer("tracker/models")
+
 // statementLogger is GORM's logger: it logs nothing (the server logs
 // requests, and SQL may carry user data), counts statements, and records
 // them where a test asked to.
@@ -225,9 +277,18 @@ func (l statementLogger) LogMode(logger.LogLevel) logger.Interface { return l }
 func (statementLogger) Info(context.Context, string, ...any)       {}
 func (statementLogger) Warn(context.Context, string, ...any)       {}
 func (statementLogger) Error(context.Context, string, ...any)      {}
-func (statementLogger) Trace(ctx context.Context, _ time.Time, fc func() (string, int64), _ error) {
+func (statementLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
 	if n, ok := ctx.Value(statementCounterKey{}).(*atomic.Int64); ok {
 		n.Add(1)
+	}
+	// A span per statement when the request is traced. Its SQL is left
+	// out: it carries the request's values.
+	if trace.SpanFromContext(ctx).IsRecording() {
+		_, span := tracer.Start(ctx, "sql", trace.WithTimestamp(begin), trace.WithSpanKind(trace.SpanKindClient))
+		if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+			span.SetStatus(codes.Error, "statement failed")
+		}
+		span.End()
 	}
 	if rec, ok := ctx.Value(statementRecorderKey{}).(*StatementRecorder); ok {
 		sql, _ := fc()

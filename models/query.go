@@ -46,10 +46,10 @@ type pager struct {
 	sig  string
 }
 
-func newPager[T any](page Page, orderBy any) (*pager, error) {
+func newPager[T any](s *Store, page Page, orderBy any) (*pager, error) {
 	p := &pager{e: entityOf[T]()}
 	var err error
-	if p.w, err = page.window(); err != nil {
+	if p.w, err = page.window(s.maxPage); err != nil {
 		return nil, err
 	}
 	if p.keys, err = p.e.orderKeys(orderBy); err != nil {
@@ -77,7 +77,7 @@ func (p *pager) afterCursor(q *sqlBuilder) error {
 // the order of orderBy (a []*XOrder, empty for the default), with the rows
 // they refer to through joins.
 func List[T any](ctx context.Context, s *Store, page Page, filter, orderBy any, joins ...*Join) (*Connection[T], error) {
-	p, err := newPager[T](page, orderBy)
+	p, err := newPager[T](s, page, orderBy)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +196,7 @@ type ranked[T any] struct {
 // parent by a window function and cut at the page size. Every parent gets a
 // connection, possibly empty.
 func ListRelated[T any](ctx context.Context, s *Store, r *Relation[T], parentIDs []uint, page Page, filter, orderBy any, joins ...*Join) (map[uint]*Connection[T], error) {
-	p, err := newPager[T](page, orderBy)
+	p, err := newPager[T](s, page, orderBy)
 	if err != nil {
 		return nil, err
 	}

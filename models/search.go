@@ -88,7 +88,7 @@ func (s *Store) Search(ctx context.Context, text string, page Page, filter *Sear
 	if err != nil {
 		return nil, err
 	}
-	w, err := page.window()
+	w, err := page.window(s.maxPage)
 	if err != nil {
 		return nil, err
 	}

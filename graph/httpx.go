@@ -1,0 +1,83 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"time"
+
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
+
+	"tracker/models"
+)
+
+// protocol applies the GraphQL-over-HTTP rules gqlgen leaves open: queries
+// come by GET or POST, mutations by POST only (a mutation sent by GET is
+// refused with 405, since GET must be safe); POST bodies are JSON, so that
+// a browser form (url-encoded, multipart or plain text, the content types
+// a page may send to another origin without asking) cannot post one (415);
+// and bodies are bounded (413).
+func protocol(maxBody int64, maxTokens int, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet:
+			if isMutationByGET(r, maxTokens) {
+				w.Header().Set("Allow", "POST")
+				writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "mutations must be sent by POST")
+				return
+			}
+		case http.MethodPost:
+			media, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			if err != nil || media != "application/json" {
+				writeError(w, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE",
+					"send the request as JSON, with Content-Type: application/json")
+				return
+			}
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+			var tooLarge *http.MaxBytesError
+			switch {
+			case errors.As(err, &tooLarge):
+				writeError(w, http.StatusRequestEntityTooLarge, codeRequestTooLarge, "the request body is too large")
+				return
+			case err != nil:
+				writeError(w, http.StatusBadRequest, models.CodeInvalid, "the request body could not be read")
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		default:
+			w.Header().Set("Allow", "GET, POST")
+			writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "use GET for queries or POST")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// isMutationByGET reports whether a GET request asks to run a mutation or a
+// subscription.
+func isMutationByGET(r *http.Request, maxTokens int) bool {
+	q := r.URL.Query()
+	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: q.Get("query")}, maxTokens)
+	if err != nil {
+		return false // gqlgen reports the parse error
+	}
+	op := doc.Operations.ForName(q.Get("operationName"))
+	return op != nil && op.Operation != ast.Query
+}
+
+// withTimeout gives each request a deadline, which reaches every database
+// call it makes.
+func withTimeout(d time.Duration, next http.Handler) http.Handler {
+	if d <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}

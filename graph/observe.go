@@ -1,0 +1,255 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"tracker/models"
+)
+
+// Observability: every GraphQL request is logged once it is answered (a
+// JSON line with its request ID, caller, operation, duration, status,
+// outcome and error codes — never its credentials, variables or text),
+// counted and timed in Prometheus metrics, and, when tracing is on, traced
+// with a span per operation.
+
+// exchange is what the GraphQL layer learns about a request, for the log
+// and the metrics written when it ends.
+type exchange struct {
+	mu        sync.Mutex
+	caller    string
+	operation string
+	opType    string
+	codes     []string
+}
+
+type exchangeKey struct{}
+
+func exchangeFrom(ctx context.Context) *exchange {
+	e, _ := ctx.Value(exchangeKey{}).(*exchange)
+	return e
+}
+
+// metrics are the GraphQL metrics of a handler.
+type metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	errors   *prometheus.CounterVec
+	inFlight prometheus.Gauge
+	names    operationNames
+}
+
+func newMetrics(reg *prometheus.Registry) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tracker_graphql_requests_total",
+			Help: "GraphQL requests answered, by operation name and outcome (ok, or the first error's code)."}, []string{"operation", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "tracker_graphql_request_duration_seconds",
+			Help:    "Time to answer GraphQL requests, by operation name.",
+			Buckets: []float64{.002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, []string{"operation"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tracker_graphql_errors_total",
+			Help: "GraphQL errors returned, by extensions.code."}, []string{"code"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tracker_graphql_requests_in_flight",
+			Help: "GraphQL requests being answered."}),
+		names: operationNames{seen: map[string]bool{}},
+	}
+	if reg != nil {
+		reg.MustRegister(m.requests, m.duration, m.errors, m.inFlight)
+	}
+	return m
+}
+
+// operationNames bounds the operation names used as metric labels: clients
+// choose them, and an unbounded label would grow without end.
+type operationNames struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+const maxOperationNames = 200
+
+var operationNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
+
+func (n *operationNames) label(name string) string {
+	if name == "" {
+		return "anonymous"
+	}
+	if !operationNamePattern.MatchString(name) {
+		return "other"
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.seen[name] && len(n.seen) >= maxOperationNames {
+		return "other"
+	}
+	n.seen[name] = true
+	return name
+}
+
+// statusWriter records the status and size of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+// observe logs, counts and times each request it wraps.
+func observe(logger *slog.Logger, m *metrics, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ex := &exchange{}
+		sw := &statusWriter{ResponseWriter: w}
+		m.inFlight.Inc()
+		defer m.inFlight.Dec()
+		ctx, statements := models.WithStatementCounter(context.WithValue(r.Context(), exchangeKey{}, ex))
+		next.ServeHTTP(sw, r.WithContext(ctx))
+
+		elapsed := time.Since(start)
+		ex.mu.Lock()
+		caller, op, opType, errCodes := ex.caller, ex.operation, ex.opType, ex.codes
+		ex.mu.Unlock()
+		outcome := "ok"
+		if len(errCodes) > 0 {
+			outcome = errCodes[0]
+		} else if sw.status >= 400 {
+			outcome = http.StatusText(sw.status)
+		}
+		label := m.names.label(op)
+		m.requests.WithLabelValues(label, outcome).Inc()
+		m.duration.WithLabelValues(label).Observe(elapsed.Seconds())
+
+		attrs := []slog.Attr{
+			slog.String("request_id", models.RequestID(r.Context())),
+			slog.String("method", r.Method),
+			slog.Int("status", sw.status),
+			slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
+			slog.Int("bytes", sw.bytes),
+			slog.String("outcome", outcome),
+		}
+		if caller != "" {
+			attrs = append(attrs, slog.String("caller", caller))
+		}
+		if op != "" {
+			attrs = append(attrs, slog.String("operation", op))
+		}
+		if opType != "" {
+			attrs = append(attrs, slog.String("operation_type", opType))
+		}
+		if len(errCodes) > 0 {
+			attrs = append(attrs, slog.Any("error_codes", errCodes))
+		}
+		attrs = append(attrs, slog.Int64("sql_statements", statements.Load()))
+		level := slog.LevelInfo
+		if sw.status >= 500 {
+			level = slog.LevelError
+		}
+		logger.LogAttrs(r.Context(), level, "graphql request", attrs...)
+	})
+}
+
+// noteCaller records who is calling, once authentication has run: the log
+// line and the trace carry the caller's subject, never the credential.
+func noteCaller(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u := models.UserFrom(r.Context()); u != nil {
+			if ex := exchangeFrom(r.Context()); ex != nil {
+				ex.mu.Lock()
+				ex.caller = u.Subject
+				ex.mu.Unlock()
+			}
+			trace.SpanFromContext(r.Context()).SetAttributes(attribute.String("enduser.id", u.Subject),
+				attribute.String("enduser.role", string(u.Role)))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+var tracer = otel.Tracer("tracker/graph")
+
+// traceOperation wraps each GraphQL operation in a span and records its name
+// and type for the log.
+func traceOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	opCtx := graphql.GetOperationContext(ctx)
+	name, typ := opCtx.OperationName, ""
+	if opCtx.Operation != nil {
+		typ = string(opCtx.Operation.Operation)
+		if name == "" {
+			name = opCtx.Operation.Name
+		}
+	}
+	if ex := exchangeFrom(ctx); ex != nil {
+		ex.mu.Lock()
+		ex.operation, ex.opType = name, typ
+		ex.mu.Unlock()
+	}
+	ctx, span := tracer.Start(ctx, "graphql "+typ+" "+name, trace.WithAttributes(
+		attribute.String("graphql.operation.name", name), attribute.String("graphql.operation.type", typ)))
+	handler := next(ctx)
+	return func(ctx context.Context) *graphql.Response {
+		defer span.End() // one response per operation: no subscriptions or @defer here
+		resp := handler(ctx)
+		if resp == nil && ctx.Err() != nil {
+			// The request's time ran out before its operation ran; gqlgen
+			// then answers nothing, and the client deserves a reason.
+			resp = &graphql.Response{Errors: gqlerror.List{{Message: "the request took too long and was stopped",
+				Extensions: map[string]any{"code": codeTimeout}}}}
+		}
+		if resp != nil && len(resp.Errors) > 0 {
+			span.SetStatus(codes.Error, resp.Errors[0].Message)
+		}
+		return resp
+	}
+}
+
+// recordErrors notes the codes of a response's errors for the log and the
+// metrics.
+func recordErrors(m *metrics) graphql.ResponseMiddleware {
+	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		resp := next(ctx)
+		if resp == nil || len(resp.Errors) == 0 {
+			return resp
+		}
+		ex := exchangeFrom(ctx)
+		for _, e := range resp.Errors {
+			code := string(models.CodeInternal)
+			if c, ok := e.Extensions["code"]; ok {
+				code = fmt.Sprint(c) // a string or a models.Code
+			}
+			m.errors.WithLabelValues(code).Inc()
+			if ex != nil {
+				ex.mu.Lock()
+				ex.codes = append(ex.codes, code)
+				ex.mu.Unlock()
+			}
+		}
+		return resp
+	}
+}
