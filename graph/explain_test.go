@@ -105,14 +105,18 @@ func TestExplainAtScale(t *testing.T) {
 			if len(stmts) == 0 {
 				t.Fatal("no statements recorded")
 			}
-			for _, sql := range stmts {
+			sqlDB, err := store.DB().DB()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, st := range stmts {
 				var plan []byte
-				if err := store.DB().Raw("EXPLAIN (FORMAT JSON) " + sql).Row().Scan(&plan); err != nil {
-					t.Fatalf("explain %s: %v", sql, err)
+				if err := sqlDB.QueryRow("EXPLAIN (FORMAT JSON) "+st.SQL, st.Args...).Scan(&plan); err != nil {
+					t.Fatalf("explain %s: %v", st.SQL, err)
 				}
 				for _, rel := range seqScans(t, plan) {
 					if slices.Contains(large, rel) {
-						t.Errorf("sequential scan of %s (a large table) in:\n%s", rel, sql)
+						t.Errorf("sequential scan of %s (a large table) in:\n%s %v", rel, st.SQL, st.Args)
 					}
 				}
 			}

@@ -49,7 +49,7 @@ func (s *Store) ActionItemProgress(ctx context.Context, src *ListSource) (map[ui
 		Status     ActionItemStatus
 		N, Overdue int
 	}
-	if err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Scan(&rows).Error; err != nil {
+	if err := s.scanAll(ctx, q, &rows); err != nil {
 		return nil, dbError(err, "action item progress")
 	}
 	out := map[uint]*ActionItemProgress{}
@@ -109,7 +109,7 @@ func (s *Store) PartnershipCountsByRole(ctx context.Context, src *ListSource) (m
 		Role             PartnershipRole
 		N, Organizations int
 	}
-	if err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Scan(&rows).Error; err != nil {
+	if err := s.scanAll(ctx, q, &rows); err != nil {
 		return nil, dbError(err, "partnership counts")
 	}
 	out := map[uint][]*PartnershipRoleCount{}
@@ -143,7 +143,7 @@ func (s *Store) MeetingCountsByPeriod(ctx context.Context, src *ListSource, inte
 		Period    string
 		N         int
 	}
-	if err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Scan(&rows).Error; err != nil {
+	if err := s.scanAll(ctx, q, &rows); err != nil {
 		return nil, dbError(err, "meeting counts")
 	}
 	out := map[uint][]*PeriodCount{}
@@ -235,7 +235,7 @@ func (s *Store) MeetingCountsByPlace(ctx context.Context, src *ListSource) (map[
 		PlaceID   *uint
 		N         int
 	}
-	if err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Scan(&rows).Error; err != nil {
+	if err := s.scanAll(ctx, q, &rows); err != nil {
 		return nil, dbError(err, "meeting counts")
 	}
 	out := map[uint][]*PlaceCount{}
@@ -296,7 +296,7 @@ func (s *Store) StatisticSeries(ctx context.Context, src *ListSource) (map[uint]
 	q.write(" ORDER BY rel_parent, a.metric_id, a.scope_organization_id, a.scope_place_id, a.scope, a.as_of, a.id LIMIT ")
 	q.arg(maxSeriesPoints + 1)
 	var rows []ranked[Statistic]
-	if err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Scan(&rows).Error; err != nil {
+	if err := s.scanAll(ctx, q, &rows); err != nil {
 		return nil, dbError(err, "statistic series")
 	}
 	if len(rows) > maxSeriesPoints {
@@ -400,7 +400,7 @@ func (s *Store) TopPartners(ctx context.Context, first int, by PartnerRanking, f
 		Partnerships int
 		Meetings     int
 	}
-	if err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Scan(&rows).Error; err != nil {
+	if err := s.scanAll(ctx, q, &rows); err != nil {
 		return nil, dbError(err, "top partners")
 	}
 	out := make([]*PartnerActivity, len(rows))

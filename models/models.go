@@ -8,6 +8,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -35,6 +36,7 @@ import (
 // Store reads and writes the tracker's data.
 type Store struct {
 	db      *gorm.DB
+	sqlDB   *sql.DB // the same pool, for the list engine's own queries
 	dialect Dialect
 	now     func() time.Time
 	maxPage int
@@ -42,7 +44,11 @@ type Store struct {
 
 // NewStore returns a Store over db, opened by Open.
 func NewStore(db *gorm.DB) *Store {
-	return &Store{db: db, dialect: Dialect(db.Name()), now: now, maxPage: DefaultMaxPageSize}
+	sqlDB, err := db.DB()
+	if err != nil {
+		panic(fmt.Sprintf("NewStore: %v", err)) // a *gorm.DB from Open always has one
+	}
+	return &Store{db: db, sqlDB: sqlDB, dialect: Dialect(db.Name()), now: now, maxPage: DefaultMaxPageSize}
 }
 
 // SetMaxPageSize sets the largest page a connection may return.
@@ -245,12 +251,17 @@ func StatementCount(ctx context.Context) (int64, bool) {
 // statementRecorderKey carries a StatementRecorder in a context.
 type statementRecorderKey struct{}
 
-// StatementRecorder keeps the SQL of the statements run under a context,
-// with their arguments written in: tests use it to EXPLAIN what a GraphQL
-// query runs.
+// StatementRecorder keeps the statements run under a context, with their
+// arguments: tests use it to EXPLAIN what a GraphQL query runs.
 type StatementRecorder struct {
 	mu   sync.Mutex
-	list []string
+	list []RecordedStatement
+}
+
+// RecordedStatement is a statement as the database received it.
+type RecordedStatement struct {
+	SQL  string
+	Args []any
 }
 
 // WithStatementRecorder returns a context whose statements rec keeps.
@@ -259,11 +270,35 @@ func WithStatementRecorder(ctx context.Context) (context.Context, *StatementReco
 	return context.WithValue(ctx, statementRecorderKey{}, rec), rec
 }
 
-// Statements returns the SQL recorded so far.
-func (r *StatementRecorder) Statements() []string {
+// Statements returns the statements recorded so far.
+func (r *StatementRecorder) Statements() []RecordedStatement {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]string(nil), r.list...)
+	return append([]RecordedStatement(nil), r.list...)
+}
+
+// observeStatement counts a statement run under ctx, traces it when the
+// request is traced, and records it when a test asked to; stmt is only
+// called for that.
+func observeStatement(ctx context.Context, begin time.Time, stmt func() (string, []any), err error) {
+	if n, ok := ctx.Value(statementCounterKey{}).(*atomic.Int64); ok {
+		n.Add(1)
+	}
+	// A span per statement when the request is traced. Its SQL is left
+	// out: it carries the request's values.
+	if trace.SpanFromContext(ctx).IsRecording() {
+		_, span := tracer.Start(ctx, "sql", trace.WithTimestamp(begin), trace.WithSpanKind(trace.SpanKindClient))
+		if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+			span.SetStatus(codes.Error, "statement failed")
+		}
+		span.End()
+	}
+	if rec, ok := ctx.Value(statementRecorderKey{}).(*StatementRecorder); ok {
+		sql, args := stmt()
+		rec.mu.Lock()
+		rec.list = append(rec.list, RecordedStatement{SQL: sql, Args: args})
+		rec.mu.Unlock()
+	}
 }
 
 var tracer = otel.Tracer("tracker/models")
@@ -278,22 +313,8 @@ func (statementLogger) Info(context.Context, string, ...any)       {}
 func (statementLogger) Warn(context.Context, string, ...any)       {}
 func (statementLogger) Error(context.Context, string, ...any)      {}
 func (statementLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
-	if n, ok := ctx.Value(statementCounterKey{}).(*atomic.Int64); ok {
-		n.Add(1)
-	}
-	// A span per statement when the request is traced. Its SQL is left
-	// out: it carries the request's values.
-	if trace.SpanFromContext(ctx).IsRecording() {
-		_, span := tracer.Start(ctx, "sql", trace.WithTimestamp(begin), trace.WithSpanKind(trace.SpanKindClient))
-		if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
-			span.SetStatus(codes.Error, "statement failed")
-		}
-		span.End()
-	}
-	if rec, ok := ctx.Value(statementRecorderKey{}).(*StatementRecorder); ok {
-		sql, _ := fc()
-		rec.mu.Lock()
-		rec.list = append(rec.list, sql)
-		rec.mu.Unlock()
-	}
+	observeStatement(ctx, begin, func() (string, []any) {
+		sql, _ := fc() // GORM writes the arguments into the text
+		return sql, nil
+	}, err)
 }

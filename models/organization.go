@@ -80,7 +80,7 @@ func (s *Store) OrganizationAncestors(ctx context.Context, ids []uint) (map[uint
 	SELECT a.*, c.start_id AS rel_parent, c.depth AS rel_rank FROM chain c JOIN organizations a ON a.id = c.org_id
 	ORDER BY c.start_id, c.depth`)
 	var rows []ranked[Organization]
-	if err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Scan(&rows).Error; err != nil {
+	if err := s.scanAll(ctx, q, &rows); err != nil {
 		return nil, dbError(err, "organization ancestors")
 	}
 	out := make(map[uint][]*Organization, len(ids))
@@ -108,7 +108,7 @@ func (s *Store) MemberCounts(ctx context.Context, ids []uint) (map[uint]*Statist
 	q.inIDs("a.scope_organization_id", ids)
 	q.write(") r WHERE r.rel_rank = 1")
 	var rows []*Statistic
-	if err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Scan(&rows).Error; err != nil {
+	if err := s.scanAll(ctx, q, &rows); err != nil {
 		return nil, dbError(err, "member counts")
 	}
 	out := make(map[uint]*Statistic, len(rows))

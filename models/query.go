@@ -110,9 +110,10 @@ func List[T any](ctx context.Context, s *Store, page Page, filter, orderBy any, 
 	c := newConnection(nodes, p.w, p.keys, p.sig)
 	c.src = &ListSource{e: p.e, filter: filter}
 	c.count = func(ctx context.Context) (int, error) {
+		q := &sqlBuilder{dialect: s.dialect, args: where.args}
+		q.write("SELECT COUNT(*) FROM ", p.e.table, " a WHERE ", where.sql.String())
 		var n int
-		err := s.db.WithContext(ctx).Raw("SELECT COUNT(*) FROM "+p.e.table+" a WHERE "+where.sql.String(), where.args...).Scan(&n).Error
-		return n, dbError(err, p.e.node)
+		return n, dbError(s.scanOne(ctx, q, &n), p.e.node)
 	}
 	return c, nil
 }
@@ -127,9 +128,10 @@ func Unlisted[T any](ctx context.Context, s *Store, filter any) *Connection[T] {
 		if err := where.filter(e, "a", reflect.ValueOf(filter)); err != nil {
 			return 0, err
 		}
+		q := &sqlBuilder{dialect: s.dialect, args: where.args}
+		q.write("SELECT COUNT(*) FROM ", e.table, " a WHERE ", where.sql.String())
 		var n int
-		err := s.db.WithContext(ctx).Raw("SELECT COUNT(*) FROM "+e.table+" a WHERE "+where.sql.String(), where.args...).Scan(&n).Error
-		return n, dbError(err, e.node)
+		return n, dbError(s.scanOne(ctx, q, &n), e.node)
 	}
 	return c
 }
@@ -149,11 +151,11 @@ func UnlistedRelated[T any](r *Relation[T], parentIDs []uint, filter any) map[ui
 func scanRanked[T any](ctx context.Context, s *Store, q *sqlBuilder, joins []*Join) ([]ranked[T], error) {
 	if len(joins) == 0 {
 		var rows []ranked[T]
-		err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Scan(&rows).Error
+		err := s.scanAll(ctx, q, &rows)
 		return rows, err
 	}
 	scanned := reflect.New(reflect.SliceOf(scanType(reflect.TypeFor[T](), joins)))
-	if err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Scan(scanned.Interface()).Error; err != nil {
+	if err := s.scanAll(ctx, q, scanned.Interface()); err != nil {
 		return nil, err
 	}
 	list := scanned.Elem()
@@ -248,7 +250,7 @@ func CountRelated[T any](ctx context.Context, s *Store, r *Relation[T], parentID
 		RelParent uint
 		N         int
 	}
-	if err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Scan(&rows).Error; err != nil {
+	if err := s.scanAll(ctx, q, &rows); err != nil {
 		return nil, dbError(err, r.name)
 	}
 	out := make(map[uint]int, len(parentIDs))
@@ -274,7 +276,7 @@ func FindByIDs[T any](ctx context.Context, s *Store, ids []uint) (map[uint]*T, e
 	q.write("SELECT a.* FROM ", e.base, " a WHERE ")
 	q.inIDs("a.id", ids)
 	var rows []*T
-	if err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Scan(&rows).Error; err != nil {
+	if err := s.scanAll(ctx, q, &rows); err != nil {
 		return nil, dbError(err, e.node)
 	}
 	out := make(map[uint]*T, len(rows))
@@ -300,8 +302,11 @@ func FindByID[T any](ctx context.Context, s *Store, id uint) (*T, error) {
 func findBy[T any](ctx context.Context, s *Store, col string, v any) (*T, error) {
 	e := entityOf[T]()
 	var rows []*T
-	err := s.db.WithContext(ctx).Raw("SELECT a.* FROM "+e.base+" a WHERE a."+col+" = ? LIMIT 1", v).Scan(&rows).Error
-	if err != nil {
+	q := s.builder()
+	q.write("SELECT a.* FROM ", e.base, " a WHERE a.", col, " = ")
+	q.arg(v)
+	q.write(" LIMIT 1")
+	if err := s.scanAll(ctx, q, &rows); err != nil {
 		return nil, dbError(err, e.node)
 	}
 	if len(rows) == 0 {

@@ -161,7 +161,7 @@ func (s *Store) Search(ctx context.Context, text string, page Page, filter *Sear
 		Snippet  string
 		Score    float64
 	}
-	if err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Scan(&rows).Error; err != nil {
+	if err := s.scanAll(ctx, q, &rows); err != nil {
 		return nil, dbError(err, "search")
 	}
 	more := len(rows) > w.limit
@@ -183,9 +183,10 @@ func (s *Store) Search(ctx context.Context, text string, page Page, filter *Sear
 		c.PageInfo.StartCursor, c.PageInfo.EndCursor = &c.Edges[0].Cursor, &c.Edges[len(c.Edges)-1].Cursor
 	}
 	c.count = func(ctx context.Context) (int, error) {
+		q := &sqlBuilder{dialect: s.dialect, args: matches.args}
+		q.write("SELECT COUNT(*) FROM (", matches.sql.String(), ") m")
 		var n int
-		err := s.db.WithContext(ctx).Raw("SELECT COUNT(*) FROM ("+matches.sql.String()+") m", matches.args...).Scan(&n).Error
-		return n, dbError(err, "search")
+		return n, dbError(s.scanOne(ctx, q, &n), "search")
 	}
 	return c, nil
 }

@@ -161,7 +161,7 @@ func (s *Store) indicatorValues(ctx context.Context, ids []uint) (map[uint][2]fl
 		Baseline float64
 		Actual   float64
 	}
-	if err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Scan(&rows).Error; err != nil {
+	if err := s.scanAll(ctx, q, &rows); err != nil {
 		return nil, dbError(err, "indicator values")
 	}
 	out := make(map[uint][2]float64, len(rows))

@@ -188,7 +188,7 @@ func (s *Store) TokenOrganizations(ctx context.Context, ids []uint) (map[uint][]
 	q.inIDs("t.api_token_id", ids)
 	q.write(" ORDER BY t.api_token_id, a.id")
 	var rows []ranked[Organization]
-	if err := s.db.WithContext(ctx).Raw(q.sql.String(), q.args...).Scan(&rows).Error; err != nil {
+	if err := s.scanAll(ctx, q, &rows); err != nil {
 		return nil, dbError(err, "API token organizations")
 	}
 	out := make(map[uint][]*Organization, len(ids))

@@ -1,0 +1,282 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"gorm.io/gorm/schema"
+)
+
+// The list engine builds its SQL itself, so it runs it on the connection
+// pool directly and scans rows with a plan worked out once per row type and
+// column list: GORM's general-purpose reflective scanning cost a fifth of
+// the CPU of a dashboard query. GORM still owns the connections, the
+// writes and the migrations.
+
+// rows runs the query q built and returns its rows. Every statement is
+// counted, traced and, for tests, recorded, as GORM's are.
+func (s *Store) rows(ctx context.Context, q *sqlBuilder) (*sql.Rows, error) {
+	text := q.sql.String()
+	if s.dialect == Postgres {
+		text = dollarPlaceholders(text)
+	}
+	begin := time.Now()
+	rows, err := s.sqlDB.QueryContext(ctx, text, q.args...)
+	observeStatement(ctx, begin, func() (string, []any) { return text, q.args }, err)
+	return rows, err
+}
+
+// dollarPlaceholders rewrites ? placeholders as Postgres's $1, $2, …,
+// leaving quoted text alone.
+func dollarPlaceholders(text string) string {
+	var b strings.Builder
+	b.Grow(len(text) + 16)
+	n, quoted := 0, false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case c == '\'':
+			quoted = !quoted
+		case c == '?' && !quoted:
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// scanAll runs q and appends its rows to *dest, a slice of structs or of
+// pointers to structs, matching columns to fields by name as GORM maps them
+// (embedded structs included, with their prefixes). Unknown columns are
+// skipped.
+func (s *Store) scanAll(ctx context.Context, q *sqlBuilder, dest any) error {
+	rows, err := s.rows(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	slice := reflect.ValueOf(dest).Elem()
+	elem := slice.Type().Elem()
+	byPointer := elem.Kind() == reflect.Pointer
+	if byPointer {
+		elem = elem.Elem()
+	}
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	var plan [][]int
+	if elem.Kind() == reflect.Struct && elem != reflect.TypeFor[time.Time]() {
+		plan = planFor(elem, cols)
+	} else {
+		plan = [][]int{{}} // a slice of single values: the first column
+		plan = append(plan, make([][]int, len(cols)-1)...)
+	}
+	targets := make([]fieldScanner, len(cols))
+	dests := make([]any, len(cols))
+	for i := range dests {
+		dests[i] = &targets[i]
+	}
+	// Rows go into one growing array of values, not one allocation each;
+	// pointers into it are handed out once it stops moving.
+	vals := slice
+	if byPointer {
+		vals = reflect.MakeSlice(reflect.SliceOf(elem), 0, 16)
+	}
+	zero := reflect.Zero(elem)
+	for rows.Next() {
+		vals = reflect.Append(vals, zero)
+		row := vals.Index(vals.Len() - 1)
+		for i, path := range plan {
+			targets[i].v = reflect.Value{}
+			if path != nil {
+				targets[i].v = row.FieldByIndex(path) // the row itself for an empty path
+			}
+		}
+		if err := rows.Scan(dests...); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if !byPointer {
+		slice.Set(vals)
+		return nil
+	}
+	ptrs := reflect.MakeSlice(slice.Type(), vals.Len(), vals.Len())
+	for i := range vals.Len() {
+		ptrs.Index(i).Set(vals.Index(i).Addr())
+	}
+	slice.Set(reflect.AppendSlice(slice, ptrs))
+	return nil
+}
+
+// scanOne runs q, which returns one row of one column, into dest.
+func (s *Store) scanOne(ctx context.Context, q *sqlBuilder, dest any) error {
+	rows, err := s.rows(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if rows.Next() {
+		if err := rows.Scan(&fieldScanner{v: reflect.ValueOf(dest).Elem()}); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+var plans sync.Map // planKey → [][]int
+
+type planKey struct {
+	typ  reflect.Type
+	cols string
+}
+
+// planFor returns, for each column, the index path of the field of typ it
+// fills, or nil.
+func planFor(typ reflect.Type, cols []string) [][]int {
+	key := planKey{typ, strings.Join(cols, ",")}
+	if p, ok := plans.Load(key); ok {
+		return p.([][]int)
+	}
+	sch, err := schema.Parse(reflect.New(typ).Interface(), &sync.Map{}, schema.NamingStrategy{})
+	if err != nil {
+		panic(fmt.Sprintf("scan plan for %s: %v", typ, err)) // fixed types: a bug
+	}
+	plan := make([][]int, len(cols))
+	for i, c := range cols {
+		if f := sch.LookUpField(c); f != nil {
+			plan[i] = f.StructField.Index
+		}
+	}
+	plans.Store(key, plan)
+	return plan
+}
+
+// fieldScanner scans one column into a struct field, converting the values
+// both drivers return into the field's type. NULL leaves the zero value,
+// as a LEFT JOIN that found no row needs.
+type fieldScanner struct{ v reflect.Value }
+
+func (f *fieldScanner) Scan(src any) error {
+	if !f.v.IsValid() {
+		return nil // a column no field takes
+	}
+	return assign(f.v, src)
+}
+
+var (
+	scannerType  = reflect.TypeFor[sql.Scanner]()
+	scannerTypes sync.Map // reflect.Type → bool
+)
+
+// isScanner reports whether *t implements sql.Scanner, remembering the
+// answer: reflect's check is costly for every column of every row.
+func isScanner(t reflect.Type) bool {
+	if ok, found := scannerTypes.Load(t); found {
+		return ok.(bool)
+	}
+	ok := reflect.PointerTo(t).Implements(scannerType)
+	scannerTypes.Store(t, ok)
+	return ok
+}
+
+func assign(v reflect.Value, src any) error {
+	if src == nil {
+		v.SetZero()
+		return nil
+	}
+	if v.Kind() == reflect.Pointer {
+		p := reflect.New(v.Type().Elem())
+		if err := assign(p.Elem(), src); err != nil {
+			return err
+		}
+		v.Set(p)
+		return nil
+	}
+	if isScanner(v.Type()) {
+		return v.Addr().Interface().(sql.Scanner).Scan(src)
+	}
+	switch v.Kind() {
+	case reflect.String:
+		switch x := src.(type) {
+		case string:
+			v.SetString(x)
+			return nil
+		case []byte:
+			v.SetString(string(x))
+			return nil
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if n, ok := toInt(src); ok {
+			v.SetInt(n)
+			return nil
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if n, ok := toInt(src); ok && n >= 0 {
+			v.SetUint(uint64(n))
+			return nil
+		}
+	case reflect.Float32, reflect.Float64:
+		switch x := src.(type) {
+		case float64:
+			v.SetFloat(x)
+			return nil
+		case float32:
+			v.SetFloat(float64(x))
+			return nil
+		case int64:
+			v.SetFloat(float64(x))
+			return nil
+		case string:
+			if f, err := strconv.ParseFloat(x, 64); err == nil {
+				v.SetFloat(f)
+				return nil
+			}
+		}
+	case reflect.Bool:
+		switch x := src.(type) {
+		case bool:
+			v.SetBool(x)
+			return nil
+		case int64:
+			v.SetBool(x != 0)
+			return nil
+		}
+	case reflect.Struct:
+		if t, ok := src.(time.Time); ok && v.Type() == reflect.TypeFor[time.Time]() {
+			v.Set(reflect.ValueOf(t))
+			return nil
+		}
+	}
+	return fmt.Errorf("scan: cannot store %T into %s", src, v.Type())
+}
+
+func toInt(src any) (int64, bool) {
+	switch x := src.(type) {
+	case int64:
+		return x, true
+	case int32:
+		return int64(x), true
+	case float64:
+		return int64(x), x == float64(int64(x))
+	case string:
+		n, err := strconv.ParseInt(x, 10, 64)
+		return n, err == nil
+	case []byte:
+		n, err := strconv.ParseInt(string(x), 10, 64)
+		return n, err == nil
+	}
+	return 0, false
+}
