@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"reflect"
 	"strings"
@@ -87,7 +86,7 @@ func (b *batcher) siblingsOf(ctx context.Context, obj any) []any {
 
 // fieldPath is the place of the field being resolved, list indexes removed.
 func fieldPath(ctx context.Context) string {
-	return pathString(graphql.GetFieldContext(ctx).Path())
+	return pathOf(graphql.GetFieldContext(ctx))
 }
 
 // objectPath is the place of the object whose field is being resolved. The
@@ -101,16 +100,16 @@ func objectPath(ctx context.Context) string {
 	switch obj.Field.Name {
 	case "nodes":
 		if conn := producer(obj.Parent); conn != nil {
-			return pathString(conn.Path()) + "/items"
+			return pathOf(conn) + "/items"
 		}
 	case "node":
 		if edges := producer(obj.Parent); edges != nil && edges.Field.Name == "edges" {
 			if conn := producer(edges.Parent); conn != nil {
-				return pathString(conn.Path()) + "/items"
+				return pathOf(conn) + "/items"
 			}
 		}
 	}
-	return pathString(obj.Path())
+	return pathOf(obj)
 }
 
 // producer returns the context of the field that produced fc's value,
@@ -120,6 +119,34 @@ func producer(fc *graphql.FieldContext) *graphql.FieldContext {
 		fc = fc.Parent
 	}
 	return fc
+}
+
+// pathOf is the place of fc's field in the response, by field names and
+// aliases only (list indexes left out): "initiatives.nodes.partnerships".
+// It walks the context chain without building an ast.Path, as it runs for
+// every resolved relation.
+func pathOf(fc *graphql.FieldContext) string {
+	var names [24]string
+	n, size := 0, 0
+	for it := fc; it != nil; it = it.Parent {
+		if it.Index == nil && it.Field.Field != nil {
+			if n == len(names) {
+				return pathString(fc.Path()) // deeper than any allowed query
+			}
+			names[n] = it.Field.Alias
+			size += len(it.Field.Alias) + 1
+			n++
+		}
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for i := n - 1; i >= 0; i-- {
+		b.WriteString(names[i])
+		if i > 0 {
+			b.WriteByte('.')
+		}
+	}
+	return b.String()
 }
 
 func pathString(p ast.Path) string {
@@ -133,15 +160,6 @@ func pathString(p ast.Path) string {
 		}
 	}
 	return b.String()
-}
-
-// argsKey identifies a field's arguments within a batch key.
-func argsKey(args ...any) string {
-	b, err := json.Marshal(args)
-	if err != nil {
-		panic(err) // arguments are plain generated input structs
-	}
-	return string(b)
 }
 
 // idOf returns the database ID of a model object.
@@ -186,10 +204,11 @@ func registerItems[T any](ctx context.Context, path string, items []*T) {
 // all of obj's siblings at once, and registers the items of all of them.
 func related[T any, P any](ctx context.Context, rel *models.Relation[T], obj *P, page models.Page, filter, orderBy any) (*models.Connection[T], error) {
 	b := batcherFrom(ctx)
+	// The place identifies the arguments too: GraphQL lets two selections
+	// share a response name at one place only with the same arguments.
 	path := fieldPath(ctx)
-	args := argsKey(page, filter, orderBy)
 	siblings := b.siblingsOf(ctx, obj)
-	res, err := b.do("list|"+path+"|"+args, func() (any, error) {
+	res, err := b.do("list|"+path, func() (any, error) {
 		ids := siblingIDs[P](siblings)
 		var conns map[uint]*models.Connection[T]
 		if selectsRows(ctx) {
@@ -209,7 +228,7 @@ func related[T any, P any](ctx context.Context, rel *models.Relation[T], obj *P,
 		for _, id := range ids {
 			items = append(items, conns[id].Nodes...)
 			conns[id].SetCounter(func(ctx context.Context) (int, error) {
-				counts, err := b.do("count|"+path+"|"+args, func() (any, error) {
+				counts, err := b.do("count|"+path, func() (any, error) {
 					return models.CountRelated(ctx, b.store, rel, ids, filter)
 				})
 				if err != nil {
@@ -493,7 +512,7 @@ func planJoins[T any](ctx context.Context) plannedJoins {
 	fc := graphql.GetFieldContext(ctx)
 	opCtx := graphql.GetOperationContext(ctx)
 	node := models.NodeType[T]()
-	conn := pathString(fc.Path())
+	conn := pathOf(fc)
 	byName := map[string]*plannedJoin{}
 	var out plannedJoins
 	items := func(sel ast.SelectionSet, prefix string) {
