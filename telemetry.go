@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"time"
 
@@ -36,15 +40,15 @@ func newMetrics(store *models.Store) (*prometheus.Registry, error) {
 // startTracing sends OpenTelemetry traces to an OTLP/HTTP collector when
 // one is configured with the standard variables (OTEL_EXPORTER_OTLP_ENDPOINT
 // or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_SERVICE_NAME, …); otherwise
-// tracing stays off and costs nothing. The returned function flushes and
-// stops it.
-func startTracing(ctx context.Context, logger *slog.Logger) (func(), error) {
+// tracing stays off and costs nothing. It reports whether tracing is on;
+// the returned function flushes and stops it.
+func startTracing(ctx context.Context, logger *slog.Logger) (stop func(), on bool, err error) {
 	if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" {
-		return func() {}, nil
+		return func() {}, false, nil
 	}
 	exporter, err := otlptracehttp.New(ctx)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter))
 	otel.SetTracerProvider(tp)
@@ -56,5 +60,33 @@ func startTracing(ctx context.Context, logger *slog.Logger) (func(), error) {
 		if err := tp.Shutdown(ctx); err != nil {
 			logger.Warn("flush traces", "err", err)
 		}
-	}, nil
+	}, true, nil
+}
+
+// startProfiling serves Go's profiler on addr (PPROF_ADDR), which should be
+// a loopback address: profiles reveal the program's internals. Empty addr
+// serves nothing.
+func startProfiling(addr string, logger *slog.Logger) error {
+	if addr == "" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return errors.New("PPROF_ADDR must be a loopback address, such as 127.0.0.1:6060")
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("profiler", "err", err)
+		}
+	}()
+	logger.Info("profiler listening", "addr", addr)
+	return nil
 }

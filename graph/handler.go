@@ -52,6 +52,11 @@ type Options struct {
 	// by the SHA-256 of their text; see LoadTrustedDocuments. Otherwise
 	// clients may register queries as automatic persisted queries.
 	TrustedDocuments map[string]string
+	// Tracing wraps requests in OpenTelemetry server spans, continuing the
+	// caller's trace, for the global tracer provider. Off, requests carry
+	// no span of their own (operations and statements still ask the
+	// provider, which costs nothing when none is set).
+	Tracing bool
 }
 
 // Defaults of Options.
@@ -156,7 +161,9 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	api = protocol(opts.MaxBodyBytes, opts.Limits.MaxTokens, api)
 	api = observe(opts.Logger, m, api)
 	api = withRequestID(api)
-	api = otelhttp.NewHandler(api, "/graphql")
+	if opts.Tracing {
+		api = otelhttp.NewHandler(api, "/graphql")
+	}
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", api)

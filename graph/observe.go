@@ -167,6 +167,9 @@ func observe(logger *slog.Logger, m *metrics, next http.Handler) http.Handler {
 			attrs = append(attrs, slog.Any("error_codes", errCodes))
 		}
 		attrs = append(attrs, slog.Int64("sql_statements", statements.Load()))
+		if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
+			attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
+		}
 		level := slog.LevelInfo
 		if sw.status >= 500 {
 			level = slog.LevelError
