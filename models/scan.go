@@ -280,3 +280,30 @@ func toInt(src any) (int64, bool) {
 	}
 	return 0, false
 }
+
+// Field returns the field called name of the struct v (a struct value, or a
+// pointer to one). The field's index is looked up once per type: reflect's
+// search by name is slow, and its deep stack makes goroutines grow theirs.
+// It panics if the struct has no such field, as reflect does.
+func Field(v reflect.Value, name string) reflect.Value {
+	if v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	key := fieldKey{v.Type(), name}
+	idx, ok := fieldIndexes.Load(key)
+	if !ok {
+		f, found := v.Type().FieldByName(name)
+		if !found {
+			panic("models: " + v.Type().String() + " has no field " + name)
+		}
+		idx, _ = fieldIndexes.LoadOrStore(key, f.Index)
+	}
+	return v.FieldByIndex(idx.([]int))
+}
+
+type fieldKey struct {
+	typ  reflect.Type
+	name string
+}
+
+var fieldIndexes sync.Map // fieldKey → []int
