@@ -83,7 +83,8 @@ func TestRequestErrors(t *testing.T) {
 		{"WrongVariableType", `query($f: Int) { organizations(first: $f) { totalCount } }`, map[string]any{"f": "ten"}, "GRAPHQL_VALIDATION_FAILED"},
 		{"InvalidDate", `{ meetings(filter: {date: {gt: "2009-13-45"}}) { totalCount } }`, nil, "BAD_USER_INPUT"},
 		{"InvalidDateVariable", `query($d: Date) { meetings(filter: {date: {gt: $d}}) { totalCount } }`, map[string]any{"d": "yesterday"}, "BAD_USER_INPUT"},
-		{"HugePage", `query($f: Int) { organizations(first: $f) { totalCount } }`, map[string]any{"f": 99999999999999}, "PAGE_TOO_LARGE"},
+		{"HugePage", `query($f: Int) { organizations(first: $f) { totalCount } }`, map[string]any{"f": 2000000000}, "PAGE_TOO_LARGE"},
+		{"PageBeyondInt", `query($f: Int) { organizations(first: $f) { totalCount } }`, map[string]any{"f": 99999999999999}, "BAD_USER_INPUT"},
 		{"TooManyNodes", `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": manyIDs(101)}, "BAD_USER_INPUT"},
 		{"EmptySearch", `{ search(text: " ... ") { totalCount } }`, nil, "BAD_USER_INPUT"},
 	}

@@ -21,7 +21,7 @@ func encodeCursor(sig string, keys []orderKey, row reflect.Value) string {
 	vals := make([]any, 0, len(keys)+1)
 	vals = append(vals, sigHash(sig))
 	for _, k := range keys {
-		v := Field(row, k.goName)
+		v := StructField(row, k.goName)
 		if v.Kind() == reflect.Pointer {
 			if v.IsNil() {
 				vals = append(vals, nil)

@@ -25,7 +25,10 @@ func NewDate(year int, month time.Month, day int) Date {
 func ParseDate(s string) (Date, error) {
 	t, err := time.Parse(dateLayout, s)
 	if err != nil {
-		return Date{}, Errorf(CodeInvalid, "invalid date %q: want YYYY-MM-DD", truncate(s, 32))
+		return Date{}, Errorf(CodeInvalid, "invalid Date %q: want YYYY-MM-DD", truncate(s, 32))
+	}
+	if t.Year() < 1 {
+		return Date{}, Errorf(CodeInvalid, "invalid Date %q: years start at 0001", truncate(s, 32))
 	}
 	return Date{t}, nil
 }

@@ -19,6 +19,7 @@ const (
 	CodeUnavailable     Code = "UNAVAILABLE"           // a dependency, such as the database, is down
 	CodeTimeout         Code = "TIMEOUT"               // the request ran out of time
 	CodePageTooLarge    Code = "PAGE_TOO_LARGE"        // first or last beyond the largest page
+	CodeFilterTooLarge  Code = "FILTER_TOO_COMPLEX"    // a filter nested too deep, or with too many conditions or values
 	CodeInternal        Code = "INTERNAL_SERVER_ERROR" // anything else; details are logged, not returned
 )
 

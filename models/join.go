@@ -76,7 +76,7 @@ func scanType(row reflect.Type, joins []*Join) reflect.Type {
 func collectJoined(scanned reflect.Value, joins []*Join) {
 	for i, j := range joins {
 		v := scanned.Field(3 + i)
-		if id := uint(Field(v, "ID").Uint()); id != 0 {
+		if id := uint(StructField(v, "ID").Uint()); id != 0 {
 			if _, ok := j.Rows[id]; !ok {
 				p := reflect.New(v.Type())
 				p.Elem().Set(v)

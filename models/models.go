@@ -207,6 +207,11 @@ func dbError(err error, what string) error {
 		return fmt.Errorf("%s: %w", what, err)
 	case errors.As(err, &pgErr) && pgErr.Code == "57014": // statement_timeout
 		return Errorf(CodeTimeout, "the request took too long and was stopped")
+	case errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22"):
+		// A data exception: a value the database cannot hold (an integer
+		// out of range, a NUL character). The scalars reject most of them
+		// first; this catches the rest.
+		return Errorf(CodeInvalid, "invalid value: %s", pgErr.Message)
 	case errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P")):
 		// Connection exceptions, and the server shutting down or starting.
 		return &unavailableError{err: err}

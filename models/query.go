@@ -281,7 +281,7 @@ func FindByIDs[T any](ctx context.Context, s *Store, ids []uint) (map[uint]*T, e
 	}
 	out := make(map[uint]*T, len(rows))
 	for _, r := range rows {
-		out[uint(Field(reflect.ValueOf(r), "ID").Uint())] = r
+		out[uint(StructField(reflect.ValueOf(r), "ID").Uint())] = r
 	}
 	return out, nil
 }

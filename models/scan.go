@@ -281,11 +281,11 @@ func toInt(src any) (int64, bool) {
 	return 0, false
 }
 
-// Field returns the field called name of the struct v (a struct value, or a
+// StructField returns the field called name of the struct v (a struct value, or a
 // pointer to one). The field's index is looked up once per type: reflect's
 // search by name is slow, and its deep stack makes goroutines grow theirs.
 // It panics if the struct has no such field, as reflect does.
-func Field(v reflect.Value, name string) reflect.Value {
+func StructField(v reflect.Value, name string) reflect.Value {
 	if v.Kind() == reflect.Pointer {
 		v = v.Elem()
 	}

@@ -27,6 +27,35 @@ type sqlBuilder struct {
 	sql     strings.Builder
 	args    []any
 	aliases int
+
+	// A filter's size, bounded by the Max* limits below: filters come in
+	// variables, which no query limit sees.
+	depth, conditions int
+}
+
+// Limits of a filter. Nesting counts and/or/not and relations; conditions
+// count filter objects and their operators; values count the items of one
+// in/notIn list.
+const (
+	MaxFilterDepth      = 12
+	MaxFilterConditions = 250
+	MaxFilterValues     = 1000
+)
+
+// filterTooLarge is the error of a filter beyond one of its limits.
+func filterTooLarge(what string, limit, actual int) error {
+	e := Errorf(CodeFilterTooLarge, "the filter is too large: at most %d %s", limit, what)
+	e.Details = map[string]any{"limit": limit, "actual": actual}
+	return e
+}
+
+// count adds n conditions to the filter being written.
+func (q *sqlBuilder) count(n int) error {
+	q.conditions += n
+	if q.conditions > MaxFilterConditions {
+		return filterTooLarge("conditions", MaxFilterConditions, q.conditions)
+	}
+	return nil
 }
 
 func (q *sqlBuilder) write(parts ...string) {
@@ -207,6 +236,13 @@ func (q *sqlBuilder) filter(e *entity, alias string, f reflect.Value) error {
 		}
 		f = f.Elem()
 	}
+	if q.depth++; q.depth > MaxFilterDepth {
+		return filterTooLarge("levels of nesting", MaxFilterDepth, q.depth)
+	}
+	defer func() { q.depth-- }()
+	if err := q.count(1); err != nil {
+		return err
+	}
 	q.write("(")
 	n := 0
 	and := func() {
@@ -384,6 +420,9 @@ func (q *sqlBuilder) operators(alias string, f field, ops reflect.Value) error {
 			q.write(" AND ")
 		}
 		n++
+		if err := q.count(1); err != nil {
+			return err
+		}
 		op := jsonName(t.Field(i))
 		switch op {
 		case "isNull":
@@ -394,6 +433,9 @@ func (q *sqlBuilder) operators(alias string, f field, ops reflect.Value) error {
 			}
 			continue
 		case "in", "notIn":
+			if v.Len() > MaxFilterValues {
+				return filterTooLarge("values in a list", MaxFilterValues, v.Len())
+			}
 			if v.Len() == 0 { // IN () is not SQL; an empty set matches nothing
 				q.write(map[string]string{"in": "1 = 0", "notIn": "1 = 1"}[op])
 				continue
