@@ -164,7 +164,7 @@ func pathString(p ast.Path) string {
 
 // idOf returns the database ID of a model object.
 func idOf(obj any) uint {
-	return uint(models.Field(reflect.ValueOf(obj), "ID").Uint())
+	return uint(models.StructField(reflect.ValueOf(obj), "ID").Uint())
 }
 
 // listed resolves a root list and registers its items, fetching in the same
@@ -311,7 +311,7 @@ func one[T any, P any](ctx context.Context, obj *P, fk string) (*T, error) {
 
 // foreignKey reads the uint or *uint field fk of obj.
 func foreignKey(obj any, fk string) (uint, bool) {
-	v := models.Field(reflect.ValueOf(obj), fk)
+	v := models.StructField(reflect.ValueOf(obj), fk)
 	if v.Kind() == reflect.Pointer {
 		if v.IsNil() {
 			return 0, false

@@ -138,11 +138,15 @@ func (w *shapeWalker) walk(set ast.SelectionSet, depth int, onPath map[string]bo
 		}
 		switch s := sel.(type) {
 		case *ast.Field:
-			if strings.HasPrefix(s.Name, "__") {
-				continue // introspection: bounded by the schema itself
-			}
 			if s.Alias != "" && s.Alias != s.Name {
-				w.aliases++
+				w.aliases++ // introspection's too: each alias is a copy to answer
+			}
+			if depth == 0 || strings.HasPrefix(s.Name, "__") && s.Name != "__typename" {
+				// Introspection nests type references deeply; its depth is
+				// bounded by validation's introspection-depth rule instead,
+				// and 0 stands for not measured.
+				w.walk(s.SelectionSet, 0, onPath)
+				continue
 			}
 			w.depth = max(w.depth, depth)
 			w.walk(s.SelectionSet, depth+1, onPath)

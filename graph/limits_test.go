@@ -67,12 +67,17 @@ func TestLimits(t *testing.T) {
 	  d: organizations { totalCount } e: organizations { totalCount } f: organizations { totalCount } }`
 	ops := `query A { organizations { totalCount } } query B { people { totalCount } } query C { topics { totalCount } }`
 	complex := `{ initiatives(first: 100) { nodes { partnerships(first: 100) { nodes { role } } } } }`
+	schemas := `{ a: __schema { queryType { name } } b: __schema { queryType { name } } c: __schema { queryType { name } }
+	  d: __schema { queryType { name } } e: __schema { queryType { name } } f: __schema { queryType { name } } }`
+	nestedIntrospection := `{ __schema { types { fields { type { fields { type { fields { type { fields { name } } } } } } } } } }`
 	circular := `query { organizations { nodes { ...A } } } fragment A on Organization { parent { ...B } } fragment B on Organization { parent { ...A } }`
 	tests := []struct {
 		name, query, code string
 	}{
 		{"Depth", deep, "QUERY_TOO_DEEP"},
 		{"Aliases", aliases, "TOO_MANY_ALIASES"},
+		{"IntrospectionAliases", schemas, "TOO_MANY_ALIASES"},
+		{"NestedIntrospection", nestedIntrospection, "GRAPHQL_VALIDATION_FAILED"},
 		{"Operations", ops, "TOO_MANY_OPERATIONS"},
 		{"Complexity", complex, "QUERY_TOO_COMPLEX"},
 		{"CircularFragments", circular, "GRAPHQL_VALIDATION_FAILED"},
