@@ -26,7 +26,7 @@ var filterQueries = []string{
 // clientErrorCodes are the codes a filter, however malformed, may be
 // answered with.
 var clientErrorCodes = []string{"BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED", "PAGE_TOO_LARGE",
-	"QUERY_TOO_COMPLEX", "QUERY_TOO_DEEP", "NOT_FOUND", "REQUEST_TOO_LARGE"}
+	"QUERY_TOO_COMPLEX", "QUERY_TOO_DEEP", "NOT_FOUND", "REQUEST_TOO_LARGE", "FILTER_TOO_COMPLEX", "BAD_REQUEST"}
 
 // FuzzFilter sends arbitrary JSON as the filter variable of a list through
 // the real handler, over the seed data set, and checks that the server

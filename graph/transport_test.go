@@ -1,0 +1,117 @@
+package graph
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestGraphQLOverHTTP checks the status, media type and shape of responses
+// as the GraphQL-over-HTTP specification describes them, for both response
+// media types.
+func TestGraphQLOverHTTP(t *testing.T) {
+	srv, _ := rawServer(t, Options{})
+	url := srv.URL + "/graphql"
+
+	send := func(t *testing.T, accept, body string) (int, string, map[string]json.RawMessage) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		var doc map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			t.Fatalf("not a JSON object: %s", raw)
+		}
+		return resp.StatusCode, resp.Header.Get("Content-Type"), doc
+	}
+	code := func(doc map[string]json.RawMessage) string {
+		var errs []gqlError
+		_ = json.Unmarshal(doc["errors"], &errs)
+		if len(errs) == 0 {
+			return ""
+		}
+		return errs[0].Code()
+	}
+
+	t.Run("NotAGraphQLRequest", func(t *testing.T) {
+		secret := "s3cr3t-in-the-body"
+		for name, body := range map[string]string{
+			"malformed JSON":  `{"query": "{ organizations ` + secret,
+			"empty body":      ``,
+			"JSON array":      `[{"query": "{ __typename }"}]`,
+			"JSON string":     `"{ __typename }"`,
+			"query a number":  `{"query": 42}`,
+			"variables array": `{"query": "{ __typename }", "variables": ["` + secret + `"]}`,
+			"no query":        `{"qeury": "{ __typename }"}`,
+		} {
+			for _, accept := range []string{"application/json", "application/graphql-response+json"} {
+				status, _, doc := send(t, accept, body)
+				if status != http.StatusBadRequest || code(doc) != "BAD_REQUEST" {
+					t.Errorf("%s (%s): status %d, code %q", name, accept, status, code(doc))
+				}
+				if _, ok := doc["data"]; ok {
+					t.Errorf("%s (%s): has a data entry", name, accept)
+				}
+				if raw, _ := json.Marshal(doc); strings.Contains(string(raw), secret) {
+					t.Errorf("%s (%s): the response echoes the body: %s", name, accept, raw)
+				}
+			}
+		}
+	})
+
+	t.Run("RequestErrors", func(t *testing.T) {
+		for name, tc := range map[string]struct{ body, code string }{
+			"parse":      {`{"query": "{"}`, "GRAPHQL_PARSE_FAILED"},
+			"validation": {`{"query": "{ noSuchField }"}`, "GRAPHQL_VALIDATION_FAILED"},
+			"variables":  {`{"query": "query($id: ID!) { __typename }", "variables": {"id": null}}`, "GRAPHQL_VALIDATION_FAILED"},
+		} {
+			for accept, want := range map[string]int{"": 200, "application/json": 200, "application/graphql-response+json": 400} {
+				status, ct, doc := send(t, accept, tc.body)
+				if status != want || code(doc) != tc.code {
+					t.Errorf("%s (Accept %q): status %d code %q, want %d %s", name, accept, status, code(doc), want, tc.code)
+				}
+				if _, ok := doc["data"]; ok {
+					t.Errorf("%s (Accept %q): a request error has a data entry", name, accept)
+				}
+				wantCT := "application/json"
+				if accept == "application/graphql-response+json" {
+					wantCT = accept
+				}
+				if !strings.HasPrefix(ct, wantCT) {
+					t.Errorf("%s (Accept %q): Content-Type %q", name, accept, ct)
+				}
+			}
+		}
+	})
+
+	t.Run("Executed", func(t *testing.T) {
+		// A field error is part of an executed operation: 200 with data.
+		for _, accept := range []string{"application/json", "application/graphql-response+json"} {
+			status, _, doc := send(t, accept, `{"query": "{ node(id: \"abc\") { id } organizations { totalCount } }"}`)
+			if status != http.StatusOK || code(doc) != "BAD_USER_INPUT" || !strings.Contains(string(doc["data"]), "totalCount") {
+				t.Errorf("%s: status %d, code %q, data %s", accept, status, code(doc), doc["data"])
+			}
+		}
+	})
+
+	t.Run("GETWithoutQuery", func(t *testing.T) {
+		resp, err := http.Get(url + "?variables=%7B%7D")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("status %d", resp.StatusCode)
+		}
+	})
+}
