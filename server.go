@@ -68,6 +68,7 @@ type config struct {
 	DBMaxConns       int
 	LogLevel         slog.Level
 	ShutdownTimeout  time.Duration
+	ShutdownDelay    time.Duration // serve on, not ready, before closing the listener
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -99,6 +100,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	cfg.StatementTimeout = env.duration("DB_STATEMENT_TIMEOUT", 10*time.Second)
 	cfg.DBMaxConns = env.int("DB_MAX_CONNS", 0)
 	cfg.ShutdownTimeout = env.duration("SHUTDOWN_TIMEOUT", 20*time.Second)
+	cfg.ShutdownDelay = env.duration("SHUTDOWN_DELAY", 0)
 	cfg.JWT = graph.JWTConfig{
 		Issuer: getenv("JWT_ISSUER"), Audience: getenv("JWT_AUDIENCE"),
 		JWKSURL: getenv("JWT_JWKS_URL"), Secret: []byte(getenv("JWT_SECRET")),
@@ -352,7 +354,15 @@ func serve(ctx context.Context, cfg config, store *models.Store, logger *slog.Lo
 		return err
 	case <-ctx.Done():
 	}
+	// Not ready from now on, and every response closes its connection, so
+	// that clients and load balancers move elsewhere; with SHUTDOWN_DELAY
+	// the server goes on answering meanwhile, for balancers to notice.
 	draining.Store(true)
+	srv.SetKeepAlivesEnabled(false)
+	if cfg.ShutdownDelay > 0 {
+		logger.Info("shutting down: not ready, still serving", "delay", cfg.ShutdownDelay.String())
+		time.Sleep(cfg.ShutdownDelay)
+	}
 	logger.Info("shutting down: draining in-flight requests", "timeout", cfg.ShutdownTimeout.String())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()

@@ -171,7 +171,10 @@ func observe(logger *slog.Logger, m *metrics, next http.Handler) http.Handler {
 			attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
 		}
 		level := slog.LevelInfo
-		if sw.status >= 500 {
+		switch {
+		case sw.status == http.StatusServiceUnavailable:
+			level = slog.LevelWarn // a dependency is down: its own alert, not a bug
+		case sw.status >= 500:
 			level = slog.LevelError
 		}
 		logger.LogAttrs(r.Context(), level, "graphql request", attrs...)
