@@ -232,7 +232,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // the process's Go memory, keeps that low with the footprint still bounded.
 const (
 	defaultGCPercent   = 400
-	defaultMemoryLimit = 256 << 20
+	defaultMemoryLimit = 100 << 20
 )
 
 func tuneGC(getenv func(string) string) {
