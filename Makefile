@@ -6,7 +6,7 @@
 GO ?= go
 NPM ?= npm
 
-.PHONY: run test check generate assets
+.PHONY: run test check generate assets prove-quick fuzz-quick compose-check
 
 # The playground's GraphiQL files come from npm (web/package-lock.json). If npm
 # is missing, the server still runs and the playground loads GraphiQL from a CDN.
@@ -34,8 +34,29 @@ check:
 	if [ "$$before" != "$$after" ]; then \
 		echo "generated code was out of date with schema.graphqls; it is regenerated now: review and commit it" >&2; exit 1; fi
 
+# test: the suite (on Postgres and SQLite, with the race detector), then the
+# quick proofs: a short mixed load with writes counted back, the abuse set
+# and graphql-http's GraphQL-over-HTTP audits against a real server
+# (ops/prove), a short run of each fuzz target, and docker-compose.yml.
 test: assets check
 	$(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory prove-quick fuzz-quick compose-check
+
+prove-quick: assets
+	$(GO) run ./ops/prove -quick all
+
+FUZZTIME ?= 10s
+fuzz-quick:
+	$(GO) test ./models -run '^$$' -fuzz '^FuzzDecodeCursor$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./models -run '^$$' -fuzz '^FuzzParseGlobalID$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./graph -run '^$$' -fuzz '^FuzzFilter$$' -fuzztime $(FUZZTIME)
+
+# docker-compose.yml must stay valid; "docker-compose config" needs no engine.
+compose-check:
+	@if command -v docker-compose >/dev/null 2>&1; then docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: valid"; \
+	elif docker compose version >/dev/null 2>&1; then docker compose -f docker-compose.yml config -q && echo "docker-compose.yml: valid"; \
+	elif [ "$$CI" = "true" ]; then echo "docker-compose is missing" >&2; exit 1; \
+	else echo "docker-compose not found: docker-compose.yml not validated" >&2; fi
 
 generate:
 	$(GO) generate ./...
