@@ -1,0 +1,297 @@
+// Command bench drives a running Partnership Tracker server over HTTP with
+// the dashboard query mix (bench/mix/*.graphql), at a fixed concurrency for a
+// fixed time per query, and measures the floor of each query at the same
+// concurrency: the same data fetched by hand-written SQL through pgx, with no
+// GraphQL layer. It reports every figure with its ratio to the floor, the
+// server's peak memory, and whether its goroutines and database connections
+// return to idle afterwards. It starts nothing by itself.
+//
+// Usage:
+//
+//	go run ./bench -url http://127.0.0.1:8080 -database-url postgres://postgres@127.0.0.1:5432/tracker
+//
+// The server must serve a database seeded with `tracker seed --synthetic N`
+// and run with REPORT_STATEMENTS=true; -database-url names the same
+// database. BENCHMARKS.md explains the method and records results.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// config is what the flags set.
+type config struct {
+	URL         string // the server's base URL
+	DatabaseURL string // the server's database, for the floor
+	Token       string // bearer token for the server, if it needs one
+	Concurrency int
+	Duration    time.Duration // measured time per query and variant
+	Warmup      time.Duration // unmeasured time before each measurement
+	Timeout     time.Duration // per request
+	JSON        bool
+	Queries     []string // a subset of the mix; empty: all of it
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var cfg config
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080", "base `URL` of the running server")
+	fs.StringVar(&cfg.DatabaseURL, "database-url", os.Getenv("DATABASE_URL"), "Postgres `URL` of the server's database, for the floor (default $DATABASE_URL)")
+	fs.StringVar(&cfg.Token, "token", os.Getenv("TRACKER_TOKEN"), "bearer `token` for a server that does not let anonymous clients read (default $TRACKER_TOKEN)")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 8, "concurrent workers, for the server and for the floor")
+	fs.DurationVar(&cfg.Duration, "duration", 20*time.Second, "measured time per query and variant")
+	fs.DurationVar(&cfg.Warmup, "warmup", 3*time.Second, "unmeasured warm-up before each measurement")
+	fs.DurationVar(&cfg.Timeout, "timeout", 10*time.Second, "timeout of each request")
+	fs.BoolVar(&cfg.JSON, "json", false, "print the results as JSON instead of Markdown")
+	queries := fs.String("queries", "", "comma-separated `names` of the mix's queries to run (default all)")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if *queries != "" {
+		cfg.Queries = strings.Split(*queries, ",")
+	}
+	switch {
+	case cfg.DatabaseURL == "":
+		return cfg, fmt.Errorf("-database-url is required: the floor reads the server's database")
+	case cfg.Concurrency < 1 || cfg.Concurrency > 1024:
+		return cfg, fmt.Errorf("-concurrency %d: want 1 to 1024", cfg.Concurrency)
+	case cfg.Duration <= 0 || cfg.Warmup < 0 || cfg.Timeout <= 0:
+		return cfg, fmt.Errorf("-duration and -timeout must be positive, -warmup not negative")
+	}
+	return cfg, nil
+}
+
+// Targets of the issue "Dashboards at scale", point 7.
+const (
+	minThroughputRatio = 0.5   // GraphQL requests/s ≥ half the floor's
+	maxP99Ratio        = 3.0   // GraphQL p99 ≤ 3 × the floor's
+	maxRSS             = 150e6 // server resident memory, bytes
+	settleTimeout      = 10 * time.Second
+)
+
+// run is the whole program: it connects, checks that the floor fetches the
+// server's data, measures, and writes the report.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	base, err := baseURL(cfg.URL)
+	if err != nil {
+		return err
+	}
+	mix, err := loadMix(cfg.Queries)
+	if err != nil {
+		return err
+	}
+	httpClient := &http.Client{Transport: &http.Transport{
+		MaxIdleConns:        2 * cfg.Concurrency,
+		MaxIdleConnsPerHost: 2 * cfg.Concurrency,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	}}
+	defer httpClient.CloseIdleConnections()
+	poolCfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("-database-url: %w", err)
+	}
+	poolCfg.MaxConns, poolCfg.MinConns = int32(cfg.Concurrency), int32(cfg.Concurrency)
+	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
+	if err != nil {
+		return fmt.Errorf("connect to the database: %w", err)
+	}
+	defer pool.Close()
+
+	s := &session{
+		cfg:  cfg,
+		base: base,
+		http: httpClient,
+		gql:  &gqlClient{url: base + "/graphql", token: cfg.Token, http: httpClient},
+		pool: pool,
+		// One connection for the metrics, so that scrapes never overlap and
+		// hold the same number of server goroutines before and after the run.
+		mon: &monitor{url: base + "/metrics", http: &http.Client{Timeout: 2 * time.Second,
+			Transport: &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1}}},
+		logf: func(format string, a ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", a...) },
+	}
+	setupCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	n, err := s.setup(setupCtx, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	s.logf("%d initiatives; checking that the floor fetches the same data as the server", n)
+	for _, q := range mix {
+		if err := q.check(setupCtx, s.gql, pool, s.vars, s.p); err != nil {
+			return err
+		}
+	}
+	rep, err := s.measure(ctx, mix)
+	if err != nil {
+		return err
+	}
+	rep.Command, rep.Initiatives = commandLine(args), n
+	if cfg.JSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	rep.markdown(stdout)
+	return nil
+}
+
+// session is what a run measures with.
+type session struct {
+	cfg  config
+	base string // the server's base URL
+	http *http.Client
+	gql  *gqlClient
+	pool *pgxpool.Pool // for the floor
+	mon  *monitor
+	vars map[string]any // the mix's variables
+	p    params         // the same, for the floor
+	logf func(format string, a ...any)
+}
+
+// measure measures the HTTP round trip alone, then each query of the mix
+// and its floor, while polling the server's metrics; it records the server's
+// idle state before and after.
+func (s *session) measure(ctx context.Context, mix []*mixQuery) (*report, error) {
+	s.http.CloseIdleConnections()
+	before, err := s.mon.settle(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("server metrics: %w", err)
+	}
+	pollCtx, stopPolling := context.WithCancel(ctx)
+	var polling sync.WaitGroup
+	polling.Go(func() { s.mon.run(pollCtx, 200*time.Millisecond) })
+	defer polling.Wait()
+	defer stopPolling()
+
+	rep := &report{
+		Concurrency: s.cfg.Concurrency,
+		Duration:    s.cfg.Duration.String(),
+		Warmup:      s.cfg.Warmup.String(),
+		Started:     time.Now().UTC().Truncate(time.Second),
+		CPUs:        runtime.NumCPU(),
+		GoVersion:   runtime.Version(),
+		Before:      before,
+		LoadBefore:  loadAverage(),
+	}
+	d := driver{concurrency: s.cfg.Concurrency, duration: s.cfg.Duration, warmup: s.cfg.Warmup, timeout: s.cfg.Timeout,
+		cpu: func(ctx context.Context) cpuUse { return readCPU(ctx, s.pool) }}
+	s.logf("HTTP round trip alone: GET /healthz")
+	if rep.HTTPOnly, err = d.measure(ctx, func() task { return s.gql.getTask(s.base + "/healthz") }, s.mon.scrape); err != nil {
+		return nil, err
+	}
+	for _, q := range mix {
+		body, err := json.Marshal(map[string]any{"query": q.query, "variables": s.vars})
+		if err != nil {
+			return nil, err
+		}
+		res := queryResult{Name: q.name}
+		s.logf("%s: GraphQL", q.name)
+		s.mon.phase()
+		if res.GraphQL, err = d.measure(ctx, func() task { return s.gql.task(body) }, s.mon.scrape); err != nil {
+			return nil, err
+		}
+		res.PeakRSS = s.mon.phase()
+		for _, v := range q.floor {
+			s.logf("%s: floor %s", q.name, v.name)
+			st, err := d.measure(ctx, func() task { return v.task(s.pool, s.p) }, nil)
+			if err != nil {
+				return nil, err
+			}
+			res.Floors = append(res.Floors, floorResult{Variant: v.name, Stats: st})
+		}
+		res.judge()
+		rep.Queries = append(rep.Queries, res)
+	}
+
+	stopPolling()
+	polling.Wait()
+	s.http.CloseIdleConnections()
+	if rep.After, err = s.mon.settle(ctx, &before); err != nil {
+		return nil, fmt.Errorf("server metrics: %w", err)
+	}
+	rep.LoadAfter = loadAverage()
+	rep.PeakRSS, rep.MetricsErrors = s.mon.peak()
+	rep.judge()
+	return rep, nil
+}
+
+// loadAverage returns the machine's load averages over 1, 5 and 15 minutes
+// (Linux), to tell how busy it was; "" if unknown.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	return strings.Join(f[:min(3, len(f))], " ")
+}
+
+// baseURL returns the server's base URL from -url, which may also name its
+// /graphql endpoint.
+func baseURL(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("-url %q: want http://host:port", s)
+	}
+	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/graphql")
+	u.RawQuery, u.Fragment = "", ""
+	return u.String(), nil
+}
+
+// commandLine returns the command that ran the benchmark, with the token
+// and any password in a URL redacted.
+func commandLine(args []string) string {
+	out := []string{"go", "run", "./bench"}
+	for i, a := range args {
+		name, val, ok := strings.Cut(a, "=")
+		switch {
+		case i > 0 && strings.TrimLeft(args[i-1], "-") == "token":
+			a = "REDACTED"
+		case ok && strings.TrimLeft(name, "-") == "token":
+			a = name + "=REDACTED"
+		case ok:
+			if u, err := url.Parse(val); err == nil && u.User != nil {
+				a = name + "=" + u.Redacted()
+			}
+		default:
+			if u, err := url.Parse(a); err == nil && u.User != nil {
+				a = u.Redacted()
+			}
+		}
+		if strings.ContainsAny(a, " \t'\"$&;|<>*?()") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		out = append(out, a)
+	}
+	return strings.Join(out, " ")
+}
