@@ -3,7 +3,7 @@
 // database reads, and the HTTP handler that serves it all.
 package graph
 
-//go:generate go tool gqlgen generate
+//go:generate go run tracker/graph/internal/generate
 
 import "tracker/models"
 
