@@ -98,6 +98,7 @@ func List[T any](ctx context.Context, s *Store, page Page, filter, orderBy any, 
 	q.orderBy("a", p.keys, p.w.backward)
 	q.write(" LIMIT ")
 	q.arg(p.w.limit + 1)
+	q.rows = p.w.limit + 1
 
 	rows, err := scanRanked[T](ctx, s, q, joins)
 	if err != nil {

@@ -90,7 +90,9 @@ func (s *Store) scanAll(ctx context.Context, q *sqlBuilder, dest any) error {
 	// pointers into it are handed out once it stops moving.
 	vals := slice
 	if byPointer {
-		vals = reflect.MakeSlice(reflect.SliceOf(elem), 0, 16)
+		vals = reflect.MakeSlice(reflect.SliceOf(elem), 0, capacityFor(q))
+	} else if vals.Len() == 0 {
+		vals = reflect.MakeSlice(slice.Type(), 0, capacityFor(q))
 	}
 	zero := reflect.Zero(elem)
 	for rows.Next() {
@@ -307,3 +309,17 @@ type fieldKey struct {
 }
 
 var fieldIndexes sync.Map // fieldKey → []int
+
+// capacityFor is the number of rows to allocate for before scanning q's:
+// all of them when q says how many it returns at most (a page, whose first
+// screen is usually full), within a bound.
+func capacityFor(q *sqlBuilder) int {
+	const unknown, most = 16, 1024
+	switch {
+	case q.rows <= 0:
+		return unknown
+	case q.rows > most:
+		return most
+	}
+	return q.rows
+}

@@ -28,6 +28,10 @@ type sqlBuilder struct {
 	args    []any
 	aliases int
 
+	// rows, when positive, is how many rows the statement returns at most,
+	// so that scanning allocates for them at once.
+	rows int
+
 	// A filter's size, bounded by the Max* limits below: filters come in
 	// variables, which no query limit sees.
 	depth, conditions int
