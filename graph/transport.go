@@ -197,11 +197,58 @@ func writeRequestErrors(w io.Writer, resp *graphql.Response) {
 	}{resp.Errors, resp.Extensions})
 }
 
+// writeJSON writes resp. Its data, JSON that the executor wrote, goes out
+// as it is: json.Marshal would scan and copy it again (a 50 KB front page
+// costs as much to re-encode as its errors and extensions together many
+// times over).
 func writeJSON(w io.Writer, resp *graphql.Response) {
 	if resp == nil {
 		resp = &graphql.Response{Errors: gqlerror.List{{Message: "no response",
 			Extensions: map[string]any{"code": "INTERNAL_SERVER_ERROR"}}}}
 	}
+	if resp.Label != "" || resp.Path != nil || resp.HasNext != nil {
+		writeMarshaled(w, resp) // incremental delivery's fields: rare
+		return
+	}
+	var errs, exts []byte
+	var err error
+	if len(resp.Errors) > 0 {
+		if errs, err = json.Marshal(resp.Errors); err != nil {
+			writeMarshaled(w, resp)
+			return
+		}
+	}
+	if len(resp.Extensions) > 0 {
+		if exts, err = json.Marshal(resp.Extensions); err != nil {
+			writeMarshaled(w, resp)
+			return
+		}
+	}
+	data := []byte(resp.Data)
+	if len(data) == 0 {
+		data = []byte("null")
+	}
+	buf := make([]byte, 0, len(errs)+len(exts)+32)
+	buf = append(buf, '{')
+	if errs != nil {
+		buf = append(buf, `"errors":`...)
+		buf = append(buf, errs...)
+		buf = append(buf, ',')
+	}
+	buf = append(buf, `"data":`...)
+	_, _ = w.Write(buf)
+	_, _ = w.Write(data)
+	buf = buf[:0]
+	if exts != nil {
+		buf = append(buf, `,"extensions":`...)
+		buf = append(buf, exts...)
+	}
+	buf = append(buf, '}')
+	_, _ = w.Write(buf)
+}
+
+// writeMarshaled writes resp through encoding/json.
+func writeMarshaled(w io.Writer, resp *graphql.Response) {
 	b, err := json.Marshal(resp)
 	if err != nil {
 		b, _ = json.Marshal(&graphql.Response{Errors: gqlerror.List{{Message: "internal error",

@@ -4,8 +4,12 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // TestGraphQLOverHTTP checks the status, media type and shape of responses
@@ -114,4 +118,41 @@ func TestGraphQLOverHTTP(t *testing.T) {
 			t.Errorf("status %d", resp.StatusCode)
 		}
 	})
+}
+
+// TestWriteJSON checks that a response written with its data spliced in as
+// it is reads back as encoding/json would have written it.
+func TestWriteJSON(t *testing.T) {
+	hasNext := false
+	cases := map[string]*graphql.Response{
+		"data":            {Data: json.RawMessage(`{"a":[1,"<&>"],"b":null}`)},
+		"no data":         {},
+		"errors and data": {Data: json.RawMessage(`{"a":null}`), Errors: gqlerror.List{{Message: "m", Extensions: map[string]any{"code": "NOT_FOUND"}}}},
+		"extensions":      {Data: json.RawMessage(`{}`), Extensions: map[string]any{"sqlStatements": 3}},
+		"incremental":     {Data: json.RawMessage(`{}`), Label: "l", HasNext: &hasNext},
+		"nil":             nil,
+	}
+	for name, resp := range cases {
+		t.Run(name, func(t *testing.T) {
+			var got strings.Builder
+			writeJSON(&got, resp)
+			want := resp
+			if want == nil {
+				want = &graphql.Response{Errors: gqlerror.List{{Message: "no response",
+					Extensions: map[string]any{"code": "INTERNAL_SERVER_ERROR"}}}}
+			}
+			wantJSON, err := json.Marshal(want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var g, w any
+			if err := json.Unmarshal([]byte(got.String()), &g); err != nil {
+				t.Fatalf("not JSON: %v: %s", err, got.String())
+			}
+			_ = json.Unmarshal(wantJSON, &w)
+			if !reflect.DeepEqual(g, w) {
+				t.Errorf("wrote %s, want the equivalent of %s", got.String(), wantJSON)
+			}
+		})
+	}
 }
