@@ -71,6 +71,12 @@ func TestFilterLimits(t *testing.T) {
 		for i := range values {
 			values[i] = "x"
 		}
+		// 70 lists of 1,000 values: each list within bounds, but together
+		// more bound parameters than a Postgres statement takes.
+		lists := make([]any, 70)
+		for i := range lists {
+			lists[i] = map[string]any{"name": map[string]any{"in": values[:1000]}}
+		}
 		for _, tc := range []struct {
 			name string
 			f    any
@@ -79,6 +85,7 @@ func TestFilterLimits(t *testing.T) {
 			{"500 nested relations", nested(500, parent)},
 			{"2,000 or branches", map[string]any{"or": branches}},
 			{"5,000 values in one in list", map[string]any{"name": map[string]any{"in": values}}},
+			{"70 in lists of 1,000 values", map[string]any{"or": lists}},
 		} {
 			e, ok := failsWith(t, c, tc.name, orgs, map[string]any{"f": tc.f}, "FILTER_TOO_COMPLEX")
 			if ok && e.Extensions["limit"] == nil {
@@ -89,6 +96,7 @@ func TestFilterLimits(t *testing.T) {
 		var out struct{ Organizations struct{ TotalCount int } }
 		c.mustQuery(orgs, map[string]any{"f": nested(5, not)}, &out)
 		c.mustQuery(orgs, map[string]any{"f": map[string]any{"or": branches[:50]}}, &out)
+		c.mustQuery(orgs, map[string]any{"f": map[string]any{"or": lists[:1]}}, &out)
 	})
 }
 

@@ -34,12 +34,13 @@ type sqlBuilder struct {
 
 	// A filter's size, bounded by the Max* limits below: filters come in
 	// variables, which no query limit sees.
-	depth, conditions int
+	depth, conditions, values int
 }
 
 // Limits of a filter. Nesting counts and/or/not and relations; conditions
-// count filter objects and their operators; values count the items of one
-// in/notIn list.
+// count filter objects and their operators; values count the items of all
+// its in/notIn lists together (each is a bound parameter, and a statement
+// takes at most 65,535 on Postgres).
 const (
 	MaxFilterDepth      = 12
 	MaxFilterConditions = 250
@@ -437,8 +438,8 @@ func (q *sqlBuilder) operators(alias string, f field, ops reflect.Value) error {
 			}
 			continue
 		case "in", "notIn":
-			if v.Len() > MaxFilterValues {
-				return filterTooLarge("values in a list", MaxFilterValues, v.Len())
+			if q.values += v.Len(); q.values > MaxFilterValues {
+				return filterTooLarge("values in its lists", MaxFilterValues, q.values)
 			}
 			if v.Len() == 0 { // IN () is not SQL; an empty set matches nothing
 				q.write(map[string]string{"in": "1 = 0", "notIn": "1 = 1"}[op])
