@@ -330,7 +330,7 @@ func serve(ctx context.Context, cfg config, store *models.Store, logger *slog.Lo
 
 	srv := &http.Server{
 		Addr:              net.JoinHostPort("", cfg.Port),
-		Handler:           graph.NewHandler(store, opts),
+		Handler:           closeWhenDraining(draining.Load, graph.NewHandler(store, opts)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      cfg.RequestTimeout + 15*time.Second,
@@ -357,8 +357,9 @@ func serve(ctx context.Context, cfg config, store *models.Store, logger *slog.Lo
 	// Not ready from now on, and every response closes its connection, so
 	// that clients and load balancers move elsewhere; with SHUTDOWN_DELAY
 	// the server goes on answering meanwhile, for balancers to notice.
+	// (Server.SetKeepAlivesEnabled(false) would also close the idle
+	// connections at once, racing requests arriving on them.)
 	draining.Store(true)
-	srv.SetKeepAlivesEnabled(false)
 	if cfg.ShutdownDelay > 0 {
 		logger.Info("shutting down: not ready, still serving", "delay", cfg.ShutdownDelay.String())
 		time.Sleep(cfg.ShutdownDelay)
@@ -374,6 +375,17 @@ func serve(ctx context.Context, cfg config, store *models.Store, logger *slog.Lo
 	}
 	logger.Info("stopped: every accepted request was answered")
 	return nil
+}
+
+// closeWhenDraining asks for each connection to be closed after its
+// response once draining reports true.
+func closeWhenDraining(draining func() bool, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if draining() {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // healthcheck asks the server listening on port whether it is ready, for

@@ -38,7 +38,7 @@ func (h *harness) proveSigterm(ctx context.Context) (*report, error) {
 	}
 	var sent atomic.Bool
 	var sigAt time.Time
-	// A few slow requests (a legitimate filter of 20,000 alternatives, a
+	// A few slow requests (a legitimate filter through a relation, a
 	// second or more each) sent just before SIGTERM: the drain must wait
 	// for them.
 	var slow sync.WaitGroup
@@ -194,12 +194,14 @@ func (h *harness) proveSigterm(ctx context.Context) (*report, error) {
 	return r, nil
 }
 
-// slowFilterBody is a legitimate but slow query: organizations matching
-// any of 20,000 names.
+// slowFilterBody is a legitimate but slow query, a second or more: the
+// meetings with a participant named like any of 8 names, each condition an
+// EXISTS evaluated for every meeting.
 func slowFilterBody() []byte {
-	ors := make([]map[string]any, 20_000)
+	ors := make([]map[string]any, 8)
 	for i := range ors {
-		ors[i] = map[string]any{"name": map[string]any{"eq": fmt.Sprintf("x%d", i)}}
+		ors[i] = map[string]any{"participants": map[string]any{"some": map[string]any{
+			"person": map[string]any{"name": map[string]any{"containsInsensitive": fmt.Sprintf("zz%d", i)}}}}}
 	}
-	return gql(`query($f: OrganizationFilter) { organizations(filter: $f, first: 5) { totalCount } }`, map[string]any{"f": map[string]any{"or": ors}})
+	return gql(`query($f: MeetingFilter) { meetings(filter: $f, first: 5) { totalCount } }`, map[string]any{"f": map[string]any{"or": ors}})
 }
