@@ -217,7 +217,10 @@ func dbError(err error, what string) error {
 		return &unavailableError{err: err}
 	case errors.As(err, &connErr), errors.As(err, &netErr), errors.Is(err, driver.ErrBadConn),
 		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed), errors.Is(err, syscall.ECONNREFUSED),
-		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), pgconn.Timeout(err):
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), pgconn.Timeout(err),
+		// A connection the driver closed when the server went away, and any
+		// failure pgx reports before the statement reached the server.
+		errors.Is(err, pgconn.ErrConnClosed), pgconn.SafeToRetry(err):
 		return &unavailableError{err: err}
 	}
 	return fmt.Errorf("%s: %w", what, err)
