@@ -53,9 +53,9 @@ func diff(path string, a, b any) string {
 			}
 		}
 	case float64:
-		b, ok := b.(float64)
-		if !ok || math.Abs(a-b) > 1e-9*max(math.Abs(a), math.Abs(b)) {
-			return fmt.Sprintf("%s: server has %v, floor %v", path, a, describe(b))
+		bf, ok := b.(float64)
+		if !ok || math.Abs(a-bf) > 1e-9*max(math.Abs(a), math.Abs(bf)) {
+			return fmt.Sprintf("%s: server has %v, floor %s", path, a, describe(b))
 		}
 	default: // string, bool, nil
 		if a != b {
