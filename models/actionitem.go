@@ -176,12 +176,9 @@ func (s *Store) UpdateActionItem(ctx context.Context, id GlobalID, in ActionItem
 	var a *ActionItem
 	err = s.write(ctx, RoleOfficer, func(tx *gorm.DB, u *User) error {
 		var err error
-		if a, err = loadForUpdate(ctx, s, tx, aid, func(a *ActionItem) (bool, error) {
+		if a, err = loadVersioned(ctx, s, tx, aid, in.ExpectedVersion, func(a *ActionItem) (bool, error) {
 			return s.inScope(ctx, tx, u, a.OwnerOrganizationID)
 		}); err != nil {
-			return err
-		}
-		if err := checkVersion("ActionItem", a.Version, in.ExpectedVersion); err != nil {
 			return err
 		}
 		before := *a

@@ -238,11 +238,8 @@ func (s *Store) UpdateInitiative(ctx context.Context, id GlobalID, in Initiative
 	var i *Initiative
 	err = s.write(ctx, RoleOfficer, func(tx *gorm.DB, u *User) error {
 		var err error
-		i, err = loadForUpdate(ctx, s, tx, iid, func(i *Initiative) (bool, error) { return s.initiativeEditable(ctx, tx, u, i.ID) })
+		i, err = loadVersioned(ctx, s, tx, iid, in.ExpectedVersion, func(i *Initiative) (bool, error) { return s.initiativeEditable(ctx, tx, u, i.ID) })
 		if err != nil {
-			return err
-		}
-		if err := checkVersion("Initiative", i.Version, in.ExpectedVersion); err != nil {
 			return err
 		}
 		before := *i

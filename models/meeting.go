@@ -345,10 +345,7 @@ func (s *Store) UpdateMeeting(ctx context.Context, id GlobalID, in MeetingUpdate
 	var m *Meeting
 	err = s.write(ctx, RoleOfficer, func(tx *gorm.DB, u *User) error {
 		var err error
-		if m, err = loadForUpdate(ctx, s, tx, mid, func(m *Meeting) (bool, error) { return s.meetingEditable(ctx, tx, u, m) }); err != nil {
-			return err
-		}
-		if err := checkVersion("Meeting", m.Version, in.ExpectedVersion); err != nil {
+		if m, err = loadVersioned(ctx, s, tx, mid, in.ExpectedVersion, func(m *Meeting) (bool, error) { return s.meetingEditable(ctx, tx, u, m) }); err != nil {
 			return err
 		}
 		before := *m
@@ -428,27 +425,11 @@ func (s *Store) AddParticipant(ctx context.Context, in NewParticipant) (*Partici
 // RemoveParticipant removes a participant, at version expected, from a
 // meeting the caller may change.
 func (s *Store) RemoveParticipant(ctx context.Context, id GlobalID, expected int) error {
-	pid, err := id.As("Participant")
-	if err != nil {
-		return err
-	}
-	return s.write(ctx, RoleOfficer, func(tx *gorm.DB, u *User) error {
-		p, err := loadForUpdate(ctx, s, tx, pid, func(p *Participant) (bool, error) {
-			var m Meeting
-			if err := tx.First(&m, p.MeetingID).Error; err != nil {
-				return false, dbError(err, "meeting")
-			}
-			return s.meetingEditable(ctx, tx, u, &m)
-		})
-		if err != nil {
-			return err
+	return remove(ctx, s, id, expected, func(tx *gorm.DB, u *User, p *Participant) (bool, error) {
+		var m Meeting
+		if err := tx.First(&m, p.MeetingID).Error; err != nil {
+			return false, dbError(err, "meeting")
 		}
-		if err := checkVersion("Participant", p.Version, expected); err != nil {
-			return err
-		}
-		if err := tx.Delete(&Participant{}, p.ID).Error; err != nil {
-			return dbError(err, "participant")
-		}
-		return s.audit(ctx, tx, change{action: AuditActionDelete, entityType: "Participant", entityID: p.ID, before: p})
+		return s.meetingEditable(ctx, tx, u, &m)
 	})
 }

@@ -83,14 +83,7 @@ func (s *Store) OrganizationAncestors(ctx context.Context, ids []uint) (map[uint
 	if err := s.scanAll(ctx, q, &rows); err != nil {
 		return nil, dbError(err, "organization ancestors")
 	}
-	out := make(map[uint][]*Organization, len(ids))
-	for _, id := range ids {
-		out[id] = []*Organization{}
-	}
-	for i := range rows {
-		out[rows[i].RelParent] = append(out[rows[i].RelParent], &rows[i].Row)
-	}
-	return out, nil
+	return byParent(ids, rows), nil
 }
 
 // MemberCountMetric is the key of the metric that counts an organization's
@@ -191,11 +184,8 @@ func (s *Store) UpdateOrganization(ctx context.Context, id GlobalID, in Organiza
 	var o *Organization
 	err = s.write(ctx, RoleOfficer, func(tx *gorm.DB, u *User) error {
 		var err error
-		o, err = loadForUpdate(ctx, s, tx, oid, func(o *Organization) (bool, error) { return s.inScope(ctx, tx, u, o.ID) })
+		o, err = loadVersioned(ctx, s, tx, oid, in.ExpectedVersion, func(o *Organization) (bool, error) { return s.inScope(ctx, tx, u, o.ID) })
 		if err != nil {
-			return err
-		}
-		if err := checkVersion("Organization", o.Version, in.ExpectedVersion); err != nil {
 			return err
 		}
 		before := *o

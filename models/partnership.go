@@ -100,12 +100,9 @@ func (s *Store) UpdatePartnership(ctx context.Context, id GlobalID, in Partnersh
 	var p *Partnership
 	err = s.write(ctx, RoleOfficer, func(tx *gorm.DB, u *User) error {
 		var err error
-		if p, err = loadForUpdate(ctx, s, tx, pid, func(p *Partnership) (bool, error) {
+		if p, err = loadVersioned(ctx, s, tx, pid, in.ExpectedVersion, func(p *Partnership) (bool, error) {
 			return s.initiativeEditable(ctx, tx, u, p.InitiativeID)
 		}); err != nil {
-			return err
-		}
-		if err := checkVersion("Partnership", p.Version, in.ExpectedVersion); err != nil {
 			return err
 		}
 		before := *p
@@ -133,23 +130,7 @@ func (s *Store) UpdatePartnership(ctx context.Context, id GlobalID, in Partnersh
 
 // RemovePartnership removes a partnership at version expected.
 func (s *Store) RemovePartnership(ctx context.Context, id GlobalID, expected int) error {
-	pid, err := id.As("Partnership")
-	if err != nil {
-		return err
-	}
-	return s.write(ctx, RoleOfficer, func(tx *gorm.DB, u *User) error {
-		p, err := loadForUpdate(ctx, s, tx, pid, func(p *Partnership) (bool, error) {
-			return s.initiativeEditable(ctx, tx, u, p.InitiativeID)
-		})
-		if err != nil {
-			return err
-		}
-		if err := checkVersion("Partnership", p.Version, expected); err != nil {
-			return err
-		}
-		if err := tx.Delete(&Partnership{}, p.ID).Error; err != nil {
-			return dbError(err, "partnership")
-		}
-		return s.audit(ctx, tx, change{action: AuditActionDelete, entityType: "Partnership", entityID: p.ID, before: p})
+	return remove(ctx, s, id, expected, func(tx *gorm.DB, u *User, p *Partnership) (bool, error) {
+		return s.initiativeEditable(ctx, tx, u, p.InitiativeID)
 	})
 }

@@ -194,6 +194,19 @@ type ranked[T any] struct {
 	RelRank   int
 }
 
+// byParent groups rows by their parent, in their order; every parent of ids
+// gets a list, possibly empty.
+func byParent[T any](ids []uint, rows []ranked[T]) map[uint][]*T {
+	out := make(map[uint][]*T, len(ids))
+	for _, id := range ids {
+		out[id] = []*T{}
+	}
+	for i := range rows {
+		out[rows[i].RelParent] = append(out[rows[i].RelParent], &rows[i].Row)
+	}
+	return out
+}
+
 // ListRelated returns one page of related rows for each parent ID, in one
 // statement whatever the number of parents: rows are numbered within each
 // parent by a window function and cut at the page size. Every parent gets a
@@ -223,13 +236,10 @@ func ListRelated[T any](ctx context.Context, s *Store, r *Relation[T], parentIDs
 	if err != nil {
 		return nil, dbError(err, r.name)
 	}
-	byParent := make(map[uint][]*T, len(parentIDs))
-	for i := range rows {
-		byParent[rows[i].RelParent] = append(byParent[rows[i].RelParent], &rows[i].Row)
-	}
+	lists := byParent(parentIDs, rows)
 	out := make(map[uint]*Connection[T], len(parentIDs))
 	for _, id := range parentIDs {
-		c := newConnection(byParent[id], p.w, p.keys, p.sig)
+		c := newConnection(lists[id], p.w, p.keys, p.sig)
 		c.src, c.parent = src, id
 		out[id] = c
 	}

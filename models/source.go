@@ -252,23 +252,7 @@ func (s *Store) AddCitation(ctx context.Context, in NewCitation) (*Citation, err
 // RemoveCitation removes a citation, at version expected, of an object the
 // caller may change.
 func (s *Store) RemoveCitation(ctx context.Context, id GlobalID, expected int) error {
-	cid, err := id.As("Citation")
-	if err != nil {
-		return err
-	}
-	return s.write(ctx, RoleOfficer, func(tx *gorm.DB, u *User) error {
-		c, err := loadForUpdate(ctx, s, tx, cid, func(c *Citation) (bool, error) {
-			return s.subjectEditable(ctx, tx, u, c.SubjectType, c.SubjectID)
-		})
-		if err != nil {
-			return err
-		}
-		if err := checkVersion("Citation", c.Version, expected); err != nil {
-			return err
-		}
-		if err := tx.Delete(&Citation{}, c.ID).Error; err != nil {
-			return dbError(err, "citation")
-		}
-		return s.audit(ctx, tx, change{action: AuditActionDelete, entityType: "Citation", entityID: c.ID, before: c})
+	return remove(ctx, s, id, expected, func(tx *gorm.DB, u *User, c *Citation) (bool, error) {
+		return s.subjectEditable(ctx, tx, u, c.SubjectType, c.SubjectID)
 	})
 }

@@ -290,12 +290,9 @@ func (s *Store) UpdateStatistic(ctx context.Context, id GlobalID, in StatisticUp
 	var st *Statistic
 	err = s.write(ctx, RoleOfficer, func(tx *gorm.DB, u *User) error {
 		var err error
-		if st, err = loadForUpdate(ctx, s, tx, sid, func(st *Statistic) (bool, error) {
+		if st, err = loadVersioned(ctx, s, tx, sid, in.ExpectedVersion, func(st *Statistic) (bool, error) {
 			return s.statisticEditable(ctx, tx, u, st.ScopeOrganizationID)
 		}); err != nil {
-			return err
-		}
-		if err := checkVersion("Statistic", st.Version, in.ExpectedVersion); err != nil {
 			return err
 		}
 		before := *st

@@ -191,14 +191,7 @@ func (s *Store) TokenOrganizations(ctx context.Context, ids []uint) (map[uint][]
 	if err := s.scanAll(ctx, q, &rows); err != nil {
 		return nil, dbError(err, "API token organizations")
 	}
-	out := make(map[uint][]*Organization, len(ids))
-	for _, id := range ids {
-		out[id] = []*Organization{}
-	}
-	for i := range rows {
-		out[rows[i].RelParent] = append(out[rows[i].RelParent], &rows[i].Row)
-	}
-	return out, nil
+	return byParent(ids, rows), nil
 }
 
 // APITokens returns a page of the API tokens issued. Only admins may read

@@ -79,12 +79,9 @@ func (s *Store) UpdateActionItemStatus(ctx context.Context, in UpdateActionItemS
 	var a *ActionItem
 	err = s.write(ctx, RoleOfficer, func(tx *gorm.DB, u *User) error {
 		var err error
-		if a, err = loadForUpdate(ctx, s, tx, id, func(a *ActionItem) (bool, error) {
+		if a, err = loadVersioned(ctx, s, tx, id, in.ExpectedVersion, func(a *ActionItem) (bool, error) {
 			return s.inScope(ctx, tx, u, a.OwnerOrganizationID)
 		}); err != nil {
-			return err
-		}
-		if err := checkVersion("ActionItem", a.Version, in.ExpectedVersion); err != nil {
 			return err
 		}
 		if err := checkMove(a.Status, in.Status, note); err != nil {

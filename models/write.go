@@ -57,6 +57,41 @@ func loadForUpdate[T any](ctx context.Context, s *Store, tx *gorm.DB, id uint, c
 	return &row, nil
 }
 
+// loadVersioned is loadForUpdate for a write the caller based on version
+// expected of the row: it fails with CONFLICT, giving the current version,
+// unless the row is still at that version.
+func loadVersioned[T any](ctx context.Context, s *Store, tx *gorm.DB, id uint, expected int, canChange func(*T) (bool, error)) (*T, error) {
+	row, err := loadForUpdate(ctx, s, tx, id, canChange)
+	if err != nil {
+		return nil, err
+	}
+	current := int(reflect.ValueOf(row).Elem().FieldByName("Version").Int())
+	if err := checkVersion(entityOf[T]().node, current, expected); err != nil {
+		return nil, err
+	}
+	return row, nil
+}
+
+// remove deletes the T row id, which the caller read at version expected,
+// if canChange lets the caller change it, and records the deletion.
+func remove[T any](ctx context.Context, s *Store, id GlobalID, expected int, canChange func(tx *gorm.DB, u *User, row *T) (bool, error)) error {
+	e := entityOf[T]()
+	rid, err := id.As(e.node)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, RoleOfficer, func(tx *gorm.DB, u *User) error {
+		row, err := loadVersioned(ctx, s, tx, rid, expected, func(row *T) (bool, error) { return canChange(tx, u, row) })
+		if err != nil {
+			return err
+		}
+		if err := tx.Delete(new(T), rid).Error; err != nil {
+			return dbError(err, e.node)
+		}
+		return s.audit(ctx, tx, change{action: AuditActionDelete, entityType: e.node, entityID: rid, before: row})
+	})
+}
+
 // checkVersion fails with CONFLICT, giving the current version, unless the
 // row is at the version the caller read.
 func checkVersion(node string, current, expected int) error {

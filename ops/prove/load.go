@@ -22,6 +22,7 @@ type workload struct {
 	readVars        map[string]any // their variables, as graph/explain_test.go's mixVariables
 	orgID           string         // the officer's organization, whose figures it records
 	items           []string       // the action items the officer moves
+	versions        map[uint]int   // their versions before the load, by database key
 }
 
 // readQuery is a query of the dashboard mix.
@@ -65,6 +66,13 @@ func (h *harness) prepareWorkload(ctx context.Context, srv *server, db *database
 	}
 	if len(w.items) == 0 {
 		return nil, fmt.Errorf("%s owns no open action item", db.officerOrg)
+	}
+	ids, err := itemIDs(w)
+	if err != nil {
+		return nil, err
+	}
+	if w.versions, err = versions(ctx, db.url, ids); err != nil {
+		return nil, err
 	}
 	w.readVars = map[string]any{"since": "2026-01-01", "owner": out.Read.ID, "org": out.Read.ID,
 		"metric": syntheticMetric, "slug": "syn-init-000042", "text": "maritime"}

@@ -83,14 +83,6 @@ func (h *harness) proveRestart(ctx context.Context) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	ids, err := itemIDs(w)
-	if err != nil {
-		return nil, err
-	}
-	before, err := versions(ctx, dbURL, ids)
-	if err != nil {
-		return nil, err
-	}
 
 	idle, _ := scrape(ctx, srv.url)
 	smp := startSampler(ctx, srv.url, 500*time.Millisecond)
@@ -139,7 +131,7 @@ func (h *harness) proveRestart(ctx context.Context) (*report, error) {
 	// An ordinary read and write after the load.
 	c := newClient(srv.url, &http.Client{Timeout: h.cfg.Timeout}, l.runID+"-after", &l.seq)
 	readAfter := c.post(ctx, w.viewer, "after", w.reads[0].text, w.readVars)
-	t, err := countBack(ctx, dbURL, l, before)
+	t, err := countBack(ctx, dbURL, l, w.versions)
 	if err != nil {
 		return nil, err
 	}

@@ -83,14 +83,6 @@ func (h *harness) proveLoad(ctx context.Context) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	ids, err := itemIDs(w)
-	if err != nil {
-		return nil, err
-	}
-	before, err := versions(ctx, db.url, ids)
-	if err != nil {
-		return nil, err
-	}
 	idle, _ := scrape(ctx, srv.url)
 	smp := startSampler(ctx, srv.url, 500*time.Millisecond)
 	h.step("load: %v at concurrency %d", h.cfg.Duration, h.cfg.Concurrency)
@@ -101,7 +93,7 @@ func (h *harness) proveLoad(ctx context.Context) (*report, error) {
 	}
 	_ = sleep(ctx, 3*time.Second) // let the server settle before the last sample
 	after, _ := scrape(ctx, srv.url)
-	t, err := countBack(ctx, db.url, l, before)
+	t, err := countBack(ctx, db.url, l, w.versions)
 	if err != nil {
 		return nil, err
 	}

@@ -28,14 +28,6 @@ func (h *harness) proveSigterm(ctx context.Context) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	ids, err := itemIDs(w)
-	if err != nil {
-		return nil, err
-	}
-	before, err := versions(ctx, db.url, ids)
-	if err != nil {
-		return nil, err
-	}
 	var sent atomic.Bool
 	var sigAt time.Time
 	// A few slow requests (a legitimate filter through a relation, a
@@ -112,7 +104,7 @@ func (h *harness) proveSigterm(ctx context.Context) (*report, error) {
 			stoppedLogged = true
 		}
 	}
-	t, err := countBack(ctx, db.url, l, before)
+	t, err := countBack(ctx, db.url, l, w.versions)
 	if err != nil {
 		return nil, err
 	}
