@@ -252,5 +252,6 @@ func viewerOrganizations(ctx context.Context, store *models.Store, u *models.Use
 			out = append(out, o)
 		}
 	}
+	batcherFrom(ctx).register(fieldPath(ctx), objects(out))
 	return out, nil
 }

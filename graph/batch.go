@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
@@ -74,14 +75,36 @@ func (b *batcher) register(path string, objs []any) {
 }
 
 // siblingsOf returns the objects at the same place as the object whose field
-// is being resolved; an object nobody registered stands alone.
-func (b *batcher) siblingsOf(ctx context.Context, obj any) []any {
+// is being resolved. An object outside any list stands alone at its place —
+// the object of node(id:), of a single-object root such as organization(id:),
+// of a mutation payload — and needs no registration; objects inside a list
+// must have been registered by the resolver that returned them, or the
+// relation would be fetched once per object: that is a bug, reported as an
+// internal error rather than hidden.
+func (b *batcher) siblingsOf(ctx context.Context, obj any) ([]any, error) {
+	fc := graphql.GetFieldContext(ctx)
+	path := objectPath(fc)
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if objs, ok := b.siblings[objectPath(ctx)]; ok {
-		return objs
+	objs, ok := b.siblings[path]
+	b.mu.Unlock()
+	switch {
+	case ok:
+		return objs, nil
+	case !inList(fc.Parent):
+		return []any{obj}, nil
 	}
-	return []any{obj}
+	return nil, fmt.Errorf("batch: %s.%s at %s: the objects at %q were not registered by the resolver that returned them",
+		fc.Object, fc.Field.Name, fc.Path(), path)
+}
+
+// inList reports whether the value of fc is inside a list of the response.
+func inList(fc *graphql.FieldContext) bool {
+	for ; fc != nil; fc = fc.Parent {
+		if fc.Index != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // fieldPath is the place of the field being resolved, list indexes removed.
@@ -89,25 +112,21 @@ func fieldPath(ctx context.Context) string {
 	return pathOf(graphql.GetFieldContext(ctx))
 }
 
-// objectPath is the place of the object whose field is being resolved. The
-// items of a connection, reached through nodes or edges.node (whatever the
-// aliases), share the connection's place.
-func objectPath(ctx context.Context) string {
-	obj := producer(graphql.GetFieldContext(ctx).Parent)
-	if obj == nil {
+// objectPath is the place of the object whose field fc is. The items of a
+// connection, reached through nodes or edges.node (whatever the aliases),
+// share the connection's place; a connection is known by its type, so that
+// root fields named node or nodes are places of their own.
+func objectPath(fc *graphql.FieldContext) string {
+	obj := producer(fc.Parent)
+	if obj == nil || obj.Field.Field == nil {
 		return ""
 	}
-	switch obj.Field.Name {
-	case "nodes":
-		if conn := producer(obj.Parent); conn != nil {
-			return pathOf(conn) + "/items"
-		}
-	case "node":
-		if edges := producer(obj.Parent); edges != nil && edges.Field.Name == "edges" {
-			if conn := producer(edges.Parent); conn != nil {
-				return pathOf(conn) + "/items"
-			}
-		}
+	switch {
+	case obj.Field.Name == "nodes" && strings.HasSuffix(obj.Object, "Connection"):
+		return pathOf(producer(obj.Parent)) + "/items"
+	case obj.Field.Name == "node" && strings.HasSuffix(obj.Object, "Edge"):
+		edges := producer(obj.Parent)
+		return pathOf(producer(edges.Parent)) + "/items"
 	}
 	return pathOf(obj)
 }
@@ -162,6 +181,26 @@ func pathString(p ast.Path) string {
 	return b.String()
 }
 
+// resolving checks that the relation named name ("Type.field") is the one
+// declared for the field being resolved, so that a resolver handing the
+// wrong declaration — whose joins and batches would be keyed by another
+// field — fails its first test instead of returning another field's rows.
+func resolving(ctx context.Context, name string) error {
+	fc := graphql.GetFieldContext(ctx)
+	if want := fc.Object + "." + fc.Field.Name; name != want {
+		return fmt.Errorf("batch: %s resolves with the relation declared for %s", want, name)
+	}
+	return nil
+}
+
+// notRegistered is the error of an object missing from the siblings its
+// batch was fetched for.
+func notRegistered(ctx context.Context) error {
+	fc := graphql.GetFieldContext(ctx)
+	return fmt.Errorf("batch: %s.%s at %s: the object is not among the siblings registered at %q",
+		fc.Object, fc.Field.Name, fc.Path(), objectPath(fc))
+}
+
 // idOf returns the database ID of a model object.
 func idOf(obj any) uint {
 	return uint(models.StructField(reflect.ValueOf(obj), "ID").Uint())
@@ -183,6 +222,17 @@ func listed[T any](ctx context.Context, store *models.Store, page models.Page, f
 	return c, nil
 }
 
+// listedBy resolves a root list that a Store method returns (one that
+// checks the caller's role first) and registers its items.
+func listedBy[T, F, O any](ctx context.Context, list func(context.Context, models.Page, F, O) (*models.Connection[T], error), page models.Page, filter F, orderBy O) (*models.Connection[T], error) {
+	c, err := list(ctx, page, filter, orderBy)
+	if err != nil {
+		return nil, err
+	}
+	registerItems(ctx, fieldPath(ctx)+"/items", c.Nodes)
+	return c, nil
+}
+
 // found resolves a root field returning one object and registers it.
 func found[T any](ctx context.Context, obj *T, err error) (*T, error) {
 	if err != nil {
@@ -200,20 +250,25 @@ func registerItems[T any](ctx context.Context, path string, items []*T) {
 	batcherFrom(ctx).register(path, objs)
 }
 
-// related resolves a to-many relation of obj as a connection, fetched for
-// all of obj's siblings at once, and registers the items of all of them.
-func related[T any, P any](ctx context.Context, rel *models.Relation[T], obj *P, page models.Page, filter, orderBy any) (*models.Connection[T], error) {
+// related resolves the to-many relation rel of obj as a connection, fetched
+// for all of obj's siblings at once, and registers the items of all of them.
+func related[P, T any](ctx context.Context, rel *models.Many[P, T], obj *P, page models.Page, filter, orderBy any) (*models.Connection[T], error) {
 	b := batcherFrom(ctx)
 	// The place identifies the arguments too: GraphQL lets two selections
 	// share a response name at one place only with the same arguments.
 	path := fieldPath(ctx)
-	siblings := b.siblingsOf(ctx, obj)
 	res, err := b.do("list|"+path, func() (any, error) {
+		if err := resolving(ctx, rel.Name()); err != nil {
+			return nil, err
+		}
+		siblings, err := b.siblingsOf(ctx, obj)
+		if err != nil {
+			return nil, err
+		}
 		ids := siblingIDs[P](siblings)
 		var conns map[uint]*models.Connection[T]
 		if selectsRows(ctx) {
 			joins := planJoins[T](ctx)
-			var err error
 			if conns, err = models.ListRelated(ctx, b.store, rel, ids, page, filter, orderBy, joins.models()...); err != nil {
 				return nil, err
 			}
@@ -243,7 +298,11 @@ func related[T any, P any](ctx context.Context, rel *models.Relation[T], obj *P,
 	if err != nil {
 		return nil, err
 	}
-	return res.(map[uint]*models.Connection[T])[idOf(obj)], nil
+	c, ok := res.(map[uint]*models.Connection[T])[idOf(obj)]
+	if !ok {
+		return nil, notRegistered(ctx)
+	}
+	return c, nil
 }
 
 // siblingIDs returns the distinct IDs of the siblings of type P, in order.
@@ -262,24 +321,38 @@ func siblingIDs[P any](siblings []any) []uint {
 	return ids
 }
 
-// one resolves a to-one relation of obj held in its foreign-key field fk
-// (uint or *uint), fetching it for all of obj's siblings at once. A nil key
-// resolves to nil; a key with no row is NOT_FOUND.
-func one[T any, P any](ctx context.Context, obj *P, fk string) (*T, error) {
-	key, ok := foreignKey(obj, fk)
+// fetchedOne is the batch of a to-one relation at one place: the rows found
+// by ID, and the keys that were asked for (nil when the batch came from a
+// join, which saw every row of the list).
+type fetchedOne struct {
+	rows  map[uint]any
+	asked map[uint]bool
+}
+
+// one resolves the to-one relation rel of obj, fetching it for all of obj's
+// siblings at once. A nil key resolves to nil; a key with no row is
+// NOT_FOUND.
+func one[P, T any](ctx context.Context, rel *models.One[P, T], obj *P) (*T, error) {
+	key, ok := rel.Key(obj)
 	if !ok {
 		return nil, nil
 	}
 	b := batcherFrom(ctx)
 	path := fieldPath(ctx)
-	siblings := b.siblingsOf(ctx, obj)
 	res, err := b.do("one|"+path, func() (any, error) {
-		seen := map[uint]bool{}
+		if err := resolving(ctx, rel.Name()); err != nil {
+			return nil, err
+		}
+		siblings, err := b.siblingsOf(ctx, obj)
+		if err != nil {
+			return nil, err
+		}
+		asked := map[uint]bool{}
 		var ids []uint
 		for _, s := range siblings {
 			if p, ok := s.(*P); ok {
-				if id, ok := foreignKey(p, fk); ok && !seen[id] {
-					seen[id] = true
+				if id, ok := rel.Key(p); ok && !asked[id] {
+					asked[id] = true
 					ids = append(ids, id)
 				}
 			}
@@ -297,28 +370,20 @@ func one[T any, P any](ctx context.Context, obj *P, fk string) (*T, error) {
 			}
 		}
 		b.register(path, items)
-		return found, nil
+		return fetchedOne{rows: found, asked: asked}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	row, ok := res.(map[uint]any)[key]
-	if !ok {
-		return nil, models.Errorf(models.CodeNotFound, "%s not found", reflect.TypeFor[T]().Name())
+	f := res.(fetchedOne)
+	row, ok := f.rows[key]
+	switch {
+	case ok:
+		return row.(*T), nil
+	case f.asked != nil && !f.asked[key]:
+		return nil, notRegistered(ctx)
 	}
-	return row.(*T), nil
-}
-
-// foreignKey reads the uint or *uint field fk of obj.
-func foreignKey(obj any, fk string) (uint, bool) {
-	v := models.StructField(reflect.ValueOf(obj), fk)
-	if v.Kind() == reflect.Pointer {
-		if v.IsNil() {
-			return 0, false
-		}
-		v = v.Elem()
-	}
-	return uint(v.Uint()), true
+	return nil, models.Errorf(models.CodeNotFound, "%s not found", models.NodeType[T]())
 }
 
 // perSibling resolves a field computed for all siblings at once by fetch,
@@ -327,8 +392,11 @@ func foreignKey(obj any, fk string) (uint, bool) {
 func perSibling[V any, P any](ctx context.Context, obj *P, fetch func(ctx context.Context, ids []uint) (map[uint]V, error), objects func(V) []any) (V, error) {
 	b := batcherFrom(ctx)
 	path := fieldPath(ctx)
-	siblings := b.siblingsOf(ctx, obj)
 	res, err := b.do("per|"+path, func() (any, error) {
+		siblings, err := b.siblingsOf(ctx, obj)
+		if err != nil {
+			return nil, err
+		}
 		vals, err := fetch(ctx, siblingIDs[P](siblings))
 		if err != nil {
 			return nil, err
@@ -419,8 +487,11 @@ func nodesByID(ctx context.Context, store *models.Store, ids []models.GlobalID) 
 func nodeOf[P any](ctx context.Context, obj *P, gid func(*P) models.GlobalID) (models.Node, error) {
 	b := batcherFrom(ctx)
 	path := fieldPath(ctx)
-	siblings := b.siblingsOf(ctx, obj)
 	res, err := b.do("node|"+path, func() (any, error) {
+		siblings, err := b.siblingsOf(ctx, obj)
+		if err != nil {
+			return nil, err
+		}
 		var ids []models.GlobalID
 		for _, s := range siblings {
 			if p, ok := s.(*P); ok {
@@ -481,8 +552,11 @@ func aggregate[V any, T any](ctx context.Context, c *models.Connection[T], fetch
 func derived[V any, P any](ctx context.Context, obj *P, get func(*P) V, objects func(V) []any) (V, error) {
 	b := batcherFrom(ctx)
 	path := fieldPath(ctx)
-	siblings := b.siblingsOf(ctx, obj)
-	_, _ = b.do("derived|"+path, func() (any, error) {
+	_, err := b.do("derived|"+path, func() (any, error) {
+		siblings, err := b.siblingsOf(ctx, obj)
+		if err != nil {
+			return nil, err
+		}
 		var objs []any
 		for _, s := range siblings {
 			if p, ok := s.(*P); ok {
@@ -492,6 +566,10 @@ func derived[V any, P any](ctx context.Context, obj *P, get func(*P) V, objects 
 		b.register(path, objs)
 		return nil, nil
 	})
+	if err != nil {
+		var zero V
+		return zero, err
+	}
 	return get(obj), nil
 }
 
@@ -576,7 +654,7 @@ func (pj plannedJoins) prime(b *batcher) {
 		}
 		for _, path := range j.paths {
 			b.register(path, objs)
-			_, _ = b.do("one|"+path, func() (any, error) { return j.join.Rows, nil })
+			_, _ = b.do("one|"+path, func() (any, error) { return fetchedOne{rows: j.join.Rows}, nil })
 		}
 	}
 }

@@ -17,12 +17,12 @@ func (r *actionItemResolver) ID(ctx context.Context, obj *models.ActionItem) (*m
 
 // Initiative is the resolver for the initiative field.
 func (r *actionItemResolver) Initiative(ctx context.Context, obj *models.ActionItem) (*models.Initiative, error) {
-	return one[models.Initiative](ctx, obj, "InitiativeID")
+	return one(ctx, models.ActionItemInitiative, obj)
 }
 
 // Owner is the resolver for the owner field.
 func (r *actionItemResolver) Owner(ctx context.Context, obj *models.ActionItem) (*models.Organization, error) {
-	return one[models.Organization](ctx, obj, "OwnerOrganizationID")
+	return one(ctx, models.ActionItemOwner, obj)
 }
 
 // Contributors is the resolver for the contributors field.
@@ -32,7 +32,7 @@ func (r *actionItemResolver) Contributors(ctx context.Context, obj *models.Actio
 
 // Meeting is the resolver for the meeting field.
 func (r *actionItemResolver) Meeting(ctx context.Context, obj *models.ActionItem) (*models.Meeting, error) {
-	return one[models.Meeting](ctx, obj, "MeetingID")
+	return one(ctx, models.ActionItemMeeting, obj)
 }
 
 // History is the resolver for the history field.
@@ -42,7 +42,7 @@ func (r *actionItemResolver) History(ctx context.Context, obj *models.ActionItem
 
 // Citations is the resolver for the citations field.
 func (r *actionItemResolver) Citations(ctx context.Context, obj *models.ActionItem, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error) {
-	return related(ctx, models.CitationsOf("ActionItem"), obj, page(first, after, last, before), filter, orderBy)
+	return related(ctx, models.ActionItemCitations, obj, page(first, after, last, before), filter, orderBy)
 }
 
 // Progress is the resolver for the progress field.
@@ -78,7 +78,7 @@ func (r *citationResolver) ID(ctx context.Context, obj *models.Citation) (*model
 
 // Source is the resolver for the source field.
 func (r *citationResolver) Source(ctx context.Context, obj *models.Citation) (*models.Source, error) {
-	return one[models.Source](ctx, obj, "SourceID")
+	return one(ctx, models.CitationSource, obj)
 }
 
 // Subject is the resolver for the subject field.
@@ -93,27 +93,27 @@ func (r *indicatorResolver) ID(ctx context.Context, obj *models.Indicator) (*mod
 
 // Metric is the resolver for the metric field.
 func (r *indicatorResolver) Metric(ctx context.Context, obj *models.Indicator) (*models.Metric, error) {
-	return one[models.Metric](ctx, obj, "MetricID")
+	return one(ctx, models.IndicatorMetric, obj)
 }
 
 // Result is the resolver for the result field.
 func (r *indicatorResolver) Result(ctx context.Context, obj *models.Indicator) (*models.Result, error) {
-	return one[models.Result](ctx, obj, "ResultID")
+	return one(ctx, models.IndicatorResult, obj)
 }
 
 // Baseline is the resolver for the baseline field.
 func (r *indicatorResolver) Baseline(ctx context.Context, obj *models.Indicator) (*models.Statistic, error) {
-	return one[models.Statistic](ctx, obj, "BaselineStatisticID")
+	return one(ctx, models.IndicatorBaseline, obj)
 }
 
 // Target is the resolver for the target field.
 func (r *indicatorResolver) Target(ctx context.Context, obj *models.Indicator) (*models.Statistic, error) {
-	return one[models.Statistic](ctx, obj, "TargetStatisticID")
+	return one(ctx, models.IndicatorTarget, obj)
 }
 
 // Actual is the resolver for the actual field.
 func (r *indicatorResolver) Actual(ctx context.Context, obj *models.Indicator) (*models.Statistic, error) {
-	return one[models.Statistic](ctx, obj, "ActualStatisticID")
+	return one(ctx, models.IndicatorActual, obj)
 }
 
 // Change is the resolver for the change field.
@@ -128,7 +128,7 @@ func (r *indicatorResolver) ChangePercent(ctx context.Context, obj *models.Indic
 
 // Citations is the resolver for the citations field.
 func (r *indicatorResolver) Citations(ctx context.Context, obj *models.Indicator, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error) {
-	return related(ctx, models.CitationsOf("Indicator"), obj, page(first, after, last, before), filter, orderBy)
+	return related(ctx, models.IndicatorCitations, obj, page(first, after, last, before), filter, orderBy)
 }
 
 // ID is the resolver for the id field.
@@ -178,7 +178,7 @@ func (r *initiativeResolver) Results(ctx context.Context, obj *models.Initiative
 
 // Citations is the resolver for the citations field.
 func (r *initiativeResolver) Citations(ctx context.Context, obj *models.Initiative, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error) {
-	return related(ctx, models.CitationsOf("Initiative"), obj, page(first, after, last, before), filter, orderBy)
+	return related(ctx, models.InitiativeCitations, obj, page(first, after, last, before), filter, orderBy)
 }
 
 // ID is the resolver for the id field.
@@ -188,17 +188,17 @@ func (r *initiativeRelationResolver) ID(ctx context.Context, obj *models.Initiat
 
 // Initiative is the resolver for the initiative field.
 func (r *initiativeRelationResolver) Initiative(ctx context.Context, obj *models.InitiativeRelation) (*models.Initiative, error) {
-	return one[models.Initiative](ctx, obj, "InitiativeID")
+	return one(ctx, models.InitiativeRelationInitiative, obj)
 }
 
 // RelatedInitiative is the resolver for the relatedInitiative field.
 func (r *initiativeRelationResolver) RelatedInitiative(ctx context.Context, obj *models.InitiativeRelation) (*models.Initiative, error) {
-	return one[models.Initiative](ctx, obj, "RelatedInitiativeID")
+	return one(ctx, models.InitiativeRelationRelatedInitiative, obj)
 }
 
 // Citations is the resolver for the citations field.
 func (r *initiativeRelationResolver) Citations(ctx context.Context, obj *models.InitiativeRelation, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error) {
-	return related(ctx, models.CitationsOf("InitiativeRelation"), obj, page(first, after, last, before), filter, orderBy)
+	return related(ctx, models.InitiativeRelationCitations, obj, page(first, after, last, before), filter, orderBy)
 }
 
 // ID is the resolver for the id field.
@@ -208,12 +208,12 @@ func (r *meetingResolver) ID(ctx context.Context, obj *models.Meeting) (*models.
 
 // Place is the resolver for the place field.
 func (r *meetingResolver) Place(ctx context.Context, obj *models.Meeting) (*models.Place, error) {
-	return one[models.Place](ctx, obj, "PlaceID")
+	return one(ctx, models.MeetingPlace, obj)
 }
 
 // Organizer is the resolver for the organizer field.
 func (r *meetingResolver) Organizer(ctx context.Context, obj *models.Meeting) (*models.Organization, error) {
-	return one[models.Organization](ctx, obj, "OrganizerOrganizationID")
+	return one(ctx, models.MeetingOrganizer, obj)
 }
 
 // Participants is the resolver for the participants field.
@@ -248,7 +248,7 @@ func (r *meetingResolver) ActionItems(ctx context.Context, obj *models.Meeting, 
 
 // Citations is the resolver for the citations field.
 func (r *meetingResolver) Citations(ctx context.Context, obj *models.Meeting, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error) {
-	return related(ctx, models.CitationsOf("Meeting"), obj, page(first, after, last, before), filter, orderBy)
+	return related(ctx, models.MeetingCitations, obj, page(first, after, last, before), filter, orderBy)
 }
 
 // CountsByPeriod is the resolver for the countsByPeriod field.
@@ -462,7 +462,7 @@ func (r *organizationResolver) ID(ctx context.Context, obj *models.Organization)
 
 // Parent is the resolver for the parent field.
 func (r *organizationResolver) Parent(ctx context.Context, obj *models.Organization) (*models.Organization, error) {
-	return one[models.Organization](ctx, obj, "ParentID")
+	return one(ctx, models.OrganizationParent, obj)
 }
 
 // Ancestors is the resolver for the ancestors field.
@@ -477,7 +477,7 @@ func (r *organizationResolver) Children(ctx context.Context, obj *models.Organiz
 
 // Headquarters is the resolver for the headquarters field.
 func (r *organizationResolver) Headquarters(ctx context.Context, obj *models.Organization) (*models.Place, error) {
-	return one[models.Place](ctx, obj, "HeadquartersPlaceID")
+	return one(ctx, models.OrganizationHeadquarters, obj)
 }
 
 // MemberCount is the resolver for the memberCount field.
@@ -517,7 +517,7 @@ func (r *organizationResolver) Statistics(ctx context.Context, obj *models.Organ
 
 // Citations is the resolver for the citations field.
 func (r *organizationResolver) Citations(ctx context.Context, obj *models.Organization, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error) {
-	return related(ctx, models.CitationsOf("Organization"), obj, page(first, after, last, before), filter, orderBy)
+	return related(ctx, models.OrganizationCitations, obj, page(first, after, last, before), filter, orderBy)
 }
 
 // ID is the resolver for the id field.
@@ -527,17 +527,17 @@ func (r *outcomeResolver) ID(ctx context.Context, obj *models.Outcome) (*models.
 
 // Meeting is the resolver for the meeting field.
 func (r *outcomeResolver) Meeting(ctx context.Context, obj *models.Outcome) (*models.Meeting, error) {
-	return one[models.Meeting](ctx, obj, "MeetingID")
+	return one(ctx, models.OutcomeMeeting, obj)
 }
 
 // Initiative is the resolver for the initiative field.
 func (r *outcomeResolver) Initiative(ctx context.Context, obj *models.Outcome) (*models.Initiative, error) {
-	return one[models.Initiative](ctx, obj, "InitiativeID")
+	return one(ctx, models.OutcomeInitiative, obj)
 }
 
 // Citations is the resolver for the citations field.
 func (r *outcomeResolver) Citations(ctx context.Context, obj *models.Outcome, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error) {
-	return related(ctx, models.CitationsOf("Outcome"), obj, page(first, after, last, before), filter, orderBy)
+	return related(ctx, models.OutcomeCitations, obj, page(first, after, last, before), filter, orderBy)
 }
 
 // ID is the resolver for the id field.
@@ -547,22 +547,22 @@ func (r *participantResolver) ID(ctx context.Context, obj *models.Participant) (
 
 // Meeting is the resolver for the meeting field.
 func (r *participantResolver) Meeting(ctx context.Context, obj *models.Participant) (*models.Meeting, error) {
-	return one[models.Meeting](ctx, obj, "MeetingID")
+	return one(ctx, models.ParticipantMeeting, obj)
 }
 
 // Person is the resolver for the person field.
 func (r *participantResolver) Person(ctx context.Context, obj *models.Participant) (*models.Person, error) {
-	return one[models.Person](ctx, obj, "PersonID")
+	return one(ctx, models.ParticipantPerson, obj)
 }
 
 // Organization is the resolver for the organization field.
 func (r *participantResolver) Organization(ctx context.Context, obj *models.Participant) (*models.Organization, error) {
-	return one[models.Organization](ctx, obj, "OrganizationID")
+	return one(ctx, models.ParticipantOrganization, obj)
 }
 
 // Citations is the resolver for the citations field.
 func (r *participantResolver) Citations(ctx context.Context, obj *models.Participant, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error) {
-	return related(ctx, models.CitationsOf("Participant"), obj, page(first, after, last, before), filter, orderBy)
+	return related(ctx, models.ParticipantCitations, obj, page(first, after, last, before), filter, orderBy)
 }
 
 // Organization is the resolver for the organization field.
@@ -577,17 +577,17 @@ func (r *partnershipResolver) ID(ctx context.Context, obj *models.Partnership) (
 
 // Initiative is the resolver for the initiative field.
 func (r *partnershipResolver) Initiative(ctx context.Context, obj *models.Partnership) (*models.Initiative, error) {
-	return one[models.Initiative](ctx, obj, "InitiativeID")
+	return one(ctx, models.PartnershipInitiative, obj)
 }
 
 // Organization is the resolver for the organization field.
 func (r *partnershipResolver) Organization(ctx context.Context, obj *models.Partnership) (*models.Organization, error) {
-	return one[models.Organization](ctx, obj, "OrganizationID")
+	return one(ctx, models.PartnershipOrganization, obj)
 }
 
 // Citations is the resolver for the citations field.
 func (r *partnershipResolver) Citations(ctx context.Context, obj *models.Partnership, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error) {
-	return related(ctx, models.CitationsOf("Partnership"), obj, page(first, after, last, before), filter, orderBy)
+	return related(ctx, models.PartnershipCitations, obj, page(first, after, last, before), filter, orderBy)
 }
 
 // CountsByRole is the resolver for the countsByRole field.
@@ -617,7 +617,7 @@ func (r *personResolver) Statements(ctx context.Context, obj *models.Person, fir
 
 // Citations is the resolver for the citations field.
 func (r *personResolver) Citations(ctx context.Context, obj *models.Person, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error) {
-	return related(ctx, models.CitationsOf("Person"), obj, page(first, after, last, before), filter, orderBy)
+	return related(ctx, models.PersonCitations, obj, page(first, after, last, before), filter, orderBy)
 }
 
 // ID is the resolver for the id field.
@@ -627,7 +627,7 @@ func (r *placeResolver) ID(ctx context.Context, obj *models.Place) (*models.Glob
 
 // Parent is the resolver for the parent field.
 func (r *placeResolver) Parent(ctx context.Context, obj *models.Place) (*models.Place, error) {
-	return one[models.Place](ctx, obj, "ParentID")
+	return one(ctx, models.PlaceParent, obj)
 }
 
 // Children is the resolver for the children field.
@@ -652,12 +652,12 @@ func (r *placeResolver) Topics(ctx context.Context, obj *models.Place, first *in
 
 // Citations is the resolver for the citations field.
 func (r *placeResolver) Citations(ctx context.Context, obj *models.Place, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error) {
-	return related(ctx, models.CitationsOf("Place"), obj, page(first, after, last, before), filter, orderBy)
+	return related(ctx, models.PlaceCitations, obj, page(first, after, last, before), filter, orderBy)
 }
 
 // Place is the resolver for the place field.
 func (r *placeCountResolver) Place(ctx context.Context, obj *models.PlaceCount) (*models.Place, error) {
-	return one[models.Place](ctx, obj, "PlaceID")
+	return one(ctx, models.PlaceCountPlace, obj)
 }
 
 // ID is the resolver for the id field.
@@ -667,17 +667,17 @@ func (r *positionResolver) ID(ctx context.Context, obj *models.Position) (*model
 
 // Person is the resolver for the person field.
 func (r *positionResolver) Person(ctx context.Context, obj *models.Position) (*models.Person, error) {
-	return one[models.Person](ctx, obj, "PersonID")
+	return one(ctx, models.PositionPerson, obj)
 }
 
 // Organization is the resolver for the organization field.
 func (r *positionResolver) Organization(ctx context.Context, obj *models.Position) (*models.Organization, error) {
-	return one[models.Organization](ctx, obj, "OrganizationID")
+	return one(ctx, models.PositionOrganization, obj)
 }
 
 // Citations is the resolver for the citations field.
 func (r *positionResolver) Citations(ctx context.Context, obj *models.Position, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error) {
-	return related(ctx, models.CitationsOf("Position"), obj, page(first, after, last, before), filter, orderBy)
+	return related(ctx, models.PositionCitations, obj, page(first, after, last, before), filter, orderBy)
 }
 
 // Node is the resolver for the node field.
@@ -802,12 +802,12 @@ func (r *queryResolver) Viewer(ctx context.Context) (*models.User, error) {
 
 // AuditLog is the resolver for the auditLog field.
 func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string, last *int, before *string, filter *models.AuditEntryFilter, orderBy []*models.AuditEntryOrder) (*models.Connection[models.AuditEntry], error) {
-	return r.Store.AuditLog(ctx, page(first, after, last, before), filter, orderBy)
+	return listedBy(ctx, r.Store.AuditLog, page(first, after, last, before), filter, orderBy)
 }
 
 // APITokens is the resolver for the apiTokens field.
 func (r *queryResolver) APITokens(ctx context.Context, first *int, after *string, last *int, before *string, filter *models.APITokenFilter, orderBy []*models.APITokenOrder) (*models.Connection[models.APIToken], error) {
-	return r.Store.APITokens(ctx, page(first, after, last, before), filter, orderBy)
+	return listedBy(ctx, r.Store.APITokens, page(first, after, last, before), filter, orderBy)
 }
 
 // Search is the resolver for the search field.
@@ -822,12 +822,12 @@ func (r *resultResolver) ID(ctx context.Context, obj *models.Result) (*models.Gl
 
 // Initiative is the resolver for the initiative field.
 func (r *resultResolver) Initiative(ctx context.Context, obj *models.Result) (*models.Initiative, error) {
-	return one[models.Initiative](ctx, obj, "InitiativeID")
+	return one(ctx, models.ResultInitiative, obj)
 }
 
 // Organization is the resolver for the organization field.
 func (r *resultResolver) Organization(ctx context.Context, obj *models.Result) (*models.Organization, error) {
-	return one[models.Organization](ctx, obj, "OrganizationID")
+	return one(ctx, models.ResultOrganization, obj)
 }
 
 // Indicators is the resolver for the indicators field.
@@ -837,7 +837,7 @@ func (r *resultResolver) Indicators(ctx context.Context, obj *models.Result, fir
 
 // Citations is the resolver for the citations field.
 func (r *resultResolver) Citations(ctx context.Context, obj *models.Result, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error) {
-	return related(ctx, models.CitationsOf("Result"), obj, page(first, after, last, before), filter, orderBy)
+	return related(ctx, models.ResultCitations, obj, page(first, after, last, before), filter, orderBy)
 }
 
 // Node is the resolver for the node field.
@@ -857,7 +857,7 @@ func (r *sourceResolver) ID(ctx context.Context, obj *models.Source) (*models.Gl
 
 // Parent is the resolver for the parent field.
 func (r *sourceResolver) Parent(ctx context.Context, obj *models.Source) (*models.Source, error) {
-	return one[models.Source](ctx, obj, "ParentSourceID")
+	return one(ctx, models.SourceParent, obj)
 }
 
 // Parts is the resolver for the parts field.
@@ -872,7 +872,7 @@ func (r *sourceResolver) Excerpts(ctx context.Context, obj *models.Source, first
 
 // Citations is the resolver for the citations field.
 func (r *sourceResolver) Citations(ctx context.Context, obj *models.Source, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error) {
-	return related(ctx, models.CitationsOf("Source"), obj, page(first, after, last, before), filter, orderBy)
+	return related(ctx, models.SourceCitations, obj, page(first, after, last, before), filter, orderBy)
 }
 
 // ID is the resolver for the id field.
@@ -882,17 +882,17 @@ func (r *statementResolver) ID(ctx context.Context, obj *models.Statement) (*mod
 
 // Speaker is the resolver for the speaker field.
 func (r *statementResolver) Speaker(ctx context.Context, obj *models.Statement) (*models.Person, error) {
-	return one[models.Person](ctx, obj, "PersonID")
+	return one(ctx, models.StatementSpeaker, obj)
 }
 
 // Meeting is the resolver for the meeting field.
 func (r *statementResolver) Meeting(ctx context.Context, obj *models.Statement) (*models.Meeting, error) {
-	return one[models.Meeting](ctx, obj, "MeetingID")
+	return one(ctx, models.StatementMeeting, obj)
 }
 
 // Citations is the resolver for the citations field.
 func (r *statementResolver) Citations(ctx context.Context, obj *models.Statement, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error) {
-	return related(ctx, models.CitationsOf("Statement"), obj, page(first, after, last, before), filter, orderBy)
+	return related(ctx, models.StatementCitations, obj, page(first, after, last, before), filter, orderBy)
 }
 
 // ID is the resolver for the id field.
@@ -902,27 +902,27 @@ func (r *statisticResolver) ID(ctx context.Context, obj *models.Statistic) (*mod
 
 // Metric is the resolver for the metric field.
 func (r *statisticResolver) Metric(ctx context.Context, obj *models.Statistic) (*models.Metric, error) {
-	return one[models.Metric](ctx, obj, "MetricID")
+	return one(ctx, models.StatisticMetric, obj)
 }
 
 // ScopeOrganization is the resolver for the scopeOrganization field.
 func (r *statisticResolver) ScopeOrganization(ctx context.Context, obj *models.Statistic) (*models.Organization, error) {
-	return one[models.Organization](ctx, obj, "ScopeOrganizationID")
+	return one(ctx, models.StatisticScopeOrganization, obj)
 }
 
 // ScopePlace is the resolver for the scopePlace field.
 func (r *statisticResolver) ScopePlace(ctx context.Context, obj *models.Statistic) (*models.Place, error) {
-	return one[models.Place](ctx, obj, "ScopePlaceID")
+	return one(ctx, models.StatisticScopePlace, obj)
 }
 
 // Source is the resolver for the source field.
 func (r *statisticResolver) Source(ctx context.Context, obj *models.Statistic) (*models.Source, error) {
-	return one[models.Source](ctx, obj, "SourceID")
+	return one(ctx, models.StatisticSource, obj)
 }
 
 // Citations is the resolver for the citations field.
 func (r *statisticResolver) Citations(ctx context.Context, obj *models.Statistic, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error) {
-	return related(ctx, models.CitationsOf("Statistic"), obj, page(first, after, last, before), filter, orderBy)
+	return related(ctx, models.StatisticCitations, obj, page(first, after, last, before), filter, orderBy)
 }
 
 // Series is the resolver for the series field.
@@ -932,17 +932,17 @@ func (r *statisticConnectionResolver) Series(ctx context.Context, obj *models.Co
 
 // Metric is the resolver for the metric field.
 func (r *statisticSeriesResolver) Metric(ctx context.Context, obj *models.StatisticSeries) (*models.Metric, error) {
-	return one[models.Metric](ctx, obj, "MetricID")
+	return one(ctx, models.StatisticSeriesMetric, obj)
 }
 
 // ScopeOrganization is the resolver for the scopeOrganization field.
 func (r *statisticSeriesResolver) ScopeOrganization(ctx context.Context, obj *models.StatisticSeries) (*models.Organization, error) {
-	return one[models.Organization](ctx, obj, "ScopeOrganizationID")
+	return one(ctx, models.StatisticSeriesScopeOrganization, obj)
 }
 
 // ScopePlace is the resolver for the scopePlace field.
 func (r *statisticSeriesResolver) ScopePlace(ctx context.Context, obj *models.StatisticSeries) (*models.Place, error) {
-	return one[models.Place](ctx, obj, "ScopePlaceID")
+	return one(ctx, models.StatisticSeriesScopePlace, obj)
 }
 
 // Points is the resolver for the points field.
@@ -972,7 +972,7 @@ func (r *topicResolver) Meetings(ctx context.Context, obj *models.Topic, first *
 
 // Citations is the resolver for the citations field.
 func (r *topicResolver) Citations(ctx context.Context, obj *models.Topic, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error) {
-	return related(ctx, models.CitationsOf("Topic"), obj, page(first, after, last, before), filter, orderBy)
+	return related(ctx, models.TopicCitations, obj, page(first, after, last, before), filter, orderBy)
 }
 
 // ID is the resolver for the id field.
@@ -982,17 +982,17 @@ func (r *topicPlaceResolver) ID(ctx context.Context, obj *models.TopicPlace) (*m
 
 // Topic is the resolver for the topic field.
 func (r *topicPlaceResolver) Topic(ctx context.Context, obj *models.TopicPlace) (*models.Topic, error) {
-	return one[models.Topic](ctx, obj, "TopicID")
+	return one(ctx, models.TopicPlaceTopic, obj)
 }
 
 // Place is the resolver for the place field.
 func (r *topicPlaceResolver) Place(ctx context.Context, obj *models.TopicPlace) (*models.Place, error) {
-	return one[models.Place](ctx, obj, "PlaceID")
+	return one(ctx, models.TopicPlacePlace, obj)
 }
 
 // Citations is the resolver for the citations field.
 func (r *topicPlaceResolver) Citations(ctx context.Context, obj *models.TopicPlace, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) (*models.Connection[models.Citation], error) {
-	return related(ctx, models.CitationsOf("TopicPlace"), obj, page(first, after, last, before), filter, orderBy)
+	return related(ctx, models.TopicPlaceCitations, obj, page(first, after, last, before), filter, orderBy)
 }
 
 // Organizations is the resolver for the organizations field.

@@ -59,6 +59,9 @@ var actionItems = define[ActionItem]("ActionItem", "action_items", map[string]st
 	"createdAt": "CreatedAt", "updatedAt": "UpdatedAt",
 }, "due")
 
+// isOverdue is a filter field with no column of its own.
+func init() { actionItems.specials["isOverdue"] = overdueFilter }
+
 // overdueFilter writes the isOverdue filter: the due period ended before
 // today and the item is open. A period's end is before today exactly when its
 // first day is before the first day of today's period of the same precision.

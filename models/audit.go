@@ -70,10 +70,6 @@ type AuditEntryConnection = Connection[AuditEntry]
 // AuditEntryEdge is an audit entry in a page.
 type AuditEntryEdge = Edge[AuditEntry]
 
-// ActionItemHistory lists the audit entries of action items.
-var ActionItemHistory = &Relation[AuditEntry]{relation{name: "ActionItem.history", parent: "a.entity_id",
-	where: "a.entity_type = 'ActionItem'"}}
-
 // change describes one change for the audit log.
 type change struct {
 	action     AuditAction

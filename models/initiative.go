@@ -121,26 +121,14 @@ var initiativeRelations = define[InitiativeRelation]("InitiativeRelation", initi
 	"id": "ID", "type": "Type",
 }, "id")
 
+// Links are listed from a query over the table they are stored in.
+func init() { initiativeRelations.base = "initiative_relations" }
+
 // InitiativeRelationConnection is a page of initiative links.
 type InitiativeRelationConnection = Connection[InitiativeRelation]
 
 // InitiativeRelationEdge is an initiative link in a page.
 type InitiativeRelationEdge = Edge[InitiativeRelation]
-
-// Relations listed under an initiative.
-var (
-	InitiativePartnerships = &Relation[Partnership]{relation{name: "Initiative.partnerships", parent: "a.initiative_id"}}
-	InitiativeActionItems  = &Relation[ActionItem]{relation{name: "Initiative.actionItems", parent: "a.initiative_id"}}
-	InitiativeRelations    = &Relation[InitiativeRelation]{relation{name: "Initiative.relatedInitiatives", parent: "a.initiative_id"}}
-	InitiativeOutcomes     = &Relation[Outcome]{relation{name: "Initiative.outcomes", parent: "a.initiative_id"}}
-	InitiativeResults      = &Relation[Result]{relation{name: "Initiative.results", parent: "a.initiative_id"}}
-	InitiativeMeetings     = &Relation[Meeting]{relation{name: "Initiative.meetings", parent: "j.initiative_id",
-		join: " JOIN meeting_initiatives j ON j.meeting_id = a.id"}}
-	InitiativeTopics = &Relation[Topic]{relation{name: "Initiative.topics", parent: "j.initiative_id",
-		join: " JOIN initiative_topics j ON j.topic_id = a.id"}}
-	InitiativePlaces = &Relation[Place]{relation{name: "Initiative.places", parent: "j.initiative_id",
-		join: " JOIN initiative_places j ON j.place_id = a.id"}}
-)
 
 // FindInitiativeBySlug returns the initiative with the given slug.
 func (s *Store) FindInitiativeBySlug(ctx context.Context, slug string) (*Initiative, error) {

@@ -210,6 +210,8 @@ type link struct {
 	via  string // viaTable: the join table
 	near string // viaTable: join-table column referencing the outer row
 	far  string // viaTable: join-table column referencing the inner row
+
+	typeCol, typeName string // toMany to tagged rows: the inner column holding the outer row's type, and that type
 }
 
 type linkKind int
@@ -282,24 +284,6 @@ func newEntity(node, table string, sample any, fields map[string]string, orderBy
 		}
 	}
 	return e
-}
-
-// one declares that filter field name follows the to-one relation held in
-// the outer row's column fk.
-func (e *entity) one(name string, to *entity, fk string) {
-	e.links[name] = link{to: to, kind: toOne, fk: fk}
-}
-
-// many declares that filter field name follows the to-many relation of rows
-// of to whose column fk references the outer row.
-func (e *entity) many(name string, to *entity, fk string) {
-	e.links[name] = link{to: to, kind: toMany, fk: fk}
-}
-
-// through declares a many-to-many relation through join table via, whose
-// column near references the outer row and far the inner one.
-func (e *entity) through(name string, to *entity, via, near, far string) {
-	e.links[name] = link{to: to, kind: viaTable, via: via, near: near, far: far}
 }
 
 // orderKey is one term of an ORDER BY, with what a cursor needs to resume

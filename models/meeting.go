@@ -138,19 +138,6 @@ type StatementConnection = Connection[Statement]
 // StatementEdge is a statement in a page.
 type StatementEdge = Edge[Statement]
 
-// Relations listed under a meeting.
-var (
-	MeetingParticipants = &Relation[Participant]{relation{name: "Meeting.participants", parent: "a.meeting_id"}}
-	MeetingOutcomes     = &Relation[Outcome]{relation{name: "Meeting.outcomes", parent: "a.meeting_id"}}
-	MeetingStatements   = &Relation[Statement]{relation{name: "Meeting.statements", parent: "a.meeting_id"}}
-	MeetingActionItems  = &Relation[ActionItem]{relation{name: "Meeting.actionItems", parent: "a.meeting_id"}}
-	MeetingInitiatives  = &Relation[Initiative]{relation{name: "Meeting.initiatives", parent: "j.meeting_id",
-		join: " JOIN meeting_initiatives j ON j.initiative_id = a.id"}}
-	MeetingTopics = &Relation[Topic]{relation{name: "Meeting.topics", parent: "j.meeting_id",
-		join: " JOIN meeting_topics j ON j.topic_id = a.id"}}
-	PlaceMeetings = &Relation[Meeting]{relation{name: "Place.meetings", parent: "a.place_id"}}
-)
-
 // FindMeetingBySlug returns the meeting with the given slug.
 func (s *Store) FindMeetingBySlug(ctx context.Context, slug string) (*Meeting, error) {
 	return findBy[Meeting](ctx, s, "slug", slug)

@@ -42,20 +42,6 @@ type OrganizationConnection = Connection[Organization]
 // OrganizationEdge is an organization in a page.
 type OrganizationEdge = Edge[Organization]
 
-// Relations listed under an organization.
-var (
-	OrganizationChildren       = &Relation[Organization]{relation{name: "Organization.children", parent: "a.parent_id"}}
-	OrganizationPartnerships   = &Relation[Partnership]{relation{name: "Organization.partnerships", parent: "a.organization_id"}}
-	OrganizationPositions      = &Relation[Position]{relation{name: "Organization.positions", parent: "a.organization_id"}}
-	OrganizationActionItems    = &Relation[ActionItem]{relation{name: "Organization.actionItems", parent: "a.owner_organization_id"}}
-	OrganizationParticipations = &Relation[Participant]{relation{name: "Organization.participations", parent: "a.organization_id"}}
-	OrganizationMeetings       = &Relation[Meeting]{relation{name: "Organization.organizedMeetings", parent: "a.organizer_organization_id"}}
-	OrganizationStatistics     = &Relation[Statistic]{relation{name: "Organization.statistics", parent: "a.scope_organization_id"}}
-	PlaceOrganizations         = &Relation[Organization]{relation{name: "Place.headquarteredOrganizations", parent: "a.headquarters_place_id"}}
-	ActionItemContributors     = &Relation[Organization]{relation{name: "ActionItem.contributors", parent: "j.action_item_id",
-		join: " JOIN action_item_contributors j ON j.organization_id = a.id"}}
-)
-
 // FindOrganizationByAcronym returns the organization with the given acronym.
 func (s *Store) FindOrganizationByAcronym(ctx context.Context, acronym string) (*Organization, error) {
 	return findBy[Organization](ctx, s, "acronym", acronym)

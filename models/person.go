@@ -65,13 +65,6 @@ type PositionConnection = Connection[Position]
 // PositionEdge is a position in a page.
 type PositionEdge = Edge[Position]
 
-// Relations listed under a person.
-var (
-	PersonPositions      = &Relation[Position]{relation{name: "Person.positions", parent: "a.person_id"}}
-	PersonParticipations = &Relation[Participant]{relation{name: "Person.participations", parent: "a.person_id"}}
-	PersonStatements     = &Relation[Statement]{relation{name: "Person.statements", parent: "a.person_id"}}
-)
-
 // FindPersonBySlug returns the person with the given slug.
 func (s *Store) FindPersonBySlug(ctx context.Context, slug string) (*Person, error) {
 	return findBy[Person](ctx, s, "slug", slug)

@@ -87,14 +87,3 @@ type TopicPlaceConnection = Connection[TopicPlace]
 
 // TopicPlaceEdge is a topic–place link in a page.
 type TopicPlaceEdge = Edge[TopicPlace]
-
-// Relations listed under places and topics.
-var (
-	PlaceChildren    = &Relation[Place]{relation{name: "Place.children", parent: "a.parent_id"}}
-	PlaceTopics      = &Relation[TopicPlace]{relation{name: "Place.topics", parent: "a.place_id"}}
-	TopicPlaces      = &Relation[TopicPlace]{relation{name: "Topic.places", parent: "a.topic_id"}}
-	TopicInitiatives = &Relation[Initiative]{relation{name: "Topic.initiatives", parent: "j.topic_id",
-		join: " JOIN initiative_topics j ON j.initiative_id = a.id"}}
-	TopicMeetings = &Relation[Meeting]{relation{name: "Topic.meetings", parent: "j.topic_id",
-		join: " JOIN meeting_topics j ON j.meeting_id = a.id"}}
-)

@@ -139,7 +139,7 @@ func Unlisted[T any](ctx context.Context, s *Store, filter any) *Connection[T] {
 
 // UnlistedRelated is Unlisted for the related rows of each parent; their
 // counters are left to the caller, which counts all parents at once.
-func UnlistedRelated[T any](r *Relation[T], parentIDs []uint, filter any) map[uint]*Connection[T] {
+func UnlistedRelated[P, T any](r *Many[P, T], parentIDs []uint, filter any) map[uint]*Connection[T] {
 	src := r.source(parentIDs, filter)
 	out := make(map[uint]*Connection[T], len(parentIDs))
 	for _, id := range parentIDs {
@@ -169,22 +169,15 @@ func scanRanked[T any](ctx context.Context, s *Store, q *sqlBuilder, joins []*Jo
 	return rows, nil
 }
 
-// Relation is a to-many relation listed as a connection of T rows under each
-// parent row, such as an initiative's partnerships.
-type Relation[T any] struct {
-	relation
-}
-
-// relation is the SQL of a to-many relation.
+// relation is the SQL of a to-many relation, derived from its declaration
+// (relations.go).
 type relation struct {
-	name   string // for error messages
+	name   string // "Type.field", for error messages
+	field  string // the schema field
 	parent string // SQL expression of the parent key over alias a (and j)
 	join   string // FROM clause addition, such as a join table aliased j
 	where  string // fixed condition, such as the subject type of citations
 }
-
-// Name returns the relation's name, such as "Initiative.partnerships".
-func (r *Relation[T]) Name() string { return r.name }
 
 // ranked is a row of T fetched for one parent, with its rank in the parent's
 // ordering.
@@ -211,7 +204,7 @@ func byParent[T any](ids []uint, rows []ranked[T]) map[uint][]*T {
 // statement whatever the number of parents: rows are numbered within each
 // parent by a window function and cut at the page size. Every parent gets a
 // connection, possibly empty.
-func ListRelated[T any](ctx context.Context, s *Store, r *Relation[T], parentIDs []uint, page Page, filter, orderBy any, joins ...*Join) (map[uint]*Connection[T], error) {
+func ListRelated[P, T any](ctx context.Context, s *Store, r *Many[P, T], parentIDs []uint, page Page, filter, orderBy any, joins ...*Join) (map[uint]*Connection[T], error) {
 	p, err := newPager[T](s, page, orderBy)
 	if err != nil {
 		return nil, err
@@ -248,7 +241,7 @@ func ListRelated[T any](ctx context.Context, s *Store, r *Relation[T], parentIDs
 
 // CountRelated returns, for each parent ID, how many related rows match
 // filter, in one statement.
-func CountRelated[T any](ctx context.Context, s *Store, r *Relation[T], parentIDs []uint, filter any) (map[uint]int, error) {
+func CountRelated[P, T any](ctx context.Context, s *Store, r *Many[P, T], parentIDs []uint, filter any) (map[uint]int, error) {
 	src := r.source(parentIDs, filter)
 	q := s.builder()
 	src.from(q, "COUNT(*) AS n")
@@ -275,7 +268,7 @@ func CountRelated[T any](ctx context.Context, s *Store, r *Relation[T], parentID
 }
 
 // source returns the ListSource of the rows related to parentIDs.
-func (r *Relation[T]) source(parentIDs []uint, filter any) *ListSource {
+func (r *Many[P, T]) source(parentIDs []uint, filter any) *ListSource {
 	return &ListSource{e: entityOf[T](), rel: &r.relation, parentIDs: parentIDs, filter: filter}
 }
 

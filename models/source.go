@@ -78,26 +78,6 @@ type CitationConnection = Connection[Citation]
 // CitationEdge is a citation in a page.
 type CitationEdge = Edge[Citation]
 
-// Relations listed under a source.
-var (
-	SourceParts    = &Relation[Source]{relation{name: "Source.parts", parent: "a.parent_source_id"}}
-	SourceExcerpts = &Relation[Citation]{relation{name: "Source.excerpts", parent: "a.source_id"}}
-)
-
-// citationRelations holds, for each cited type, the relation listing the
-// citations of its objects; it is filled at start-up and only read after.
-var citationRelations = map[string]*Relation[Citation]{}
-
-// CitationsOf returns the relation listing the citations of objects of the
-// GraphQL type typ, such as "Organization".
-func CitationsOf(typ string) *Relation[Citation] {
-	r, ok := citationRelations[typ]
-	if !ok {
-		panic("CitationsOf: " + typ + " is not a cited type")
-	}
-	return r
-}
-
 // FindSourceBySlug returns the source with the given slug.
 func (s *Store) FindSourceBySlug(ctx context.Context, slug string) (*Source, error) {
 	return findBy[Source](ctx, s, "slug", slug)

@@ -367,6 +367,11 @@ func (q *sqlBuilder) exists(l link, outer string, inner reflect.Value, negate bo
 		q.write("EXISTS (SELECT 1 FROM ", l.to.table, " ", a, " WHERE ", a, ".id = ", outer, ".", l.fk, " AND ")
 	case toMany:
 		q.write("EXISTS (SELECT 1 FROM ", l.to.table, " ", a, " WHERE ", a, ".", l.fk, " = ", outer, ".id AND ")
+		if l.typeCol != "" {
+			q.write(a, ".", l.typeCol, " = ")
+			q.arg(l.typeName)
+			q.write(" AND ")
+		}
 	case viaTable:
 		j := q.newAlias()
 		q.write("EXISTS (SELECT 1 FROM ", l.via, " ", j, " JOIN ", l.to.table, " ", a, " ON ", a, ".id = ", j, ".", l.far,

@@ -137,12 +137,6 @@ type IndicatorConnection = Connection[Indicator]
 // IndicatorEdge is an indicator in a page.
 type IndicatorEdge = Edge[Indicator]
 
-// Relations listed under metrics, results and places.
-var (
-	MetricStatistics = &Relation[Statistic]{relation{name: "Metric.statistics", parent: "a.metric_id"}}
-	ResultIndicators = &Relation[Indicator]{relation{name: "Result.indicators", parent: "a.result_id"}}
-)
-
 // FindMetricByKey returns the metric with the given key.
 func (s *Store) FindMetricByKey(ctx context.Context, key string) (*Metric, error) {
 	return findBy[Metric](ctx, s, "key", key)
