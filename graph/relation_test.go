@@ -16,8 +16,8 @@ import (
 // needs.
 type (
 	introType struct {
-		Kind       string
-		Name       string
+		Kind        string
+		Name        string
 		Interfaces  []struct{ Name string }
 		Fields      []introField
 		InputFields []struct{ Name string }
@@ -160,7 +160,9 @@ func (f relationField) cost(objs []map[string]json.RawMessage) int {
 	case f.poly:
 		types := map[string]bool{}
 		for _, o := range objs {
-			var v struct{ Typename string `json:"__typename"` }
+			var v struct {
+				Typename string `json:"__typename"`
+			}
 			if json.Unmarshal(o[f.name], &v) == nil && v.Typename != "" {
 				types[v.Typename] = true
 			}
@@ -205,7 +207,7 @@ const maxCandidates = maxNodes
 func TestRelationsUnderEveryRoot(t *testing.T) {
 	eachSeeded(t, func(t *testing.T, c *client) {
 		mustToken(t, c.store, models.RoleOfficer, []uint{1, 2}, nil) // a token with organizations
-		mustEditActionItems(t, c.store, 1, 2)                         // action items with a history
+		mustEditActionItems(t, c.store, 1, 2)                        // action items with a history
 		adminTok, _ := mustToken(t, c.store, models.RoleAdmin, nil, nil)
 		admin := c.as(adminTok) // for the admin-only lists
 		s := introspect(t, c)
