@@ -3,6 +3,9 @@ package models
 import (
 	"fmt"
 	"reflect"
+	"sync"
+
+	"gorm.io/gorm/schema"
 )
 
 // Every relation of the schema is declared here, once, typed by the row
@@ -16,7 +19,9 @@ import (
 // values; nothing names a Go field or a column as a string outside this file.
 //
 // The declarations register themselves at start-up (init, once every entity
-// is defined); a field declared twice is a bug caught there.
+// is defined) and are checked there against the row structs: a key accessor
+// that reads another field than its column, a column the rows lack or a
+// field declared twice stops the program before it serves anything.
 
 // Relations listed under an organization.
 var (
@@ -228,14 +233,80 @@ func (r *One[P, T]) Key(p *P) (uint, bool) {
 }
 
 // declaration is a relation waiting for its entities to be defined.
-type declaration interface{ register() }
+type declaration interface {
+	register()
+	check() error
+}
 
 var declarations []declaration
 
 func init() {
 	for _, d := range declarations {
 		d.register()
+		if err := d.check(); err != nil {
+			panic(err) // the declarations are fixed: a bug
+		}
 	}
+}
+
+// fieldOf returns the struct field of row type t stored in column col.
+func fieldOf(t reflect.Type, col string) (*schema.Field, error) {
+	s, err := schema.Parse(reflect.New(t).Interface(), &schemaCache, schema.NamingStrategy{})
+	if err != nil {
+		return nil, err
+	}
+	f := s.LookUpField(col)
+	if f == nil {
+		return nil, fmt.Errorf("%s has no column %s", t.Name(), col)
+	}
+	return f, nil
+}
+
+var schemaCache sync.Map
+
+// check proves that the rows of T have the columns the relation names.
+func (r *Many[P, T]) check() error {
+	cols := []string{r.link.fk, r.link.typeCol}
+	if r.link.kind == viaTable {
+		cols = nil // join-table columns: proven by the queries that use them
+	}
+	for _, col := range cols {
+		if col == "" {
+			continue
+		}
+		if _, err := fieldOf(reflect.TypeFor[T](), col); err != nil {
+			return fmt.Errorf("relation %s: %w", r.name, err)
+		}
+	}
+	return nil
+}
+
+// check proves that the key accessor reads the column fk: a P row holding
+// a key in that column must yield it.
+func (r *One[P, T]) check() error {
+	if r.fk == "" {
+		return nil
+	}
+	f, err := fieldOf(reflect.TypeFor[P](), r.fk)
+	if err != nil {
+		return fmt.Errorf("relation %s: %w", r.name, err)
+	}
+	var p P
+	v := reflect.ValueOf(&p).Elem().FieldByIndex(f.StructField.Index)
+	const probe = 7
+	switch v.Type() {
+	case reflect.TypeFor[uint]():
+		v.SetUint(probe)
+	case reflect.TypeFor[*uint]():
+		k := uint(probe)
+		v.Set(reflect.ValueOf(&k))
+	default:
+		return fmt.Errorf("relation %s: column %s holds %s, not an ID", r.name, r.fk, v.Type())
+	}
+	if k, ok := r.Key(&p); !ok || k != probe {
+		return fmt.Errorf("relation %s: its key does not read column %s", r.name, r.fk)
+	}
+	return nil
 }
 
 // hasMany declares field of P: the T rows whose column fk holds the P row's ID.
