@@ -2,12 +2,16 @@ package graph
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"tracker/models"
 )
@@ -428,5 +432,116 @@ func sameJSON(t *testing.T, under string, got, want json.RawMessage) {
 	ws, _ := json.Marshal(w)
 	if !bytes.Equal(gs, ws) {
 		t.Errorf("under %s: %s\nunder node: %s", under, gs, ws)
+	}
+}
+
+// organizationTree selects an organization's relations two levels deep:
+// one statement for the object, then children (rows, count), their
+// partnerships (rows, count) with their initiatives (joined), the parent,
+// and the partnerships' organizations (joined) — six more, however many
+// rows each level holds.
+const organizationTree = `id
+  children { totalCount nodes { id partnerships { totalCount nodes { id initiative { id } } } } }
+  parent { id }
+  partnerships { nodes { id organization { id } } }`
+
+// TestRelationsUnderSingleObjectRoots resolves the same nested relations of
+// one organization reached through node(id:), organization(id:),
+// organization(acronym:) and a mutation payload: the same data each time,
+// in the same statements.
+func TestRelationsUnderSingleObjectRoots(t *testing.T) {
+	eachSeeded(t, func(t *testing.T, c *client) {
+		adminTok, _ := mustToken(t, c.store, models.RoleAdmin, nil, nil)
+		admin := c.as(adminTok)
+		// The organization with the most children.
+		var orgs struct {
+			Organizations struct {
+				Nodes []struct {
+					ID       string
+					Acronym  *string
+					Version  int
+					Children struct{ TotalCount int }
+				}
+			}
+		}
+		c.mustQuery(`{ organizations(first: 1000) { nodes { id acronym version children { totalCount } } } }`, nil, &orgs)
+		best := orgs.Organizations.Nodes[0]
+		for _, o := range orgs.Organizations.Nodes {
+			if o.Children.TotalCount > best.Children.TotalCount && o.Acronym != nil {
+				best = o
+			}
+		}
+		if best.Children.TotalCount < 2 || best.Acronym == nil {
+			t.Fatalf("the seed data has no organization with an acronym and children: %+v", best)
+		}
+		const cost = 1 + 6
+		vars := map[string]any{"id": best.ID, "acronym": *best.Acronym, "v": best.Version}
+		var want json.RawMessage
+		for _, q := range []struct{ root, query string }{
+			{"node", `query($id: ID!) { node(id: $id) { ... on Organization { ` + organizationTree + ` } } }`},
+			{"organization", `query($id: ID!) { organization(id: $id) { ` + organizationTree + ` } }`},
+			{"organization", `query($acronym: String!) { organization(acronym: $acronym) { ` + organizationTree + ` } }`},
+		} {
+			var out map[string]json.RawMessage
+			r := c.do(q.query, vars)
+			decode(t, r, &out)
+			if got := r.Extensions.SQLStatements; got > cost {
+				t.Errorf("%s: %d statements, want at most %d", q.query, got, cost)
+			}
+			if want == nil {
+				want = out[q.root]
+				continue
+			}
+			sameJSON(t, q.query, out[q.root], want)
+		}
+
+		// A payload: the statements beyond those of the same mutation
+		// selecting only the ID are the relations'.
+		mutate := func(sel string, version int) response {
+			return admin.do(`mutation($id: ID!, $v: Int!) { updateOrganization(id: $id, input: {expectedVersion: $v}) {
+			  organization { `+sel+` } } }`, map[string]any{"id": best.ID, "v": version})
+		}
+		bare := mutate("id", best.Version)
+		decode(t, bare, &map[string]any{})
+		var out struct {
+			UpdateOrganization struct{ Organization json.RawMessage }
+		}
+		full := mutate(organizationTree, best.Version+1)
+		decode(t, full, &out)
+		if got := full.Extensions.SQLStatements - bare.Extensions.SQLStatements; got > cost-1 {
+			t.Errorf("payload relations: %d statements, want at most %d", got, cost-1)
+		}
+		sameJSON(t, "updateOrganization", out.UpdateOrganization.Organization, want)
+	})
+}
+
+// TestUnregisteredSiblingsAreAnError proves the batcher's rule: an object
+// outside any list stands alone, while objects inside a list that nobody
+// registered are an internal error, not one statement per object.
+func TestUnregisteredSiblingsAreAnError(t *testing.T) {
+	// gqlgen chains field contexts through the context, as it resolves.
+	field := func(ctx context.Context, object, name string) context.Context {
+		return graphql.WithFieldContext(ctx, &graphql.FieldContext{Object: object,
+			Field: graphql.CollectedField{Field: &ast.Field{Name: name, Alias: name}}})
+	}
+	element := func(ctx context.Context, i int) context.Context {
+		fc := graphql.GetFieldContext(ctx)
+		return graphql.WithFieldContext(ctx, &graphql.FieldContext{Index: &i, Object: fc.Object, Field: fc.Field})
+	}
+	obj := &models.Organization{ID: 1}
+
+	b := &batcher{siblings: map[string][]any{}, calls: map[string]*call{}}
+	alone := field(field(context.Background(), "Query", "node"), "Organization", "children")
+	if got, err := b.siblingsOf(alone, obj); err != nil || len(got) != 1 {
+		t.Errorf("object of node(id:): siblings %v, %v; want itself", got, err)
+	}
+
+	listed := field(element(field(context.Background(), "Query", "nodes"), 0), "Organization", "children")
+	if _, err := b.siblingsOf(listed, obj); err == nil || !strings.Contains(err.Error(), "not registered") {
+		t.Errorf("unregistered objects of nodes(ids:): error %v, want one naming the missing registration", err)
+	}
+	b.register("nodes", []any{obj, &models.Organization{ID: 2}})
+	if got, err := b.siblingsOf(listed, obj); err != nil || len(got) != 2 {
+		t.Errorf("registered objects of nodes(ids:): siblings %v, %v; want both", got, err)
 	}
 }
