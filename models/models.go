@@ -4,6 +4,41 @@
 // embedded SQLite file with one behaviour on both.
 //
 // It knows nothing of GraphQL or HTTP; the graph package calls it.
+//
+// # How a list becomes SQL
+//
+// Vocabulary, defined once:
+//
+//   - entity: a row type with its table, its filterable and sortable fields
+//     and its links (define, list.go).
+//   - relation: a field of one row type holding rows of another, declared
+//     once, typed, in relations.go: a Many[P, T] (hasMany by a key column of
+//     T's rows, manyThrough a join table, hasTagged by a key and a type
+//     column) or a One[P, T] (belongsTo by a key column of P's rows, with the
+//     key as a typed accessor func(*P) *uint; refersTo for a computed P).
+//     Each carries its schema field name, its SQL and its filter link.
+//   - link: a relation as a filter follows it (EXISTS subqueries); derived
+//     from the declaration, never declared apart.
+//   - window: a validated Page — how many rows, from which cursor, which way.
+//   - pager: the entity, the window and the sort keys with their signature,
+//     which cursors carry.
+//   - siblings: the parent rows a nested list is fetched for at once (the
+//     graph package's batcher gathers them).
+//   - join: a to-one relation a list fetches in its own statement by LEFT
+//     JOIN, because the query selects it on the list's items.
+//
+// The map:
+//
+//	List[T]           root list: filter (sqlbuilder.go) → WHERE, pager → ORDER BY/LIMIT (query.go, cursor.go), joins (join.go)
+//	ListRelated       a Many for all siblings: ROW_NUMBER() OVER (PARTITION BY parent key) cuts each parent's page
+//	CountRelated      a Many's totalCount for all siblings: GROUP BY parent key
+//	FindByIDs[T]      a One for all siblings: WHERE id IN (their keys, read by One.Key)
+//	ListSource        what a connection lists, for the aggregates of all its pages (aggregate.go)
+//	scan.go           rows scanned with a plan made once per type
+//
+// A relation's declaration is checked against the row structs at start-up
+// (relations.go): a key accessor that does not read its column, or a column
+// the rows lack, stops the program.
 package models
 
 import (
