@@ -22,8 +22,15 @@ import (
 // statement per relation field it selects, however many rows come back, and
 // nothing waits on a timer as time-window dataloaders do.
 //
-// Siblings are known because every resolver that returns objects registers
-// them under its path before the objects' own fields are resolved.
+// Siblings are known because every resolver that returns objects inside a
+// list registers them under its path before the objects' own fields are
+// resolved; an object outside any list (node(id:), organization(id:), a
+// mutation payload) is alone at its place and needs none. A list nobody
+// registered is an internal error (siblingsOf), so that a forgotten
+// registration fails a test instead of costing one statement per object.
+// The relations themselves are the typed declarations of models
+// (relations.go): related takes a models.Many, one a models.One, and the
+// join planner asks models which fields are to-one relations.
 
 // batcher holds one request's sibling sets and batch results.
 type batcher struct {
