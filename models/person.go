@@ -74,5 +74,5 @@ var (
 
 // FindPersonBySlug returns the person with the given slug.
 func (s *Store) FindPersonBySlug(ctx context.Context, slug string) (*Person, error) {
-	return findBy[Person](ctx, s, "slug", slug)
+	return findBy[Person](ctx, s, "slug", canonicalSlug(slug))
 }

@@ -180,15 +180,9 @@ func idsAs(field string, gids []*GlobalID, typ string) ([]uint, error) {
 	return out, nil
 }
 
+// slugPattern is the form of a canonical slug (see slugKey).
 var slugPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
-// checkSlug validates a slug.
-func checkSlug(field, s string) error {
-	if len(s) > 100 || !slugPattern.MatchString(s) {
-		return invalid(field, "%s must be 1 to 100 lowercase letters, digits and single hyphens, such as west-africa-coast-initiative", field)
-	}
-	return nil
-}
 
 // checkText validates a required (min 1) or optional (min 0) text and
 // returns it trimmed.
