@@ -183,7 +183,6 @@ func idsAs(field string, gids []*GlobalID, typ string) ([]uint, error) {
 // slugPattern is the form of a canonical slug (see slugKey).
 var slugPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
-
 // checkText validates a required (min 1) or optional (min 0) text and
 // returns it trimmed.
 func checkText(field, s string, min, max int) (string, error) {
