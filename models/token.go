@@ -122,6 +122,8 @@ func (s *Store) CreateAPIToken(ctx context.Context, spec NewTokenSpec) (string, 
 		}
 		return s.audit(ctx, tx, change{action: AuditActionCreate, entityType: "ApiToken", entityID: t.ID, after: t})
 	})
+	err = dbError(err, "API token")
+	s.writes.noteWrite(err)
 	if err != nil {
 		return "", nil, err
 	}
@@ -171,6 +173,8 @@ func (s *Store) RevokeAPIToken(ctx context.Context, gid GlobalID) (*APIToken, er
 		}
 		return s.audit(ctx, tx, change{action: AuditActionRevoke, entityType: "ApiToken", entityID: t.ID, before: &before, after: &t})
 	})
+	err = dbError(err, "API token")
+	s.writes.noteWrite(err)
 	if err != nil {
 		return nil, err
 	}

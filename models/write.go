@@ -280,5 +280,7 @@ func (s *Store) write(ctx context.Context, r Role, fn func(tx *gorm.DB, u *User)
 	// Errors from the transaction itself (begin, commit, a statement fn
 	// did not map) go through dbError too: a database that goes away in
 	// the middle of a write is UNAVAILABLE, and nothing was written.
-	return dbError(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return fn(tx, u) }), "the change")
+	err = dbError(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return fn(tx, u) }), "the change")
+	s.writes.noteWrite(err)
+	return err
 }

@@ -24,7 +24,16 @@ CREATE UNIQUE INDEX action_items_slug_folded_key ON action_items (lower(slug));
 CREATE UNIQUE INDEX sources_slug_folded_key ON sources (lower(slug));
 CREATE UNIQUE INDEX results_slug_folded_key ON results (lower(slug));
 
+-- One row that the readiness check rewrites, to learn whether the database
+-- takes writes (it may answer reads and refuse writes: read-only, full).
+CREATE TABLE write_probe (
+    id        integer PRIMARY KEY CHECK (id = 1),
+    probed_at DATETIME NOT NULL
+);
+INSERT INTO write_probe (id, probed_at) VALUES (1, strftime('%Y-%m-%d %H:%M:%S+00:00', 'now'));
+
 -- +goose Down
+DROP TABLE write_probe;
 DROP INDEX results_slug_folded_key;
 DROP INDEX sources_slug_folded_key;
 DROP INDEX action_items_slug_folded_key;
