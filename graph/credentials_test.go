@@ -141,7 +141,12 @@ func TestMintedTokenExpiry(t *testing.T) {
 		})
 		mint := `mutation($e: DateTime) { createApiToken(input: {name: "minted", role: ADMIN, expiresAt: $e}) { apiToken { expiresAt createdBy } } }`
 		var out struct {
-			CreateApiToken struct{ ApiToken struct{ ExpiresAt *time.Time; CreatedBy string } }
+			CreateApiToken struct {
+				ApiToken struct {
+					ExpiresAt *time.Time
+					CreatedBy string
+				}
+			}
 		}
 		c.as(jwtAdmin).mustQuery(mint, map[string]any{"e": nil}, &out)
 		if e := out.CreateApiToken.ApiToken.ExpiresAt; e == nil || !e.Equal(exp) {
@@ -206,7 +211,9 @@ func TestHistoryVisibility(t *testing.T) {
 			{"anonymous", false}, {"viewer", false}, {"officer out of scope", false}, {"jwt officer", false},
 			{"officer in scope", true}, {"admin", true},
 		} {
-			var out struct{ ActionItem struct{ History struct{ Nodes []entry } } }
+			var out struct {
+				ActionItem struct{ History struct{ Nodes []entry } }
+			}
 			c.as(creds[tc.caller]).mustQuery(q, map[string]any{"s": "urge-financial-resources"}, &out)
 			n := out.ActionItem.History.Nodes
 			if len(n) != 1 {
@@ -231,7 +238,9 @@ func TestHistoryVisibility(t *testing.T) {
 				t.Errorf("%s: refusal %q does not name the filter", caller, e.Message)
 			}
 		}
-		var out struct{ ActionItem struct{ History struct{ TotalCount int } } }
+		var out struct {
+			ActionItem struct{ History struct{ TotalCount int } }
+		}
 		c.as(creds["admin"]).mustQuery(byWho, map[string]any{"s": "urge-financial-resources"}, &out)
 		if out.ActionItem.History.TotalCount != 1 {
 			t.Errorf("admin's filtered history has %d entries, want 1", out.ActionItem.History.TotalCount)

@@ -44,7 +44,9 @@ func TestUniqueKeysNormalised(t *testing.T) {
 
 		// What is accepted is stored normalised, and found however written.
 		var out struct {
-			CreateOrganization struct{ Organization struct{ Slug, Acronym string } }
+			CreateOrganization struct {
+				Organization struct{ Slug, Acronym string }
+			}
 		}
 		c.mustQuery(create, map[string]any{"slug": " New-Body\u200b ", "a": "ＮＢ\u200d"}, &out)
 		if o := out.CreateOrganization.Organization; o.Slug != "new-body" || o.Acronym != "NB" {
