@@ -107,6 +107,7 @@ func TestOpenWaitsForPostgres(t *testing.T) {
 		t.Errorf("Open took %v, want about a second", took)
 	}
 	out := logs.String()
+	t.Logf("connected after %v, %d failed attempts logged", time.Since(start).Round(time.Millisecond), strings.Count(out, "database not reachable yet"))
 	if n := strings.Count(out, "database not reachable yet"); n < 2 {
 		t.Errorf("logged %d failed attempts, want at least 2:\n%s", n, out)
 	}
@@ -128,6 +129,7 @@ func TestOpenGivesUp(t *testing.T) {
 		DatabaseURL: "postgres://postgres:" + secretPassword + "@" + freeAddr(t) + "/postgres?sslmode=disable",
 		Wait:        1500 * time.Millisecond, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	took := time.Since(start)
+	t.Logf("gave up after %v: %v", took.Round(time.Millisecond), err)
 	switch {
 	case err == nil:
 		t.Fatal("Open succeeded with nothing listening")
