@@ -78,14 +78,17 @@ func (w *writeHealth) noteWrite(err error) {
 
 // CheckWrites returns nil when the database takes writes, and an
 // UNAVAILABLE error saying why when it refuses them. A probe that cannot
-// tell (the database busy, the request's time up) keeps the last verdict.
+// tell (the database busy, the request's time up), or one already under
+// way, leaves the last verdict.
 func (s *Store) CheckWrites(ctx context.Context) error {
 	w := s.writes
-	w.probing.Lock()
 	w.mu.Lock()
 	due := time.Since(w.probedAt) >= probeInterval
 	w.mu.Unlock()
-	if due {
+	// While one probe waits (for the write lock behind a long write, say),
+	// other checks answer with the last verdict instead of queueing.
+	if due && w.probing.TryLock() {
+		defer w.probing.Unlock()
 		err := dbError(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			return tx.Exec("UPDATE write_probe SET probed_at = ? WHERE id = 1", s.now()).Error
 		}), "write probe")
@@ -99,7 +102,6 @@ func (s *Store) CheckWrites(ctx context.Context) error {
 		}
 		w.mu.Unlock()
 	}
-	w.probing.Unlock()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch {
