@@ -9138,9 +9138,9 @@ enum AuthenticationMethod {
 
 "An organization's fields. Slugs are lowercase letters, digits and hyphens."
 input NewOrganization {
-  "A stable, URL-friendly name, unique."
+  "A stable, URL-friendly name, unique. Normalised first (Unicode NFKC, zero-width characters removed, trimmed, lowercased)."
   slug: String!
-  "The short name, unique, if it has one."
+  "The short name, unique ignoring case, if it has one. Normalised first (Unicode NFKC, zero-width characters removed, trimmed); letters of two scripts, as in look-alikes, are refused."
   acronym: String
   "The full name."
   name: String!

@@ -737,9 +737,9 @@ type NewMeeting struct {
 
 // An organization's fields. Slugs are lowercase letters, digits and hyphens.
 type NewOrganization struct {
-	// A stable, URL-friendly name, unique.
+	// A stable, URL-friendly name, unique. Normalised first (Unicode NFKC, zero-width characters removed, trimmed, lowercased).
 	Slug string `json:"slug"`
-	// The short name, unique, if it has one.
+	// The short name, unique ignoring case, if it has one. Normalised first (Unicode NFKC, zero-width characters removed, trimmed); letters of two scripts, as in look-alikes, are refused.
 	Acronym *string `json:"acronym,omitempty"`
 	// The full name.
 	Name string `json:"name"`
