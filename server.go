@@ -9,7 +9,7 @@
 //	tracker token create --name NAME --role ROLE [--org SLUG]... [--expires DURATION]
 //	                  issue an API token and print its secret, once
 //	tracker token list | tracker token revoke --id ID
-//	tracker healthcheck  exit 0 if the server on PORT is ready (for containers)
+//	tracker healthcheck  exit 0 if the server on LISTEN_ADDR (or PORT) is ready (for containers)
 //
 // Configuration comes from the environment; see loadConfig and the README.
 package main
@@ -51,7 +51,10 @@ func main() {
 type config struct {
 	DatabaseURL      string // postgres://…; empty: the embedded SQLite file
 	SQLitePath       string
+	DatabaseWait     time.Duration // how long to wait for an unreachable Postgres at start
 	Port             string
+	ListenAddr       string // host:port of the API; default all interfaces on Port
+	MetricsAddr      string // host:port of /metrics and pprof; empty: /metrics on ListenAddr
 	Seed             string // "auto": seed an empty database at start; "never"
 	PlaygroundAssets string
 	ReportStatements bool // add extensions.sqlStatements to responses
@@ -101,10 +104,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	cfg.DBMaxConns = env.int("DB_MAX_CONNS", 0)
 	cfg.ShutdownTimeout = env.duration("SHUTDOWN_TIMEOUT", 20*time.Second)
 	cfg.ShutdownDelay = env.duration("SHUTDOWN_DELAY", 0)
+	cfg.DatabaseWait = env.durationOrZero("DATABASE_WAIT", 60*time.Second)
 	cfg.JWT = graph.JWTConfig{
 		Issuer: getenv("JWT_ISSUER"), Audience: getenv("JWT_AUDIENCE"),
 		JWKSURL: getenv("JWT_JWKS_URL"), Secret: []byte(getenv("JWT_SECRET")),
 		RoleClaim: getenv("JWT_ROLE_CLAIM"), OrgsClaim: getenv("JWT_ORGS_CLAIM"),
+		MaxLifetime: env.duration("JWT_MAX_LIFETIME", graph.DefaultJWTMaxLifetime),
 	}
 	if env.err != nil {
 		return cfg, env.err
@@ -114,6 +119,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if n, err := strconv.Atoi(cfg.Port); err != nil || n < 0 || n > 65535 {
 		return cfg, fmt.Errorf("PORT %q is not a port number", cfg.Port)
+	}
+	cfg.ListenAddr = cmp.Or(getenv("LISTEN_ADDR"), net.JoinHostPort("", cfg.Port))
+	cfg.MetricsAddr = getenv("METRICS_ADDR")
+	for name, addr := range map[string]string{"LISTEN_ADDR": cfg.ListenAddr, "METRICS_ADDR": cfg.MetricsAddr} {
+		if err := checkAddr(addr); err != nil {
+			return cfg, fmt.Errorf("%s %q: %w", name, addr, err)
+		}
+	}
+	if cfg.MetricsAddr != "" && cfg.MetricsAddr == cfg.ListenAddr {
+		return cfg, fmt.Errorf("METRICS_ADDR %q is LISTEN_ADDR: give /metrics an address of its own, or leave it unset", cfg.MetricsAddr)
 	}
 	if cfg.Seed != "auto" && cfg.Seed != "never" {
 		return cfg, fmt.Errorf("SEED %q: want auto or never", cfg.Seed)
@@ -157,6 +172,29 @@ func (e *envReader) int(name string, def int) int {
 	return n
 }
 
+// durationOrZero is duration that also takes 0, to turn something off.
+func (e *envReader) durationOrZero(name string, def time.Duration) time.Duration {
+	if e.getenv(name) == "0" {
+		return 0
+	}
+	return e.duration(name, def)
+}
+
+// checkAddr checks a host:port listening address; "" is none.
+func checkAddr(addr string) error {
+	if addr == "" {
+		return nil
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return errors.New("want host:port, such as 127.0.0.1:8080 or :8080")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q is not a port number", port)
+	}
+	return nil
+}
+
 func (e *envReader) duration(name string, def time.Duration) time.Duration {
 	v := e.getenv(name)
 	if v == "" {
@@ -185,13 +223,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "serve", "migrate", "seed", "token":
 	case "healthcheck":
-		return healthcheck(ctx, cfg.Port)
+		return healthcheck(ctx, cfg.ListenAddr)
 	default:
 		return fmt.Errorf("unknown command %q: want serve, migrate, seed, token or healthcheck", cmd)
 	}
 
 	db, err := models.Open(ctx, models.Config{DatabaseURL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath,
-		MaxOpenConns: cfg.DBMaxConns, StatementTimeout: cfg.StatementTimeout})
+		MaxOpenConns: cfg.DBMaxConns, StatementTimeout: cfg.StatementTimeout, Wait: cfg.DatabaseWait, Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -307,8 +345,13 @@ func serve(ctx context.Context, cfg config, store *models.Store, logger *slog.Lo
 	if err := startProfiling(cfg.PprofAddr, logger); err != nil {
 		return err
 	}
+	stopMetrics, err := startMetricsServer(cfg.MetricsAddr, metrics, logger)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	opts := graph.Options{Logger: logger, PlaygroundAssets: cfg.PlaygroundAssets, ReportStatements: cfg.ReportStatements,
-		Metrics: metrics, Auth: graph.AuthOptions{PublicRead: cfg.PublicRead}, Limits: cfg.Limits,
+		Metrics: metrics, PrivateMetrics: cfg.MetricsAddr != "", Auth: graph.AuthOptions{PublicRead: cfg.PublicRead}, Limits: cfg.Limits,
 		MaxBodyBytes: cfg.MaxBodyBytes, Timeout: cfg.RequestTimeout, DisableIntrospection: !cfg.Introspection,
 		Tracing: tracing}
 	if cfg.JWT.Issuer != "" || cfg.JWT.JWKSURL != "" || len(cfg.JWT.Secret) > 0 {
@@ -329,7 +372,7 @@ func serve(ctx context.Context, cfg config, store *models.Store, logger *slog.Lo
 		"request_timeout", cfg.RequestTimeout.String(), "statement_timeout", cfg.StatementTimeout.String())
 
 	srv := &http.Server{
-		Addr:              net.JoinHostPort("", cfg.Port),
+		Addr:              cfg.ListenAddr,
 		Handler:           closeWhenDraining(draining.Load, graph.NewHandler(store, opts)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -345,7 +388,7 @@ func serve(ctx context.Context, cfg config, store *models.Store, logger *slog.Lo
 	if err != nil {
 		return err
 	}
-	logger.Info("listening", "addr", ln.Addr().String(), "playground", "http://localhost:"+cfg.Port+"/")
+	logger.Info("listening", "addr", ln.Addr().String(), "playground", "http://"+loopbackFor(ln.Addr().String())+"/")
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -388,12 +431,12 @@ func closeWhenDraining(draining func() bool, next http.Handler) http.Handler {
 	})
 }
 
-// healthcheck asks the server listening on port whether it is ready, for
+// healthcheck asks the server listening on addr whether it is ready, for
 // container health checks in images that have no HTTP client.
-func healthcheck(ctx context.Context, port string) error {
+func healthcheck(ctx context.Context, addr string) error {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort("127.0.0.1", port)+"/readyz", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+loopbackFor(addr)+"/readyz", nil)
 	if err != nil {
 		return err
 	}
@@ -406,6 +449,19 @@ func healthcheck(ctx context.Context, port string) error {
 		return fmt.Errorf("not ready: HTTP %d", resp.StatusCode)
 	}
 	return nil
+}
+
+// loopbackFor returns the address a local client reaches a listener on
+// addr at: a listener on all interfaces is reached on the loopback one.
+func loopbackFor(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 func closeDB(db *gorm.DB, logger *slog.Logger) {

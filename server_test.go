@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestCloseWhenDraining checks that once draining, responses ask the client
@@ -34,4 +39,100 @@ func TestCloseWhenDraining(t *testing.T) {
 	if resp := get(); !resp.Close {
 		t.Error("while draining: the response keeps its connection")
 	}
+}
+
+// TestLoadConfigAddresses checks the listening addresses and waits read
+// from the environment.
+func TestLoadConfigAddresses(t *testing.T) {
+	for _, tc := range []struct {
+		env                       map[string]string
+		listen, metrics, errorHas string
+		wait                      time.Duration
+	}{
+		{env: nil, listen: ":8080", wait: time.Minute},
+		{env: map[string]string{"PORT": "9000"}, listen: ":9000", wait: time.Minute},
+		{env: map[string]string{"LISTEN_ADDR": "127.0.0.1:7000", "METRICS_ADDR": "127.0.0.1:9090", "DATABASE_WAIT": "0"},
+			listen: "127.0.0.1:7000", metrics: "127.0.0.1:9090"},
+		{env: map[string]string{"DATABASE_WAIT": "2m"}, listen: ":8080", wait: 2 * time.Minute},
+		{env: map[string]string{"LISTEN_ADDR": "localhost"}, errorHas: "want host:port"},
+		{env: map[string]string{"METRICS_ADDR": ":http"}, errorHas: "not a port number"},
+		{env: map[string]string{"LISTEN_ADDR": ":9000", "METRICS_ADDR": ":9000"}, errorHas: "address of its own"},
+		{env: map[string]string{"DATABASE_WAIT": "soon"}, errorHas: "DATABASE_WAIT"},
+		{env: map[string]string{"JWT_MAX_LIFETIME": "-1h"}, errorHas: "JWT_MAX_LIFETIME"},
+	} {
+		cfg, err := loadConfig(func(k string) string { return tc.env[k] })
+		switch {
+		case tc.errorHas != "":
+			if err == nil || !strings.Contains(err.Error(), tc.errorHas) {
+				t.Errorf("%v: error %v, want one saying %q", tc.env, err, tc.errorHas)
+			}
+		case err != nil:
+			t.Errorf("%v: %v", tc.env, err)
+		case cfg.ListenAddr != tc.listen || cfg.MetricsAddr != tc.metrics || cfg.DatabaseWait != tc.wait:
+			t.Errorf("%v: listen %q, metrics %q, wait %v; want %q, %q, %v", tc.env, cfg.ListenAddr, cfg.MetricsAddr,
+				cfg.DatabaseWait, tc.listen, tc.metrics, tc.wait)
+		case cfg.JWT.MaxLifetime != 24*time.Hour:
+			t.Errorf("%v: JWT max lifetime %v, want 24h", tc.env, cfg.JWT.MaxLifetime)
+		}
+	}
+}
+
+// TestMetricsAddr runs the server with LISTEN_ADDR and METRICS_ADDR: the API
+// answers on the first, /metrics and the profiler on the second only.
+func TestMetricsAddr(t *testing.T) {
+	api, private := freeAddr(t), freeAddr(t)
+	env := map[string]string{"SQLITE_PATH": filepath.Join(t.TempDir(), "t.db"), "SEED": "never", "LOG_LEVEL": "warn",
+		"LISTEN_ADDR": api, "METRICS_ADDR": private}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, io.Discard, io.Discard) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	get := func(url string) (int, string) {
+		resp, err := http.Get(url)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if status, _ := get("http://" + api + "/readyz"); status == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the server did not get ready")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if status, body := get("http://" + private + "/metrics"); status != http.StatusOK || !strings.Contains(body, "go_goroutines") {
+		t.Errorf("METRICS_ADDR /metrics = %d, want 200 with Go metrics", status)
+	}
+	if status, _ := get("http://" + private + "/debug/pprof/"); status != http.StatusOK {
+		t.Errorf("METRICS_ADDR /debug/pprof/ = %d, want 200 on a loopback address", status)
+	}
+	if status, body := get("http://" + api + "/metrics"); status == http.StatusOK && strings.Contains(body, "go_goroutines") {
+		t.Error("the API's listener serves /metrics although METRICS_ADDR is set")
+	}
+	if status, _ := get("http://" + private + "/graphql"); status != http.StatusNotFound {
+		t.Errorf("METRICS_ADDR /graphql = %d, want 404", status)
+	}
+}
+
+// freeAddr returns a loopback address nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
 }

@@ -45,13 +45,28 @@ type JWTConfig struct {
 	// admin; default viewer); OrgsClaim the one holding an officer's
 	// organizations, as slugs.
 	RoleClaim, OrgsClaim string
+	// MaxLifetime is the longest a JWT may be valid for, counted from its
+	// iat claim (or from now when it has none) to its exp claim; longer
+	// ones are refused (default DefaultJWTMaxLifetime).
+	MaxLifetime time.Duration
 }
 
-// JWTVerifier checks identity-provider tokens: signature, expiry, issuer
-// and audience.
+// DefaultJWTMaxLifetime is the longest lifetime of a JWT accepted unless
+// configured otherwise: identity providers issue tokens valid for minutes
+// or hours, so a longer one is a mistake or a forgery with a stolen key.
+const DefaultJWTMaxLifetime = 24 * time.Hour
+
+// jwtSkew is the clock difference tolerated between the identity provider
+// and the server.
+const jwtSkew = 30 * time.Second
+
+// JWTVerifier checks identity-provider tokens: signature, expiry (which is
+// required, and at most MaxLifetime away), issuer and audience.
 type JWTVerifier struct {
 	options              []jwt.ParseOption
 	roleClaim, orgsClaim string
+	maxLifetime          time.Duration
+	now                  func() time.Time
 }
 
 // NewJWTVerifier returns a verifier for cfg. With a JWKS URL, keys are
@@ -61,9 +76,12 @@ func NewJWTVerifier(ctx context.Context, cfg JWTConfig) (*JWTVerifier, error) {
 	if cfg.Issuer == "" || cfg.Audience == "" {
 		return nil, errors.New("JWT issuer and audience are both required")
 	}
-	v := &JWTVerifier{roleClaim: cfg.RoleClaim, orgsClaim: cfg.OrgsClaim,
+	v := &JWTVerifier{roleClaim: cfg.RoleClaim, orgsClaim: cfg.OrgsClaim, maxLifetime: cfg.MaxLifetime, now: time.Now,
 		options: []jwt.ParseOption{jwt.WithIssuer(cfg.Issuer), jwt.WithAudience(cfg.Audience),
-			jwt.WithAcceptableSkew(30 * time.Second), jwt.WithValidate(true)}}
+			jwt.WithAcceptableSkew(jwtSkew), jwt.WithValidate(true)}}
+	if v.maxLifetime <= 0 {
+		v.maxLifetime = DefaultJWTMaxLifetime
+	}
 	switch {
 	case cfg.JWKSURL != "" && len(cfg.Secret) > 0:
 		return nil, errors.New("configure either a JWKS URL or a shared secret, not both")
@@ -96,36 +114,55 @@ func NewJWTVerifier(ctx context.Context, cfg JWTConfig) (*JWTVerifier, error) {
 	return v, nil
 }
 
-// verify checks a JWT and returns its subject, name, role and organization
-// slugs.
-func (v *JWTVerifier) verify(token string) (subject, name string, role models.Role, orgs []string, err error) {
+// jwtClaims are what a verified JWT says about its bearer.
+type jwtClaims struct {
+	subject, name string
+	role          models.Role
+	orgs          []string // an officer's organizations, as slugs
+	expires       time.Time
+}
+
+// verify checks a JWT and returns its claims. A token without an expiry,
+// or valid for longer than the maximum lifetime, is refused: a leaked one
+// would otherwise work for as long as its key.
+func (v *JWTVerifier) verify(token string) (*jwtClaims, error) {
 	t, err := jwt.Parse([]byte(token), v.options...)
 	if err != nil {
-		return "", "", "", nil, err
+		return nil, err
 	}
-	subject, ok := t.Subject()
-	if !ok || subject == "" {
-		return "", "", "", nil, errors.New("no subject")
+	exp, ok := t.Expiration()
+	if !ok {
+		return nil, errors.New("it has no expiry (exp claim); this server accepts only tokens that expire")
 	}
-	name = subject
-	_ = t.Get("name", &name)
-	role = models.RoleViewer
+	from := v.now()
+	if iat, ok := t.IssuedAt(); ok && iat.Before(from) {
+		from = iat
+	}
+	if life := exp.Sub(from); life > v.maxLifetime+jwtSkew {
+		return nil, fmt.Errorf("it is valid for %s, longer than the %s this server accepts", life.Round(time.Second), v.maxLifetime)
+	}
+	c := &jwtClaims{expires: exp, role: models.RoleViewer}
+	if c.subject, ok = t.Subject(); !ok || c.subject == "" {
+		return nil, errors.New("no subject")
+	}
+	c.name = c.subject
+	_ = t.Get("name", &c.name)
 	var r string
 	if t.Get(v.roleClaim, &r) == nil {
-		role = models.Role(strings.ToUpper(r))
-		if !role.IsValid() {
-			return "", "", "", nil, fmt.Errorf("unknown role %q", r)
+		c.role = models.Role(strings.ToUpper(r))
+		if !c.role.IsValid() {
+			return nil, fmt.Errorf("unknown role %q", r)
 		}
 	}
 	var list []any
 	if t.Get(v.orgsClaim, &list) == nil {
 		for _, o := range list {
 			if s, ok := o.(string); ok {
-				orgs = append(orgs, s)
+				c.orgs = append(c.orgs, s)
 			}
 		}
 	}
-	return subject, name, role, orgs, nil
+	return c, nil
 }
 
 // authenticate resolves each request's credential to its caller.
@@ -166,13 +203,13 @@ func identify(ctx context.Context, store *models.Store, opts AuthOptions, creden
 	if opts.JWT == nil {
 		return nil, models.Errorf(models.CodeUnauthenticated, "invalid token")
 	}
-	subject, name, role, slugs, err := opts.JWT.verify(credential)
+	c, err := opts.JWT.verify(credential)
 	if err != nil {
 		return nil, models.Errorf(models.CodeUnauthenticated, "invalid token: %v", err)
 	}
-	u := &models.User{Subject: subject, Name: name, Role: role, AuthenticatedBy: models.AuthenticationMethodJwt}
-	if role == models.RoleOfficer {
-		if u.Organizations, err = store.OrganizationIDsBySlug(ctx, slugs); err != nil {
+	u := models.JWTUser(c.subject, c.name, c.role, c.expires)
+	if c.role == models.RoleOfficer {
+		if u.Organizations, err = store.OrganizationIDsBySlug(ctx, c.orgs); err != nil {
 			return nil, err
 		}
 	}
@@ -238,6 +275,16 @@ func createAPIToken(ctx context.Context, store *models.Store, in models.NewAPITo
 		return nil, err
 	}
 	return &models.CreateAPITokenPayload{Token: token, APIToken: t}, nil
+}
+
+// actionItemHistory resolves ActionItem.history, refusing filters on who
+// made a change to callers who may not see that (see models.AuditEntry).
+func actionItemHistory(ctx context.Context, obj *models.ActionItem, page models.Page, filter *models.AuditEntryFilter,
+	orderBy []*models.AuditEntryOrder) (*models.Connection[models.AuditEntry], error) {
+	if err := filter.Authorize(ctx); err != nil {
+		return nil, err
+	}
+	return related(ctx, models.ActionItemHistory, obj, page, filter, orderBy)
 }
 
 // viewerOrganizations resolves Viewer.organizations.

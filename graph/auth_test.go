@@ -292,7 +292,7 @@ func TestViewerAndAdminQueries(t *testing.T) {
 	}
 	jwtOfficer := signJWT(t, secret, "alice", "officer", []string{"dpko", "unknown-slug"}, time.Hour)
 	c.as(jwtOfficer).mustQuery(`{ viewer { subject role authenticatedBy organizations { acronym } } }`, nil, &me)
-	if me.Viewer == nil || me.Viewer.Subject != "alice" || me.Viewer.AuthenticatedBy != "JWT" || len(me.Viewer.Organizations) != 1 {
+	if me.Viewer == nil || me.Viewer.Subject != "jwt:alice" || me.Viewer.AuthenticatedBy != "JWT" || len(me.Viewer.Organizations) != 1 {
 		t.Errorf("JWT viewer = %+v", me.Viewer)
 	}
 
@@ -406,7 +406,7 @@ func TestJWKS(t *testing.T) {
 		Viewer struct{ Subject, Role string }
 	}
 	c.as(sign(testIssuer, testAudience, private)).mustQuery(`{ viewer { subject role } }`, nil, &me)
-	if me.Viewer.Subject != "bob" || me.Viewer.Role != "ADMIN" {
+	if me.Viewer.Subject != "jwt:bob" || me.Viewer.Role != "ADMIN" {
 		t.Errorf("viewer = %+v", me.Viewer)
 	}
 	other, _ := rsa.GenerateKey(rand.Reader, 2048)

@@ -923,6 +923,8 @@ type AuditEntryResolver interface {
 	ID(ctx context.Context, obj *models.AuditEntry) (*models.GlobalID, error)
 
 	EntityID(ctx context.Context, obj *models.AuditEntry) (*models.GlobalID, error)
+
+	RequestID(ctx context.Context, obj *models.AuditEntry) (*string, error)
 }
 type CitationResolver interface {
 	ID(ctx context.Context, obj *models.Citation) (*models.GlobalID, error)
@@ -7581,7 +7583,12 @@ type ActionItem implements Node & Cited {
   ): OrganizationConnection!
   "The meeting where it was decided or announced, if known."
   meeting: Meeting
-  "Its history: every change made to it, its status changes with their notes, newest first."
+  """
+  Its history: every change made to it, its status changes with their notes,
+  newest first. Who made each change is shown only to admins and to the actor
+  themself (see Actor), and only admins may filter it by actorSubject or
+  requestId (FORBIDDEN otherwise).
+  """
   history(
     "Returns the first n items (default 50, at most 1000)."
     first: Int
@@ -9109,7 +9116,7 @@ enum Role {
 
 "The caller of a request."
 type Viewer {
-  "The identity: a JWT's subject, or ` + "`" + `token:<id>` + "`" + ` for an API token."
+  "The identity: ` + "`" + `jwt:<sub>` + "`" + ` for a user of the identity provider, ` + "`" + `token:<id>` + "`" + ` for an API token."
   subject: String!
   "A human name for the caller, when known."
   name: String!
@@ -9131,9 +9138,9 @@ enum AuthenticationMethod {
 
 "An organization's fields. Slugs are lowercase letters, digits and hyphens."
 input NewOrganization {
-  "A stable, URL-friendly name, unique."
+  "A stable, URL-friendly name, unique. Normalised first (Unicode NFKC, zero-width characters removed, trimmed, lowercased)."
   slug: String!
-  "The short name, unique, if it has one."
+  "The short name, unique ignoring case, if it has one. Normalised first (Unicode NFKC, zero-width characters removed, trimmed); letters of two scripts, as in look-alikes, are refused."
   acronym: String
   "The full name."
   name: String!
@@ -9519,10 +9526,14 @@ type AuditEntry implements Node {
   entityType: String!
   "The global ID of the object changed (it may since have been removed)."
   entityId: ID!
-  "Who made the change."
+  "Who made the change: the role always, the identity only to admins and to the actor themself."
   actor: Actor!
-  "The request that made it, as in the server's logs and the X-Request-Id response header."
-  requestId: String!
+  """
+  The request that made it, as in the server's logs and the X-Request-Id
+  response header. Shown only to admins and to the actor themself; null for
+  everyone else.
+  """
+  requestId: String
   "The fields changed, with their values before and after."
   changes: [FieldChange!]!
   "The note given with the change, such as why an item is blocked."
@@ -9533,15 +9544,20 @@ type AuditEntry implements Node {
   toStatus: ActionItemStatus
 }
 
-"Who made a change."
+"""
+Who made a change. The role is shown to everyone who may read the change;
+the identity (subject, name, token) only to admins and to the actor
+themself, and is null for everyone else: viewers, anonymous readers and
+other officers see that an OFFICER changed an item, not which one.
+"""
 type Actor {
-  "The identity: a JWT's subject, or ` + "`" + `token:<id>` + "`" + `."
-  subject: String!
-  "A human name, when known."
-  name: String!
+  "The identity, one namespace per kind of credential: ` + "`" + `jwt:<sub>` + "`" + ` for a user of the identity provider, ` + "`" + `token:<id>` + "`" + ` for an API token, ` + "`" + `cli` + "`" + ` for the operator. Null when hidden."
+  subject: String
+  "A human name, when known. Null when hidden."
+  name: String
   "The role they acted with."
   role: Role!
-  "The API token used, if any."
+  "The API token used, if any. Null when hidden."
   tokenId: ID
 }
 
@@ -9703,7 +9719,12 @@ input NewApiToken {
   role: Role!
   "For an OFFICER token, the organizations it may change (at least one)."
   organizationIds: [ID!]
-  "When it stops working; null for never."
+  """
+  When it stops working; null for never. A token may not outlive the
+  credential that issues it: an admin signed in with a JWT (or an expiring
+  API token) gets a token that expires with that credential when this is
+  null, and BAD_USER_INPUT for a later expiry.
+  """
   expiresAt: DateTime
 }
 
@@ -16862,11 +16883,11 @@ func (ec *executionContext) _Actor_subject(ctx context.Context, field graphql.Co
 			return obj.Subject, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Actor_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -16885,11 +16906,11 @@ func (ec *executionContext) _Actor_name(ctx context.Context, field graphql.Colle
 			return obj.Name, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Actor_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -17488,7 +17509,7 @@ func (ec *executionContext) _AuditEntry_actor(ctx context.Context, field graphql
 			return ec.fieldContext_AuditEntry_actor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Actor(), nil
+			return obj.Actor(ctx), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Actor) graphql.Marshaler {
@@ -17520,18 +17541,18 @@ func (ec *executionContext) _AuditEntry_requestId(ctx context.Context, field gra
 			return ec.fieldContext_AuditEntry_requestId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.RequestID, nil
+			return ec.Resolvers.AuditEntry().RequestID(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_AuditEntry_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
+	return graphql.NewScalarFieldContext("AuditEntry", field, true, true, "String")
 }
 
 func (ec *executionContext) _AuditEntry_changes(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
@@ -41136,12 +41157,12 @@ func (ec *executionContext) _Actor(ctx context.Context, sel ast.SelectionSet, ob
 			out.Values[i] = graphql.MarshalString("Actor")
 		case "subject":
 			out.Values[i] = ec._Actor_subject(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "name":
 			out.Values[i] = ec._Actor_name(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "role":
@@ -41406,7 +41427,7 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 			}
 		case "requestId":
 			out.Values[i] = ec._AuditEntry_requestId(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "changes":

@@ -33,6 +33,9 @@ type Options struct {
 	// Metrics is the Prometheus registry the handler's metrics join and
 	// that /metrics serves; nil serves none.
 	Metrics *prometheus.Registry
+	// PrivateMetrics keeps /metrics off this handler: another listener,
+	// on a private address, serves the registry.
+	PrivateMetrics bool
 	// Auth configures authentication.
 	Auth AuthOptions
 	// Limits bound each request; zero fields take DefaultLimits' values.
@@ -117,8 +120,8 @@ query Partnerships {
 
 // NewHandler returns the tracker's HTTP handler: GraphQL at /graphql (POST,
 // and GET for queries), the GraphiQL playground at /, health checks at
-// /healthz (alive) and /readyz (database reachable and migrated), and
-// Prometheus metrics at /metrics.
+// /healthz (alive) and /readyz (database reachable, migrated and taking
+// writes), and Prometheus metrics at /metrics unless they are private.
 func NewHandler(store *models.Store, opts Options) http.Handler {
 	opts = opts.withDefaults()
 	m := newMetrics(opts.Metrics)
@@ -167,7 +170,7 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	mux.Handle("/graphql", api)
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.HandleFunc("GET /readyz", readyz(store, opts.Draining))
-	if opts.Metrics != nil {
+	if opts.Metrics != nil && !opts.PrivateMetrics {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Metrics, promhttp.HandlerOpts{}))
 	}
 	mux.Handle("/", newPlayground("/graphql", opts.PlaygroundAssets, DefaultQuery, opts.Logger))

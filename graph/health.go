@@ -15,9 +15,9 @@ func healthz(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write([]byte(`{"status":"ok"}`))
 }
 
-// readyz answers 200 when the database is reachable and fully migrated, and
-// 503 otherwise, saying why — also while the server drains for shutdown, so
-// that load balancers stop sending it requests.
+// readyz answers 200 when the database is reachable, fully migrated and
+// takes writes, and 503 otherwise, saying why — also while the server
+// drains for shutdown, so that load balancers stop sending it requests.
 func readyz(store *models.Store, draining func() bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -34,6 +34,10 @@ func readyz(store *models.Store, draining func() bool) http.HandlerFunc {
 				"schemaVersion": current, "latestVersion": latest}
 		default:
 			body["schemaVersion"] = current
+			if werr := store.CheckWrites(ctx); werr != nil {
+				status, body = http.StatusServiceUnavailable, map[string]any{"status": "unavailable",
+					"reason": "database refuses writes", "detail": models.ErrorMessage(werr), "schemaVersion": current}
+			}
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")

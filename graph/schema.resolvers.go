@@ -37,7 +37,7 @@ func (r *actionItemResolver) Meeting(ctx context.Context, obj *models.ActionItem
 
 // History is the resolver for the history field.
 func (r *actionItemResolver) History(ctx context.Context, obj *models.ActionItem, first *int, after *string, last *int, before *string, filter *models.AuditEntryFilter, orderBy []*models.AuditEntryOrder) (*models.Connection[models.AuditEntry], error) {
-	return related(ctx, models.ActionItemHistory, obj, page(first, after, last, before), filter, orderBy)
+	return actionItemHistory(ctx, obj, page(first, after, last, before), filter, orderBy)
 }
 
 // Citations is the resolver for the citations field.
@@ -69,6 +69,11 @@ func (r *auditEntryResolver) ID(ctx context.Context, obj *models.AuditEntry) (*m
 func (r *auditEntryResolver) EntityID(ctx context.Context, obj *models.AuditEntry) (*models.GlobalID, error) {
 	gid := obj.EntityGlobalID()
 	return &gid, nil
+}
+
+// RequestID is the resolver for the requestId field.
+func (r *auditEntryResolver) RequestID(ctx context.Context, obj *models.AuditEntry) (*string, error) {
+	return obj.VisibleRequestID(ctx), nil
 }
 
 // ID is the resolver for the id field.

@@ -94,7 +94,7 @@ type ActionItemEdge = Edge[ActionItem]
 
 // FindActionItemBySlug returns the action item with the given slug.
 func (s *Store) FindActionItemBySlug(ctx context.Context, slug string) (*ActionItem, error) {
-	return findBy[ActionItem](ctx, s, "slug", slug)
+	return findBy[ActionItem](ctx, s, "slug", canonicalSlug(slug))
 }
 
 // CreateActionItem validates in and creates the action item, NOT_STARTED.
@@ -102,7 +102,7 @@ func (s *Store) FindActionItemBySlug(ctx context.Context, slug string) (*ActionI
 func (s *Store) CreateActionItem(ctx context.Context, in NewActionItem) (*ActionItem, error) {
 	a := &ActionItem{Slug: in.Slug, Status: ActionItemStatusNotStarted}
 	var err error
-	if err = checkSlug("input.slug", in.Slug); err != nil {
+	if a.Slug, err = slugKey("input.slug", in.Slug); err != nil {
 		return nil, err
 	}
 	if a.Title, err = checkText("input.title", in.Title, 1, maxName); err != nil {

@@ -37,14 +37,63 @@ func (AuditEntry) TableName() string { return "audit_log" }
 // IsNode marks AuditEntry as a GraphQL Node.
 func (AuditEntry) IsNode() {}
 
-// Actor returns who made the change.
-func (e *AuditEntry) Actor() *Actor {
-	a := &Actor{Subject: e.ActorSubject, Name: e.ActorName, Role: e.ActorRole}
+// Who may see who made a change: the actor's identity (subject, name and
+// API token) and the request ID — which ties the change to the server's
+// logs and to the caller's other requests — are shown to admins, who may
+// read the whole audit log anyway, and to the actor themself. Everyone else
+// (viewers, anonymous readers, other officers) sees the role the change was
+// made with and the change, not who made it.
+
+// RevealsActor reports whether the caller of ctx may see who made e and in
+// which request.
+func (e *AuditEntry) RevealsActor(ctx context.Context) bool {
+	u := UserFrom(ctx)
+	return u.Has(RoleAdmin) || (u != nil && u.Subject == e.ActorSubject)
+}
+
+// Actor returns who made the change, as far as the caller of ctx may see
+// it (see RevealsActor): always the role, the identity only when revealed.
+func (e *AuditEntry) Actor(ctx context.Context) *Actor {
+	a := &Actor{Role: e.ActorRole}
+	if !e.RevealsActor(ctx) {
+		return a
+	}
+	a.Subject, a.Name = &e.ActorSubject, &e.ActorName
 	if e.ActorTokenID != nil {
 		id := NewGlobalID("ApiToken", *e.ActorTokenID)
 		a.TokenID = &id
 	}
 	return a
+}
+
+// VisibleRequestID returns the ID of the request that made the change when
+// the caller of ctx may see it (see RevealsActor), and nil otherwise.
+func (e *AuditEntry) VisibleRequestID(ctx context.Context) *string {
+	if !e.RevealsActor(ctx) {
+		return nil
+	}
+	return &e.RequestID
+}
+
+// Authorize refuses, with FORBIDDEN, a filter on who made a change or in
+// which request to callers who may not see those (all but admins): the
+// rows such a filter keeps would reveal what the entries hide.
+func (f *AuditEntryFilter) Authorize(ctx context.Context) error {
+	if f == nil || UserFrom(ctx).Has(RoleAdmin) {
+		return nil
+	}
+	if f.ActorSubject != nil || f.RequestID != nil {
+		return Errorf(CodeForbidden, "only admins may filter changes by actorSubject or requestId")
+	}
+	if err := f.Not.Authorize(ctx); err != nil {
+		return err
+	}
+	for _, g := range append(append([]*AuditEntryFilter{}, f.And...), f.Or...) {
+		if err := g.Authorize(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Changes returns the fields changed with their values before and after.

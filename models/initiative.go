@@ -132,7 +132,7 @@ type InitiativeRelationEdge = Edge[InitiativeRelation]
 
 // FindInitiativeBySlug returns the initiative with the given slug.
 func (s *Store) FindInitiativeBySlug(ctx context.Context, slug string) (*Initiative, error) {
-	return findBy[Initiative](ctx, s, "slug", slug)
+	return findBy[Initiative](ctx, s, "slug", canonicalSlug(slug))
 }
 
 // initiativeEditable reports whether u may change the initiative id: admins
@@ -154,7 +154,7 @@ func (s *Store) initiativeEditable(ctx context.Context, tx *gorm.DB, u *User, id
 func (s *Store) CreateInitiative(ctx context.Context, in NewInitiative) (*Initiative, error) {
 	i := &Initiative{Slug: in.Slug, Kind: in.Kind, Status: ActivityStatusPipeline}
 	var err error
-	if err = checkSlug("input.slug", in.Slug); err != nil {
+	if i.Slug, err = slugKey("input.slug", in.Slug); err != nil {
 		return nil, err
 	}
 	if i.Title, err = checkText("input.title", in.Title, 1, maxName); err != nil {

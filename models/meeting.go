@@ -140,7 +140,7 @@ type StatementEdge = Edge[Statement]
 
 // FindMeetingBySlug returns the meeting with the given slug.
 func (s *Store) FindMeetingBySlug(ctx context.Context, slug string) (*Meeting, error) {
-	return findBy[Meeting](ctx, s, "slug", slug)
+	return findBy[Meeting](ctx, s, "slug", canonicalSlug(slug))
 }
 
 // meetingEditable reports whether u may change meeting m: admins may;
@@ -217,7 +217,7 @@ func (s *Store) insertParticipant(ctx context.Context, tx *gorm.DB, field string
 func (s *Store) RecordMeeting(ctx context.Context, in NewMeeting) (*Meeting, error) {
 	m := &Meeting{Slug: in.Slug, Kind: in.Kind, AttendeeCount: in.AttendeeCount}
 	var err error
-	if err = checkSlug("input.slug", in.Slug); err != nil {
+	if m.Slug, err = slugKey("input.slug", in.Slug); err != nil {
 		return nil, err
 	}
 	if m.Title, err = checkText("input.title", in.Title, 1, maxName); err != nil {

@@ -80,3 +80,30 @@ func TestMigrateIsIdempotent(t *testing.T) {
 		}
 	})
 }
+
+// TestFoldedKeyIndexes checks that both databases hold the same
+// case-insensitive unique indexes on their keys, and that they refuse a key
+// differing only in case.
+func TestFoldedKeyIndexes(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, d models.Dialect) {
+		s := modelstest.NewStore(t, d)
+		var names []string
+		q := `SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND indexname LIKE '%_folded_key' ORDER BY 1`
+		if d == models.SQLite {
+			q = `SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%_folded_key' ORDER BY 1`
+		}
+		if err := s.DB().Raw(q).Scan(&names).Error; err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"action_items_slug_folded_key", "initiatives_slug_folded_key", "meetings_slug_folded_key",
+			"organizations_acronym_folded_key", "organizations_slug_folded_key", "people_slug_folded_key", "places_slug_folded_key",
+			"results_slug_folded_key", "sources_slug_folded_key", "topics_slug_folded_key"}
+		if diff := cmp.Diff(want, names); diff != "" {
+			t.Errorf("folded key indexes (-want +got):\n%s", diff)
+		}
+		modelstest.MustExec(t, s, `INSERT INTO organizations (slug, acronym, name, kind) VALUES ('a', 'ÉCOLE', 'A', 'OTHER')`)
+		if err := s.DB().Exec(`INSERT INTO organizations (slug, acronym, name, kind) VALUES ('b', 'école', 'B', 'OTHER')`).Error; err == nil {
+			t.Error("a second acronym differing only in (non-ASCII) case was stored")
+		}
+	})
+}

@@ -48,6 +48,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/url"
 	"strconv"
@@ -75,6 +76,7 @@ type Store struct {
 	dialect Dialect
 	now     func() time.Time
 	maxPage int
+	writes  *writeHealth // whether the database takes writes
 }
 
 // NewStore returns a Store over db, opened by Open.
@@ -83,7 +85,8 @@ func NewStore(db *gorm.DB) *Store {
 	if err != nil {
 		panic(fmt.Sprintf("NewStore: %v", err)) // a *gorm.DB from Open always has one
 	}
-	return &Store{db: db, sqlDB: sqlDB, dialect: Dialect(db.Name()), now: now, maxPage: DefaultMaxPageSize}
+	return &Store{db: db, sqlDB: sqlDB, dialect: Dialect(db.Name()), now: now, maxPage: DefaultMaxPageSize,
+		writes: &writeHealth{}}
 }
 
 // SetMaxPageSize sets the largest page a connection may return.
@@ -119,14 +122,23 @@ type Config struct {
 	// StatementTimeout makes Postgres cancel any statement running longer
 	// (0: none), whatever happens to the client.
 	StatementTimeout time.Duration
+	// Wait is how long Open retries a Postgres server it cannot reach, with
+	// exponential backoff (0: one attempt): a container that starts before
+	// its database waits for it instead of dying.
+	Wait time.Duration
+	// Logger receives a line for each failed attempt; nil logs nothing.
+	Logger *slog.Logger
 }
 
-// Open connects to the database cfg names and checks that it answers.
+// Open connects to the database cfg names and checks that it answers,
+// waiting up to cfg.Wait for a Postgres server that cannot be reached yet.
 func Open(ctx context.Context, cfg Config) (*gorm.DB, error) {
 	gcfg := &gorm.Config{
 		TranslateError: true,
 		NowFunc:        now,
 		Logger:         statementLogger{},
+		// The ping below retries; GORM's own would fail at once.
+		DisableAutomaticPing: true,
 	}
 	var (
 		db  *gorm.DB
@@ -155,11 +167,93 @@ func Open(ctx context.Context, cfg Config) (*gorm.DB, error) {
 	sqlDB.SetMaxOpenConns(maxConns)
 	sqlDB.SetMaxIdleConns(maxConns)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	if err := sqlDB.PingContext(ctx); err != nil {
+	if err := ping(ctx, sqlDB, cfg); err != nil {
 		_ = sqlDB.Close()
-		return nil, fmt.Errorf("connect to database: %w", err)
+		return nil, err
 	}
 	return db, nil
+}
+
+// Backoff of Open's attempts to reach Postgres: the first retry after
+// firstRetry, each next one after twice as long, at most maxRetryGap.
+// An attempt that gets no answer (a server whose packets are dropped)
+// gives up after attemptTimeout.
+const (
+	firstRetry     = 250 * time.Millisecond
+	maxRetryGap    = 8 * time.Second
+	attemptTimeout = 10 * time.Second
+)
+
+// ping checks that the database answers, retrying an unreachable Postgres
+// server until cfg.Wait has passed. Each failed attempt is logged with the
+// server's address, never with the password.
+func ping(ctx context.Context, sqlDB *sql.DB, cfg Config) error {
+	start := time.Now()
+	gap := firstRetry
+	for attempt := 1; ; attempt++ {
+		attemptCtx, cancel := context.WithTimeout(ctx, attemptTimeout)
+		err := sqlDB.PingContext(attemptCtx)
+		cancel()
+		if err == nil {
+			if attempt > 1 && cfg.Logger != nil {
+				cfg.Logger.Info("database reachable", "attempts", attempt, "waited", time.Since(start).Round(time.Millisecond).String())
+			}
+			return nil
+		}
+		waited := time.Since(start)
+		if cfg.DatabaseURL == "" || !retryable(err) || waited >= cfg.Wait || ctx.Err() != nil {
+			if attempt > 1 {
+				return fmt.Errorf("connect to database %s: gave up after %s and %d attempts (DATABASE_WAIT %s): %s",
+					redactedTarget(cfg.DatabaseURL), waited.Round(time.Millisecond), attempt, cfg.Wait, redact(err, cfg.DatabaseURL))
+			}
+			return fmt.Errorf("connect to database %s: %s", redactedTarget(cfg.DatabaseURL), redact(err, cfg.DatabaseURL))
+		}
+		gap = min(gap, cfg.Wait-waited)
+		if cfg.Logger != nil {
+			cfg.Logger.Warn("database not reachable yet; retrying", "target", redactedTarget(cfg.DatabaseURL), "attempt", attempt,
+				"retry_in", gap.String(), "waited", waited.Round(time.Millisecond).String(), "limit", cfg.Wait.String(),
+				"err", redact(err, cfg.DatabaseURL))
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("connect to database: %w", ctx.Err())
+		case <-time.After(gap):
+		}
+		gap = min(2*gap, maxRetryGap)
+	}
+}
+
+// retryable reports whether a failure to connect may pass by itself: the
+// server is not reachable, or is starting up. A refusal by a server that
+// answers — a wrong password, a database that does not exist — does not.
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "57P03" || strings.HasPrefix(pgErr.Code, "08") // cannot connect now; connection exceptions
+	}
+	return ErrorCode(dbError(err, "database")) == CodeUnavailable
+}
+
+// redactedTarget names the Postgres server of a connection string for the
+// log: host, port, database and user, without the password.
+func redactedTarget(dsn string) string {
+	c, err := pgconn.ParseConfig(dsn)
+	if err != nil {
+		return "(unparsable DATABASE_URL)"
+	}
+	return fmt.Sprintf("host=%s port=%d database=%s user=%s", c.Host, c.Port, c.Database, c.User)
+}
+
+// redact returns err's text with the connection string's password, if it
+// has one and it appears, masked: errors of drivers may quote what they
+// were given.
+func redact(err error, dsn string) string {
+	msg := err.Error()
+	if c, perr := pgconn.ParseConfig(dsn); perr == nil && c.Password != "" {
+		msg = strings.ReplaceAll(msg, c.Password, "xxxxx")
+		msg = strings.ReplaceAll(msg, url.QueryEscape(c.Password), "xxxxx")
+	}
+	return msg
 }
 
 // withStatementTimeout adds Postgres's statement_timeout setting to a
@@ -247,6 +341,14 @@ func dbError(err error, what string) error {
 		// out of range, a NUL character). The scalars reject most of them
 		// first; this catches the rest.
 		return Errorf(CodeInvalid, "invalid value: %s", pgErr.Message)
+	case errors.As(err, &pgErr) && pgErr.Code == "25006": // read_only_sql_transaction: a standby, or default_transaction_read_only
+		return &writeRefusedError{err: err, reason: "it is read-only"}
+	case errors.As(err, &pgErr) && pgErr.Code == "53100": // disk_full
+		return &writeRefusedError{err: err, reason: "its disk is full"}
+	case sqliteCode(err) == sqliteReadOnly:
+		return &writeRefusedError{err: err, reason: "it is read-only"}
+	case sqliteCode(err) == sqliteFull:
+		return &writeRefusedError{err: err, reason: "its disk is full"}
 	case errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P")):
 		// Connection exceptions, and the server shutting down or starting.
 		return &unavailableError{err: err}

@@ -122,15 +122,18 @@ type ActivityStatusFilter struct {
 	NotIn []ActivityStatus `json:"notIn,omitempty"`
 }
 
-// Who made a change.
+// Who made a change. The role is shown to everyone who may read the change;
+// the identity (subject, name, token) only to admins and to the actor
+// themself, and is null for everyone else: viewers, anonymous readers and
+// other officers see that an OFFICER changed an item, not which one.
 type Actor struct {
-	// The identity: a JWT's subject, or `token:<id>`.
-	Subject string `json:"subject"`
-	// A human name, when known.
-	Name string `json:"name"`
+	// The identity, one namespace per kind of credential: `jwt:<sub>` for a user of the identity provider, `token:<id>` for an API token, `cli` for the operator. Null when hidden.
+	Subject *string `json:"subject,omitempty"`
+	// A human name, when known. Null when hidden.
+	Name *string `json:"name,omitempty"`
 	// The role they acted with.
 	Role Role `json:"role"`
-	// The API token used, if any.
+	// The API token used, if any. Null when hidden.
 	TokenID *GlobalID `json:"tokenId,omitempty"`
 }
 
@@ -659,7 +662,10 @@ type NewAPIToken struct {
 	Role Role `json:"role"`
 	// For an OFFICER token, the organizations it may change (at least one).
 	OrganizationIds []*GlobalID `json:"organizationIds,omitempty"`
-	// When it stops working; null for never.
+	// When it stops working; null for never. A token may not outlive the
+	// credential that issues it: an admin signed in with a JWT (or an expiring
+	// API token) gets a token that expires with that credential when this is
+	// null, and BAD_USER_INPUT for a later expiry.
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 }
 
@@ -731,9 +737,9 @@ type NewMeeting struct {
 
 // An organization's fields. Slugs are lowercase letters, digits and hyphens.
 type NewOrganization struct {
-	// A stable, URL-friendly name, unique.
+	// A stable, URL-friendly name, unique. Normalised first (Unicode NFKC, zero-width characters removed, trimmed, lowercased).
 	Slug string `json:"slug"`
-	// The short name, unique, if it has one.
+	// The short name, unique ignoring case, if it has one. Normalised first (Unicode NFKC, zero-width characters removed, trimmed); letters of two scripts, as in look-alikes, are refused.
 	Acronym *string `json:"acronym,omitempty"`
 	// The full name.
 	Name string `json:"name"`

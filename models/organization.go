@@ -42,14 +42,15 @@ type OrganizationConnection = Connection[Organization]
 // OrganizationEdge is an organization in a page.
 type OrganizationEdge = Edge[Organization]
 
-// FindOrganizationByAcronym returns the organization with the given acronym.
+// FindOrganizationByAcronym returns the organization with the given acronym,
+// compared as unique keys are (see normalizeKey): ignoring case.
 func (s *Store) FindOrganizationByAcronym(ctx context.Context, acronym string) (*Organization, error) {
-	return findBy[Organization](ctx, s, "acronym", acronym)
+	return findByFolded[Organization](ctx, s, "acronym", normalizeKey(acronym))
 }
 
 // FindOrganizationBySlug returns the organization with the given slug.
 func (s *Store) FindOrganizationBySlug(ctx context.Context, slug string) (*Organization, error) {
-	return findBy[Organization](ctx, s, "slug", slug)
+	return findBy[Organization](ctx, s, "slug", canonicalSlug(slug))
 }
 
 // OrganizationAncestors returns, for each organization ID, the chain of
@@ -102,7 +103,7 @@ func (s *Store) MemberCounts(ctx context.Context, ids []uint) (map[uint]*Statist
 func (s *Store) CreateOrganization(ctx context.Context, in NewOrganization) (*Organization, error) {
 	o := &Organization{Slug: in.Slug, Kind: in.Kind, FoundedYear: in.FoundedYear}
 	var err error
-	if err = checkSlug("input.slug", in.Slug); err != nil {
+	if o.Slug, err = slugKey("input.slug", in.Slug); err != nil {
 		return nil, err
 	}
 	if o.Name, err = checkText("input.name", in.Name, 1, maxName); err != nil {
@@ -226,7 +227,7 @@ func optAcronym(a *string) (*string, error) {
 	if a == nil {
 		return nil, nil
 	}
-	s, err := checkText("input.acronym", *a, 0, 32)
+	s, err := acronymKey("input.acronym", *a)
 	if err != nil || s == "" {
 		return nil, err
 	}
@@ -240,6 +241,10 @@ func (s *Store) OrganizationIDsBySlug(ctx context.Context, slugs []string) ([]ui
 	if len(slugs) == 0 {
 		return ids, nil
 	}
-	err := s.db.WithContext(ctx).Raw("SELECT id FROM organizations WHERE slug IN ? ORDER BY id", slugs).Scan(&ids).Error
+	canonical := make([]string, len(slugs))
+	for i, slug := range slugs {
+		canonical[i] = canonicalSlug(slug)
+	}
+	err := s.db.WithContext(ctx).Raw("SELECT id FROM organizations WHERE slug IN ? ORDER BY id", canonical).Scan(&ids).Error
 	return ids, dbError(err, "organizations")
 }

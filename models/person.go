@@ -67,5 +67,5 @@ type PositionEdge = Edge[Position]
 
 // FindPersonBySlug returns the person with the given slug.
 func (s *Store) FindPersonBySlug(ctx context.Context, slug string) (*Person, error) {
-	return findBy[Person](ctx, s, "slug", slug)
+	return findBy[Person](ctx, s, "slug", canonicalSlug(slug))
 }

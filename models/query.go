@@ -304,12 +304,24 @@ func FindByID[T any](ctx context.Context, s *Store, id uint) (*T, error) {
 
 // findBy returns the T row whose column col equals v, or a CodeNotFound error.
 func findBy[T any](ctx context.Context, s *Store, col string, v any) (*T, error) {
+	return findWhere[T](ctx, s, "a."+col+" = ", v, "")
+}
+
+// findByFolded returns the T row whose column col equals v ignoring case,
+// through the column's lower(col) index, or a CodeNotFound error.
+func findByFolded[T any](ctx context.Context, s *Store, col string, v string) (*T, error) {
+	return findWhere[T](ctx, s, "lower(a."+col+") = lower(", v, ")")
+}
+
+// findWhere returns the first T row for which the condition before v
+// after holds, or a CodeNotFound error.
+func findWhere[T any](ctx context.Context, s *Store, before string, v any, after string) (*T, error) {
 	e := entityOf[T]()
 	var rows []*T
 	q := s.builder()
-	q.write("SELECT a.* FROM ", e.base, " a WHERE a.", col, " = ")
+	q.write("SELECT a.* FROM ", e.base, " a WHERE ", before)
 	q.arg(v)
-	q.write(" LIMIT 1")
+	q.write(after, " LIMIT 1")
 	if err := s.scanAll(ctx, q, &rows); err != nil {
 		return nil, dbError(err, e.node)
 	}

@@ -80,14 +80,14 @@ type CitationEdge = Edge[Citation]
 
 // FindSourceBySlug returns the source with the given slug.
 func (s *Store) FindSourceBySlug(ctx context.Context, slug string) (*Source, error) {
-	return findBy[Source](ctx, s, "slug", slug)
+	return findBy[Source](ctx, s, "slug", canonicalSlug(slug))
 }
 
 // CreateSource validates in and registers the source. Any officer may.
 func (s *Store) CreateSource(ctx context.Context, in NewSource) (*Source, error) {
 	src := &Source{Slug: in.Slug, Kind: in.Kind, Language: "en", PublishedAt: utc(in.PublishedAt)}
 	var err error
-	if err = checkSlug("input.slug", in.Slug); err != nil {
+	if src.Slug, err = slugKey("input.slug", in.Slug); err != nil {
 		return nil, err
 	}
 	if !in.Kind.IsValid() {

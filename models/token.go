@@ -94,6 +94,9 @@ func (s *Store) CreateAPIToken(ctx context.Context, spec NewTokenSpec) (string, 
 	case spec.ExpiresAt != nil && !spec.ExpiresAt.After(time.Now()):
 		return "", nil, invalid("input.expiresAt", "the expiry must be in the future")
 	}
+	if spec.ExpiresAt, err = u.capExpiry(spec.ExpiresAt); err != nil {
+		return "", nil, err
+	}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
 		return "", nil, fmt.Errorf("token secret: %w", err)
@@ -119,10 +122,30 @@ func (s *Store) CreateAPIToken(ctx context.Context, spec NewTokenSpec) (string, 
 		}
 		return s.audit(ctx, tx, change{action: AuditActionCreate, entityType: "ApiToken", entityID: t.ID, after: t})
 	})
+	err = dbError(err, "API token")
+	s.writes.noteWrite(err)
 	if err != nil {
 		return "", nil, err
 	}
 	return token, t, nil
+}
+
+// capExpiry returns the expiry of a token u issues: a credential that
+// expires may not issue one that outlives it, so that a short-lived JWT (or
+// API token) cannot be turned into a permanent one. Without an expiry asked
+// for, the token expires with u's credential; a later one is refused.
+func (u *User) capExpiry(asked *time.Time) (*time.Time, error) {
+	switch {
+	case u.ExpiresAt == nil:
+		return asked, nil
+	case asked == nil:
+		e := *u.ExpiresAt
+		return &e, nil
+	case asked.After(*u.ExpiresAt):
+		return nil, invalid("input.expiresAt", "a token may not outlive the credential that issues it, which expires at %s",
+			u.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	return asked, nil
 }
 
 // RevokeAPIToken revokes a token at once. Only admins may.
@@ -150,6 +173,8 @@ func (s *Store) RevokeAPIToken(ctx context.Context, gid GlobalID) (*APIToken, er
 		}
 		return s.audit(ctx, tx, change{action: AuditActionRevoke, entityType: "ApiToken", entityID: t.ID, before: &before, after: &t})
 	})
+	err = dbError(err, "API token")
+	s.writes.noteWrite(err)
 	if err != nil {
 		return nil, err
 	}
@@ -170,8 +195,8 @@ func (s *Store) AuthenticateToken(ctx context.Context, token string) (*User, err
 	case !t.IsActive():
 		return nil, Errorf(CodeUnauthenticated, "invalid, expired or revoked token")
 	}
-	u := &User{Subject: "token:" + strconv.FormatUint(uint64(t.ID), 10), Name: t.Name, Role: t.Role,
-		TokenID: &t.ID, AuthenticatedBy: AuthenticationMethodAPIToken}
+	u := &User{Subject: tokenSubjectPrefix + strconv.FormatUint(uint64(t.ID), 10), Name: t.Name, Role: t.Role,
+		TokenID: &t.ID, AuthenticatedBy: AuthenticationMethodAPIToken, ExpiresAt: t.ExpiresAt}
 	if t.Role == RoleOfficer {
 		if err := s.db.WithContext(ctx).Raw("SELECT organization_id FROM api_token_organizations WHERE api_token_id = ? ORDER BY organization_id",
 			t.ID).Scan(&u.Organizations).Error; err != nil {

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"slices"
+	"time"
 
 	"gorm.io/gorm"
 )
@@ -10,12 +11,33 @@ import (
 // User is the caller of a request, as its credentials establish it. A nil
 // *User is an anonymous reader.
 type User struct {
-	Subject         string // a JWT's subject, or "token:<id>"
+	// Subject names the caller in one namespace per kind of credential, so
+	// that no credential can pass for another: "jwt:<sub>" for an identity
+	// provider's user, "token:<id>" for an API token, "cli" for the
+	// operator at the command line.
+	Subject         string
 	Name            string
 	Role            Role
 	Organizations   []uint // an officer's scope; their sub-organizations are included
 	TokenID         *uint  // the API token used, if any
 	AuthenticatedBy AuthenticationMethod
+	// ExpiresAt is when the credential stops working; nil for one that
+	// does not expire. Tokens it issues may not outlive it.
+	ExpiresAt *time.Time
+}
+
+// Subject prefixes: the namespaces of User.Subject.
+const (
+	jwtSubjectPrefix   = "jwt:"
+	tokenSubjectPrefix = "token:"
+)
+
+// JWTUser returns the caller an identity provider's token stands for. Its
+// subject is namespaced, so that a JWT whose sub claim is "token:1" is
+// recorded as "jwt:token:1", never as API token 1.
+func JWTUser(subject, name string, role Role, expires time.Time) *User {
+	return &User{Subject: jwtSubjectPrefix + subject, Name: name, Role: role,
+		AuthenticatedBy: AuthenticationMethodJwt, ExpiresAt: &expires}
 }
 
 // roleRank orders the roles: each includes the ones before it.

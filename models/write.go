@@ -180,15 +180,8 @@ func idsAs(field string, gids []*GlobalID, typ string) ([]uint, error) {
 	return out, nil
 }
 
+// slugPattern is the form of a canonical slug (see slugKey).
 var slugPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-
-// checkSlug validates a slug.
-func checkSlug(field, s string) error {
-	if len(s) > 100 || !slugPattern.MatchString(s) {
-		return invalid(field, "%s must be 1 to 100 lowercase letters, digits and single hyphens, such as west-africa-coast-initiative", field)
-	}
-	return nil
-}
 
 // checkText validates a required (min 1) or optional (min 0) text and
 // returns it trimmed.
@@ -287,5 +280,7 @@ func (s *Store) write(ctx context.Context, r Role, fn func(tx *gorm.DB, u *User)
 	// Errors from the transaction itself (begin, commit, a statement fn
 	// did not map) go through dbError too: a database that goes away in
 	// the middle of a write is UNAVAILABLE, and nothing was written.
-	return dbError(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return fn(tx, u) }), "the change")
+	err = dbError(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return fn(tx, u) }), "the change")
+	s.writes.noteWrite(err)
+	return err
 }

@@ -109,7 +109,7 @@ func abuseCases(orgID, itemID, cursor string) []abuseCase {
 		fmt.Fprintf(&fanout, "fragment F%d on Query { __typename ...F%d ...F%d } ", i, i+1, i+1)
 	}
 	fanout.WriteString("fragment F30 on Query { __typename }")
-	return append(relationCases(orgID, itemID), []abuseCase{
+	cases := []abuseCase{
 		{name: "depth 50", body: gql(nested(50), nil), want: []string{"QUERY_TOO_DEEP"}},
 		{name: "1,000 aliases", body: gql("{ "+repeated(1000, "a%d: organizations(first: 1) { totalCount }")+" }", nil), want: []string{"TOO_MANY_ALIASES"}},
 		{name: "1,000 aliases of __typename", body: gql("{ "+repeated(1000, "a%d: __typename")+" }", nil), want: []string{"data", "TOO_MANY_ALIASES"}},
@@ -169,7 +169,9 @@ func abuseCases(orgID, itemID, cursor string) []abuseCase {
 		{name: "a filter of 20,000 alternatives (or)", body: gql(orgsQuery, map[string]any{"f": map[string]any{"or": ors}}), want: []string{"FILTER_TOO_COMPLEX"}},
 		{name: "an in-list of 60,000 values", body: gql(orgsQuery, map[string]any{"f": map[string]any{"name": map[string]any{"in": ins}}}),
 			want: []string{"FILTER_TOO_COMPLEX"}},
-	}...)
+	}
+	cases = append(cases, relationCases(orgID, itemID)...)
+	return append(cases, credentialCases(itemID)...)
 }
 
 // introspectionAliases is sent last: if it is not refused, it keeps the
@@ -226,7 +228,7 @@ func (h *harness) proveAbuse(ctx context.Context) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := h.startServer(ctx, "abuse", db.url)
+	srv, err := h.startServer(ctx, "abuse", db.url, abuseJWTEnv...)
 	if err != nil {
 		return nil, err
 	}
