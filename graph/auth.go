@@ -66,7 +66,6 @@ type JWTVerifier struct {
 	options              []jwt.ParseOption
 	roleClaim, orgsClaim string
 	maxLifetime          time.Duration
-	now                  func() time.Time
 }
 
 // NewJWTVerifier returns a verifier for cfg. With a JWKS URL, keys are
@@ -76,7 +75,7 @@ func NewJWTVerifier(ctx context.Context, cfg JWTConfig) (*JWTVerifier, error) {
 	if cfg.Issuer == "" || cfg.Audience == "" {
 		return nil, errors.New("JWT issuer and audience are both required")
 	}
-	v := &JWTVerifier{roleClaim: cfg.RoleClaim, orgsClaim: cfg.OrgsClaim, maxLifetime: cfg.MaxLifetime, now: time.Now,
+	v := &JWTVerifier{roleClaim: cfg.RoleClaim, orgsClaim: cfg.OrgsClaim, maxLifetime: cfg.MaxLifetime,
 		options: []jwt.ParseOption{jwt.WithIssuer(cfg.Issuer), jwt.WithAudience(cfg.Audience),
 			jwt.WithAcceptableSkew(jwtSkew), jwt.WithValidate(true)}}
 	if v.maxLifetime <= 0 {
@@ -134,7 +133,7 @@ func (v *JWTVerifier) verify(token string) (*jwtClaims, error) {
 	if !ok {
 		return nil, errors.New("it has no expiry (exp claim); this server accepts only tokens that expire")
 	}
-	from := v.now()
+	from := time.Now()
 	if iat, ok := t.IssuedAt(); ok && iat.Before(from) {
 		from = iat
 	}

@@ -42,7 +42,10 @@ func (AuditEntry) IsNode() {}
 // logs and to the caller's other requests — are shown to admins, who may
 // read the whole audit log anyway, and to the actor themself. Everyone else
 // (viewers, anonymous readers, other officers) sees the role the change was
-// made with and the change, not who made it.
+// made with and the change, not who made it. Officers of the item's
+// organization are not let in: who did what is personal data on a need to
+// know, an admin can tell them, and the rule stays one a reader can check
+// without a scope query per entry.
 
 // RevealsActor reports whether the caller of ctx may see who made e and in
 // which request.

@@ -88,3 +88,12 @@ func TestKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestAcronymScripts checks acronyms in scripts beyond the common ones.
+func TestAcronymScripts(t *testing.T) {
+	for in, ok := range map[string]bool{"ইউএন": true, "ஐநா": true, "ইউN": false, "Ա-Б": false} {
+		if _, err := acronymKey("a", in); (err == nil) != ok {
+			t.Errorf("acronymKey(%q): %v, want accepted %v", in, err, ok)
+		}
+	}
+}

@@ -18,9 +18,12 @@ import (
 // with and are unique by lower(acronym) in the database.
 //
 // Homoglyphs — the Cyrillic І of "ІNTERPOL" — survive NFKC. An acronym that
-// mixes letters of two scripts is refused: no real acronym does, and it is
-// how a look-alike of a Latin acronym is made. An acronym written wholly in
-// another script ("АВС" in Cyrillic) is accepted, as it may be genuine.
+// mixes letters of two scripts is refused: hardly any real acronym does,
+// and it is how a look-alike of a Latin acronym is made. An acronym written
+// wholly in another script ("ОДКБ" in Cyrillic) is accepted, as it may be
+// genuine; a whole-script look-alike ("АВС", Cyrillic, beside the Latin
+// "ABC") is not caught: that would take Unicode's confusables table
+// (UTS #39 skeletons), kept in the database beside each acronym.
 
 // normalizeKey returns s in the normal form of unique keys.
 func normalizeKey(s string) string {
@@ -46,16 +49,19 @@ func slugKey(field, s string) (string, error) {
 	return s, nil
 }
 
-// scripts are the writing systems a letter of an acronym is checked
-// against, most common first.
-var scripts = []string{"Latin", "Cyrillic", "Greek", "Arabic", "Hebrew", "Han", "Hiragana", "Katakana", "Hangul",
-	"Armenian", "Georgian", "Devanagari", "Thai", "Ethiopic"}
+// commonScripts are tried first when finding a letter's script.
+var commonScripts = []string{"Latin", "Cyrillic", "Greek", "Arabic", "Hebrew", "Han"}
 
-// scriptOf returns the name of the script of letter r, or "" for one
-// outside the list (which is refused).
+// scriptOf returns the name of the script of letter r, or "" if Unicode
+// assigns it none.
 func scriptOf(r rune) string {
-	for _, name := range scripts {
+	for _, name := range commonScripts {
 		if unicode.Is(unicode.Scripts[name], r) {
+			return name
+		}
+	}
+	for name, table := range unicode.Scripts {
+		if name != "Common" && name != "Inherited" && unicode.Is(table, r) {
 			return name
 		}
 	}
@@ -80,7 +86,7 @@ func acronymKey(field, s string) (string, error) {
 		script := scriptOf(r)
 		switch {
 		case script == "":
-			return "", invalid(field, "%s contains %q, a letter of a script acronyms may not use", field, r)
+			return "", invalid(field, "%s contains %q, a letter of no script", field, r)
 		case first == "":
 			first = script
 		case script != first:
