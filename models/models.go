@@ -40,6 +40,7 @@ type Store struct {
 	dialect Dialect
 	now     func() time.Time
 	maxPage int
+	tokens  *tokenCache // API tokens recently authenticated
 }
 
 // NewStore returns a Store over db, opened by Open.
@@ -48,7 +49,8 @@ func NewStore(db *gorm.DB) *Store {
 	if err != nil {
 		panic(fmt.Sprintf("NewStore: %v", err)) // a *gorm.DB from Open always has one
 	}
-	return &Store{db: db, sqlDB: sqlDB, dialect: Dialect(db.Name()), now: now, maxPage: DefaultMaxPageSize}
+	return &Store{db: db, sqlDB: sqlDB, dialect: Dialect(db.Name()), now: now, maxPage: DefaultMaxPageSize,
+		tokens: newTokenCache()}
 }
 
 // SetMaxPageSize sets the largest page a connection may return.
