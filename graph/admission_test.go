@@ -26,9 +26,14 @@ const heavyQuery = `{ initiatives(first: 100) { nodes { title partnerships { nod
 // returns its URL and metrics.
 func admissionServer(t *testing.T, store *models.Store, adm Admission) (string, *prometheus.Registry) {
 	t.Helper()
+	return admissionServerWithTimeout(t, store, adm, time.Minute)
+}
+
+func admissionServerWithTimeout(t *testing.T, store *models.Store, adm Admission, timeout time.Duration) (string, *prometheus.Registry) {
+	t.Helper()
 	reg := prometheus.NewRegistry()
 	srv := httptest.NewServer(NewHandler(store, Options{Metrics: reg, Auth: AuthOptions{PublicRead: true},
-		Admission: adm, Timeout: time.Minute}))
+		Admission: adm, Timeout: timeout}))
 	t.Cleanup(srv.Close)
 	return srv.URL, reg
 }
@@ -199,6 +204,18 @@ func TestAdmission(t *testing.T) {
 			}
 			if r := postAs(t, url, token, `{ __typename }`); r.status != http.StatusOK {
 				t.Errorf("token once the connection is free: HTTP %d %s", r.status, r.body)
+			}
+		})
+
+		t.Run("ConnectionWaitIsTimeout", func(t *testing.T) {
+			// A query that waits for a database connection past its
+			// deadline is a TIMEOUT: the database is busy, not down.
+			url, _ := admissionServerWithTimeout(t, store, Admission{}, 300*time.Millisecond)
+			release := holdConnections(t, store)
+			defer release()
+			r := postAs(t, url, "", `{ organizations(first: 1) { nodes { name } } }`)
+			if r.code() != string(models.CodeTimeout) {
+				t.Errorf("got HTTP %d %s, want TIMEOUT", r.status, r.body)
 			}
 		})
 
