@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"sync/atomic"
@@ -98,7 +99,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	cfg.Admission = graph.Admission{
 		MaxCost:       env.int("ADMISSION_MAX_COST", graph.DefaultAdmission.MaxCost),
 		MinCost:       env.int("ADMISSION_MIN_COST", graph.DefaultAdmission.MinCost),
-		MaxConcurrent: env.int("ADMISSION_MAX_CONCURRENT", graph.DefaultAdmission.MaxConcurrent),
+		MaxConcurrent: env.int("ADMISSION_MAX_CONCURRENT", runtime.GOMAXPROCS(0)),
 		Queue:         env.int("ADMISSION_QUEUE", graph.DefaultAdmission.Queue),
 		MaxWait:       env.duration("ADMISSION_MAX_WAIT", graph.DefaultAdmission.MaxWait),
 	}

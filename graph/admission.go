@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -40,7 +41,9 @@ type Admission struct {
 	MinCost int
 	// MaxConcurrent bounds the operations counting against MaxCost that
 	// run at once, whatever their estimates: each holds at least
-	// MaxCost/MaxConcurrent.
+	// MaxCost/MaxConcurrent. Zero: GOMAXPROCS, one per CPU the server may
+	// use, since more only share the same CPUs, each taking longer and
+	// holding its memory longer, and slow the cheap requests down.
 	MaxConcurrent int
 	// Queue bounds the operations waiting for the budget.
 	Queue int
@@ -49,14 +52,14 @@ type Admission struct {
 	MaxWait time.Duration
 }
 
-// DefaultAdmission runs at most four expensive operations at once, and one
-// at a time of the heaviest the complexity limit allows: two pages of
-// 1,000 initiatives with their partnerships and meetings (cost 348,001
-// each), four pages of 1,000 meetings with their participants (209,001) or
-// four 1,000-result searches (60,001). That is what two CPUs and the
-// memory limit serve without slowing the rest; the dashboards (the front
-// page costs 29,101, the others under 1,000) never wait.
-var DefaultAdmission = Admission{MaxCost: 1_000_000, MinCost: 50_000, MaxConcurrent: 4, Queue: 8, MaxWait: time.Second}
+// DefaultAdmission runs one expensive operation per CPU at once, and one
+// at a time of the heaviest the complexity limit allows (1,000,000); two
+// pages of 1,000 initiatives with their partnerships and meetings cost
+// 348,001 each, a page of 1,000 meetings with their participants 209,001,
+// a 1,000-result search 60,001. The dashboards (the front page costs
+// 29,101, the others under 1,000) never wait. docs/operations.md has the
+// figures of a storm.
+var DefaultAdmission = Admission{MaxCost: 1_000_000, MinCost: 50_000, Queue: 8, MaxWait: time.Second}
 
 // codeOverloaded is the code of a request refused for want of capacity.
 const codeOverloaded = "OVERLOADED"
@@ -74,7 +77,7 @@ func (a Admission) withDefaults() Admission {
 		a.MinCost = d.MinCost
 	}
 	if a.MaxConcurrent <= 0 {
-		a.MaxConcurrent = d.MaxConcurrent
+		a.MaxConcurrent = runtime.GOMAXPROCS(0)
 	}
 	if a.Queue <= 0 {
 		a.Queue = d.Queue
