@@ -185,8 +185,10 @@ func (a *admission) refuse(reason, message string) *refusal {
 		Extensions: map[string]any{"code": codeOverloaded}}}
 }
 
-// write answers a refused request: 503 with Retry-After, and the error.
-func (e *refusal) write(w http.ResponseWriter) {
+// write answers a refused request: 503 with Retry-After, and the error,
+// whose code the request log and metrics take as the outcome.
+func (e *refusal) write(ctx context.Context, w http.ResponseWriter) {
+	noteCode(ctx, fmt.Sprint(e.err.Extensions["code"]))
 	w.Header().Set("Retry-After", e.retryAfter)
 	w.WriteHeader(http.StatusServiceUnavailable)
 	writeRequestErrors(w, &graphql.Response{Errors: gqlerror.List{e.err}})
@@ -195,9 +197,20 @@ func (e *refusal) write(w http.ResponseWriter) {
 // credentialsRefusal answers a request whose credentials could not be
 // checked for want of a database connection within the admission wait:
 // the database is busy, not down.
-func (a *admission) credentialsRefusal(w http.ResponseWriter) {
+func (a *admission) credentialsRefusal(ctx context.Context, w http.ResponseWriter) {
 	a.refused.WithLabelValues("credentials").Inc()
+	noteCode(ctx, codeOverloaded)
 	w.Header().Set("Retry-After", a.retryAfter)
 	writeError(w, http.StatusServiceUnavailable, models.Code(codeOverloaded),
 		"the server is too busy to check the credentials; try again shortly")
+}
+
+// noteCode records the code of a request answered outside the executor,
+// for its log line and metrics.
+func noteCode(ctx context.Context, code string) {
+	if ex := exchangeFrom(ctx); ex != nil {
+		ex.mu.Lock()
+		ex.codes = append(ex.codes, code)
+		ex.mu.Unlock()
+	}
 }

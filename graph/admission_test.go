@@ -133,6 +133,30 @@ func waitForGauge(t *testing.T, reg *prometheus.Registry, name string, want floa
 	}
 }
 
+// counterWith returns the sum of the counters name of reg whose label
+// has the value value.
+func counterWith(t *testing.T, reg *prometheus.Registry, name, label, value string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					sum += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return sum
+}
+
 // mustOverloaded checks a refusal for want of capacity: fast, 503, with
 // Retry-After and OVERLOADED.
 func mustOverloaded(t *testing.T, r rawResponse, retryAfter string, within time.Duration) {
@@ -164,6 +188,9 @@ func TestAdmission(t *testing.T) {
 			waitForGauge(t, reg, "tracker_admission_queued", 1)
 
 			mustOverloaded(t, postAs(t, url, "", heavyQuery), "20", time.Second)
+			if n := counterWith(t, reg, "tracker_graphql_requests_total", "outcome", codeOverloaded); n != 1 {
+				t.Errorf("requests counted with outcome OVERLOADED = %v, want 1", n)
+			}
 			if r := postAs(t, url, "", `{ __typename }`); r.status != http.StatusOK || !strings.Contains(string(r.body), `"__typename":"Query"`) {
 				t.Errorf("{ __typename } while the budget is held: HTTP %d %s", r.status, r.body)
 			}

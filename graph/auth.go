@@ -160,7 +160,7 @@ func authenticate(store *models.Store, opts AuthOptions, adm *admission, next ht
 			writeError(w, http.StatusServiceUnavailable, models.CodeTimeout, "the request took too long and was stopped")
 			return
 		case ctx.Err() != nil:
-			adm.credentialsRefusal(w)
+			adm.credentialsRefusal(r.Context(), w)
 			return
 		default:
 			writeError(w, http.StatusServiceUnavailable, models.CodeUnavailable, "could not check the credentials; try again shortly")

@@ -87,7 +87,7 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	if t.admission != nil {
 		release, refused := t.admission.admit(ctx, opCtx)
 		if refused != nil {
-			refused.write(w)
+			refused.write(ctx, w)
 			return
 		}
 		// Held until the response is written: its memory is part of the
