@@ -234,6 +234,26 @@ func TestAdmission(t *testing.T) {
 			}
 		})
 
+		t.Run("DatabaseDownIsUnavailable", func(t *testing.T) {
+			// A token check that fails at once is the database being down:
+			// UNAVAILABLE still, not OVERLOADED.
+			down := modelstest.NewStore(t, d)
+			token, _ := mustToken(t, down, models.RoleViewer, nil, nil)
+			url, _ := admissionServer(t, down, Admission{MaxWait: 10 * time.Second})
+			sqlDB, err := down.DB().DB()
+			if err != nil {
+				t.Fatal(err)
+			}
+			sqlDB.Close()
+			r := postAs(t, url, token, `{ __typename }`)
+			if r.status != http.StatusServiceUnavailable || r.code() != string(models.CodeUnavailable) {
+				t.Errorf("got HTTP %d %s, want 503 UNAVAILABLE", r.status, r.body)
+			}
+			if r.took > 5*time.Second {
+				t.Errorf("answered in %v: it waited for the admission wait", r.took)
+			}
+		})
+
 		t.Run("ConnectionWaitIsTimeout", func(t *testing.T) {
 			// A query that waits for a database connection past its
 			// deadline is a TIMEOUT: the database is busy, not down.

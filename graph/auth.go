@@ -150,6 +150,7 @@ func authenticate(store *models.Store, opts AuthOptions, adm *admission, next ht
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), adm.cfg.MaxWait)
 		u, err := identify(ctx, store, opts, strings.TrimSpace(credential))
+		waited := ctx.Err() != nil // before cancel, which sets it
 		cancel()
 		switch {
 		case err == nil:
@@ -159,7 +160,7 @@ func authenticate(store *models.Store, opts AuthOptions, adm *admission, next ht
 		case r.Context().Err() != nil:
 			writeError(w, http.StatusServiceUnavailable, models.CodeTimeout, "the request took too long and was stopped")
 			return
-		case ctx.Err() != nil:
+		case waited:
 			adm.credentialsRefusal(r.Context(), w)
 			return
 		default:
