@@ -167,11 +167,12 @@ func (s *Store) AuthenticateToken(ctx context.Context, token string) (*User, err
 	if u, ok := s.tokens.get(hash); ok {
 		return u, nil
 	}
+	gen := s.tokens.generation.Load()
 	u, expiresAt, err := s.lookupToken(ctx, hash)
 	if err != nil {
 		return nil, err
 	}
-	s.tokens.put(hash, u, expiresAt)
+	s.tokens.put(hash, u, expiresAt, gen)
 	return u, nil
 }
 

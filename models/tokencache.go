@@ -1,6 +1,7 @@
 package models
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/expirable"
@@ -23,6 +24,9 @@ const tokenCacheSize = 1024
 type tokenCache struct {
 	lru *expirable.LRU[string, User]
 	now func() time.Time
+	// generation counts revocations: a lookup that began before one does
+	// not remember what it read, which may predate it.
+	generation atomic.Uint64
 }
 
 func newTokenCache() *tokenCache {
@@ -40,16 +44,25 @@ func (c *tokenCache) get(hash string) (*User, bool) {
 	return &u, true
 }
 
-// put remembers u for hash, unless its token expires before the entry
-// would.
-func (c *tokenCache) put(hash string, u *User, expiresAt *time.Time) {
+// put remembers u for hash, as read by a lookup that began at generation
+// gen, unless a token was revoked since or this one expires before the
+// entry would.
+func (c *tokenCache) put(hash string, u *User, expiresAt *time.Time, gen uint64) {
 	if expiresAt != nil && expiresAt.Before(c.now().Add(tokenCacheTTL)) {
 		return
 	}
 	v := *u
 	v.Organizations = append([]uint(nil), u.Organizations...)
-	c.lru.Add(hash, v)
+	if c.generation.Load() == gen {
+		c.lru.Add(hash, v)
+	}
+	if c.generation.Load() != gen {
+		c.lru.Remove(hash) // a revocation raced the Add
+	}
 }
 
 // forget drops every remembered token: one was revoked.
-func (c *tokenCache) forget() { c.lru.Purge() }
+func (c *tokenCache) forget() {
+	c.generation.Add(1)
+	c.lru.Purge()
+}
