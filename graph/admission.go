@@ -52,13 +52,13 @@ type Admission struct {
 	MaxWait time.Duration
 }
 
-// DefaultAdmission runs one expensive operation per CPU at once, and one
-// at a time of the heaviest the complexity limit allows (1,000,000); two
-// pages of 1,000 initiatives with their partnerships and meetings cost
-// 348,001 each, a page of 1,000 meetings with their participants 209,001,
-// a 1,000-result search 60,001. The dashboards (the front page costs
-// 29,101, the others under 1,000) never wait. docs/operations.md has the
-// figures of a storm.
+// DefaultAdmission runs one expensive operation per CPU at once; the
+// heaviest the complexity limit allows (1,000,000) runs alone. For scale:
+// a page of 1,000 initiatives with their partnerships and meetings costs
+// 348,001, a page of 1,000 meetings with their participants 209,001, a
+// 1,000-result search 60,001, all expensive; the dashboards (the front
+// page costs 29,101, the others under 1,000) never wait.
+// docs/operations.md has the figures of a storm.
 var DefaultAdmission = Admission{MaxCost: 1_000_000, MinCost: 50_000, Queue: 8, MaxWait: time.Second}
 
 // codeOverloaded is the code of a request refused for want of capacity.
