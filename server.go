@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"sync/atomic"
@@ -61,6 +62,7 @@ type config struct {
 	PublicRead       bool // anonymous requests may read
 	JWT              graph.JWTConfig
 	Limits           graph.Limits
+	Admission        graph.Admission
 	MaxPageSize      int
 	MaxBodyBytes     int64
 	RequestTimeout   time.Duration
@@ -96,6 +98,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		MaxAliases:    env.int("MAX_ALIASES", graph.DefaultLimits.MaxAliases),
 		MaxOperations: env.int("MAX_OPERATIONS", graph.DefaultLimits.MaxOperations),
 		MaxTokens:     env.int("MAX_QUERY_TOKENS", graph.DefaultLimits.MaxTokens),
+	}
+	cfg.Admission = graph.Admission{
+		MaxCost:       env.int("ADMISSION_MAX_COST", graph.DefaultAdmission.MaxCost),
+		MinCost:       env.int("ADMISSION_MIN_COST", graph.DefaultAdmission.MinCost),
+		MaxConcurrent: env.int("ADMISSION_MAX_CONCURRENT", runtime.GOMAXPROCS(0)),
+		Queue:         env.int("ADMISSION_QUEUE", graph.DefaultAdmission.Queue),
+		MaxWait:       env.duration("ADMISSION_MAX_WAIT", graph.DefaultAdmission.MaxWait),
 	}
 	cfg.MaxPageSize = env.int("MAX_PAGE_SIZE", models.DefaultMaxPageSize)
 	cfg.MaxBodyBytes = int64(env.int("MAX_BODY_BYTES", 1<<20))
@@ -352,6 +361,7 @@ func serve(ctx context.Context, cfg config, store *models.Store, logger *slog.Lo
 	defer stopMetrics()
 	opts := graph.Options{Logger: logger, PlaygroundAssets: cfg.PlaygroundAssets, ReportStatements: cfg.ReportStatements,
 		Metrics: metrics, PrivateMetrics: cfg.MetricsAddr != "", Auth: graph.AuthOptions{PublicRead: cfg.PublicRead}, Limits: cfg.Limits,
+		Admission:    cfg.Admission,
 		MaxBodyBytes: cfg.MaxBodyBytes, Timeout: cfg.RequestTimeout, DisableIntrospection: !cfg.Introspection,
 		Tracing: tracing}
 	if cfg.JWT.Issuer != "" || cfg.JWT.JWKSURL != "" || len(cfg.JWT.Secret) > 0 {
@@ -369,6 +379,9 @@ func serve(ctx context.Context, cfg config, store *models.Store, logger *slog.Lo
 	logger.Info("configuration", "public_read", cfg.PublicRead, "jwt", opts.Auth.JWT != nil,
 		"introspection", cfg.Introspection, "trusted_documents", len(opts.TrustedDocuments),
 		"max_depth", cfg.Limits.MaxDepth, "max_complexity", cfg.Limits.MaxComplexity, "max_page_size", cfg.MaxPageSize,
+		"admission_max_cost", cfg.Admission.MaxCost, "admission_min_cost", cfg.Admission.MinCost,
+		"admission_max_concurrent", cfg.Admission.MaxConcurrent,
+		"admission_queue", cfg.Admission.Queue, "admission_max_wait", cfg.Admission.MaxWait.String(),
 		"request_timeout", cfg.RequestTimeout.String(), "statement_timeout", cfg.StatementTimeout.String())
 
 	srv := &http.Server{

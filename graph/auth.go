@@ -164,8 +164,11 @@ func (v *JWTVerifier) verify(token string) (*jwtClaims, error) {
 	return c, nil
 }
 
-// authenticate resolves each request's credential to its caller.
-func authenticate(store *models.Store, opts AuthOptions, next http.Handler) http.Handler {
+// authenticate resolves each request's credential to its caller. An API
+// token is looked up in the database; when no connection frees up for
+// that within admission's wait, the server is busy (OVERLOADED), which
+// UNAVAILABLE, kept for a database that is down, would misreport.
+func authenticate(store *models.Store, opts AuthOptions, adm *admission, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		header := r.Header.Get("Authorization")
 		if header == "" {
@@ -181,12 +184,22 @@ func authenticate(store *models.Store, opts AuthOptions, next http.Handler) http
 			refuse(w, "the Authorization header must be: Bearer <token>")
 			return
 		}
-		u, err := identify(r.Context(), store, opts, strings.TrimSpace(credential))
-		if err != nil {
-			if models.ErrorCode(err) == models.CodeUnauthenticated {
-				refuse(w, models.ErrorMessage(err))
-				return
-			}
+		ctx, cancel := context.WithTimeout(r.Context(), adm.cfg.MaxWait)
+		u, err := identify(ctx, store, opts, strings.TrimSpace(credential))
+		waited := ctx.Err() != nil // before cancel, which sets it
+		cancel()
+		switch {
+		case err == nil:
+		case models.ErrorCode(err) == models.CodeUnauthenticated:
+			refuse(w, models.ErrorMessage(err))
+			return
+		case r.Context().Err() != nil:
+			writeError(w, http.StatusServiceUnavailable, models.CodeTimeout, "the request took too long and was stopped")
+			return
+		case waited:
+			adm.credentialsRefusal(r.Context(), w)
+			return
+		default:
 			writeError(w, http.StatusServiceUnavailable, models.CodeUnavailable, "could not check the credentials; try again shortly")
 			return
 		}

@@ -40,6 +40,9 @@ type Options struct {
 	Auth AuthOptions
 	// Limits bound each request; zero fields take DefaultLimits' values.
 	Limits Limits
+	// Admission bounds the expensive operations running at once; zero
+	// fields take DefaultAdmission's values.
+	Admission Admission
 	// MaxBodyBytes bounds request bodies (default 1 MiB).
 	MaxBodyBytes int64
 	// Timeout bounds each request, database work included (default 15 s).
@@ -131,7 +134,8 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 		Directives: DirectiveRoot{HasRole: hasRole},
 		Complexity: complexityRoot(store.MaxPageSize()),
 	}))
-	srv.AddTransport(httpTransport{})
+	adm := newAdmission(opts.Admission, opts.Metrics)
+	srv.AddTransport(httpTransport{admission: adm})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(opts.Limits.MaxTokens)
 	if opts.DisableIntrospection {
@@ -157,7 +161,7 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	// the HTTP rules, a deadline, the caller, then GraphQL.
 	var api http.Handler = withBatcher(store, srv)
 	api = noteCaller(api)
-	api = authenticate(store, opts.Auth, api)
+	api = authenticate(store, opts.Auth, adm, api)
 	api = withTimeout(opts.Timeout, api)
 	api = protocol(opts.MaxBodyBytes, opts.Limits.MaxTokens, api)
 	api = observe(opts.Logger, m, api)

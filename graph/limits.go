@@ -108,10 +108,12 @@ func (l *limiter) MutateOperationContext(ctx context.Context, opCtx *graphql.Ope
 	if op == nil {
 		return nil
 	}
-	if c := complexity.Calculate(ctx, l.schema, op, opCtx.Variables); c > l.limits.MaxComplexity {
+	c := complexity.Calculate(ctx, l.schema, op, opCtx.Variables)
+	if c > l.limits.MaxComplexity {
 		return limitError(codeTooComplex, "the query would fetch too much: ask for smaller pages or fewer nested lists",
 			l.limits.MaxComplexity, c)
 	}
+	opCtx.Stats.SetExtension(costExtension, c) // for admission control
 	return nil
 }
 
@@ -179,8 +181,18 @@ func complexityRoot(maxPage int) ComplexityRoot {
 			}
 		}
 	}
+	// A search result costs more than its fields: the database ranks it
+	// and cuts its snippet (a page of 1,000 takes as long as 1,000
+	// meetings with their participants).
+	page := root.Query.Search
+	root.Query.Search = func(child int, text string, first *int, after *string, filter *models.SearchFilter) int {
+		return page(child*searchResultWeight, text, first, after, filter)
+	}
 	return root
 }
+
+// searchResultWeight multiplies the cost of a search result's fields.
+const searchResultWeight = 10
 
 var (
 	intPtr    = reflect.TypeFor[*int]()

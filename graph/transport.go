@@ -26,8 +26,11 @@ import (
 //     variables that do not coerce, a limit) has no data entry; its status
 //     is 400 for application/graphql-response+json and 200 for
 //     application/json, whose clients read errors from the body;
+//   - an operation refused by admission control is 503, with Retry-After;
 //   - an executed operation is 200, with its data and any field errors.
-type httpTransport struct{}
+type httpTransport struct {
+	admission *admission // nil: every operation runs at once
+}
 
 var _ graphql.Transport = httpTransport{}
 
@@ -50,7 +53,7 @@ type envelope struct {
 	Extensions    json.RawMessage `json:"extensions"`
 }
 
-func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	media := responseMedia(r.Header.Get("Accept"))
 	w.Header().Set("Content-Type", media)
 	start := graphql.Now()
@@ -80,6 +83,16 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		}
 		writeRequestErrors(w, resp)
 		return
+	}
+	if t.admission != nil {
+		release, refused := t.admission.admit(ctx, opCtx)
+		if refused != nil {
+			refused.write(ctx, w)
+			return
+		}
+		// Held until the response is written: its memory is part of the
+		// cost.
+		defer release()
 	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
 	writeJSON(w, responses(ctx))

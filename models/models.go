@@ -77,6 +77,7 @@ type Store struct {
 	now     func() time.Time
 	maxPage int
 	writes  *writeHealth // whether the database takes writes
+	tokens  *tokenCache  // API tokens recently authenticated
 }
 
 // NewStore returns a Store over db, opened by Open.
@@ -86,7 +87,7 @@ func NewStore(db *gorm.DB) *Store {
 		panic(fmt.Sprintf("NewStore: %v", err)) // a *gorm.DB from Open always has one
 	}
 	return &Store{db: db, sqlDB: sqlDB, dialect: Dialect(db.Name()), now: now, maxPage: DefaultMaxPageSize,
-		writes: &writeHealth{}}
+		writes: &writeHealth{}, tokens: newTokenCache()}
 }
 
 // SetMaxPageSize sets the largest page a connection may return.

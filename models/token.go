@@ -178,32 +178,51 @@ func (s *Store) RevokeAPIToken(ctx context.Context, gid GlobalID) (*APIToken, er
 	if err != nil {
 		return nil, err
 	}
+	s.tokens.forget()
 	return &t, nil
 }
 
 // AuthenticateToken returns the caller an API token stands for, or an
 // UNAUTHENTICATED error if it is unknown, revoked or expired. It says the
-// same in every case, so as not to help guessing.
+// same in every case, so as not to help guessing. A token that worked is
+// remembered for tokenCacheTTL, so that a busy database does not hold up
+// every request that carries one; see tokenCache.
 func (s *Store) AuthenticateToken(ctx context.Context, token string) (*User, error) {
+	hash := hashToken(token)
+	if u, ok := s.tokens.get(hash); ok {
+		return u, nil
+	}
+	gen := s.tokens.generation.Load()
+	u, expiresAt, err := s.lookupToken(ctx, hash)
+	if err != nil {
+		return nil, err
+	}
+	s.tokens.put(hash, u, expiresAt, gen)
+	return u, nil
+}
+
+// lookupToken finds an active token by the hash of its secret, and
+// returns its caller and expiry.
+func (s *Store) lookupToken(ctx context.Context, hash string) (*User, *time.Time, error) {
 	var t APIToken
-	err := s.db.WithContext(ctx).Where("token_hash = ?", hashToken(token)).First(&t).Error
+	err := s.db.WithContext(ctx).Where("token_hash = ?", hash).First(&t).Error
 	switch {
 	case errors.Is(err, gorm.ErrRecordNotFound):
-		return nil, Errorf(CodeUnauthenticated, "invalid, expired or revoked token")
+		return nil, nil, Errorf(CodeUnauthenticated, "invalid, expired or revoked token")
 	case err != nil:
-		return nil, dbError(err, "API token")
+		return nil, nil, dbError(err, "API token")
 	case !t.IsActive():
-		return nil, Errorf(CodeUnauthenticated, "invalid, expired or revoked token")
+		return nil, nil, Errorf(CodeUnauthenticated, "invalid, expired or revoked token")
 	}
 	u := &User{Subject: tokenSubjectPrefix + strconv.FormatUint(uint64(t.ID), 10), Name: t.Name, Role: t.Role,
 		TokenID: &t.ID, AuthenticatedBy: AuthenticationMethodAPIToken, ExpiresAt: t.ExpiresAt}
 	if t.Role == RoleOfficer {
 		if err := s.db.WithContext(ctx).Raw("SELECT organization_id FROM api_token_organizations WHERE api_token_id = ? ORDER BY organization_id",
 			t.ID).Scan(&u.Organizations).Error; err != nil {
-			return nil, dbError(err, "API token")
+			return nil, nil, dbError(err, "API token")
 		}
 	}
-	return u, nil
+	return u, t.ExpiresAt, nil
 }
 
 // TokenOrganizations returns the organizations of each token's scope.

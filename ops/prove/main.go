@@ -1,8 +1,8 @@
 // Command prove runs the operational proofs of the Partnership Tracker
 // against a real server process and a real Postgres, on loopback only:
 //
-//	go run ./ops/prove [flags] load|restart|sigterm|abuse|audit|all
-//	go run ./ops/prove -quick all      # CI: a 10 s load at concurrency 8, the abuse set, the audit
+//	go run ./ops/prove [flags] load|restart|sigterm|abuse|audit|storm|all
+//	go run ./ops/prove -quick all      # CI: a 10 s load at concurrency 8, the abuse set, the audit, an 8 s storm
 //
 // It builds the server (go build), makes a database — a temporary one on the
 // Postgres of TEST_DATABASE_URL, or for `restart` a private Postgres cluster
@@ -23,6 +23,11 @@
 //   - abuse: hostile requests (deep, wide, batched, circular, huge, malformed,
 //     mistyped, injected); each answered quickly with a clear error, memory
 //     bounded, and an ordinary query still answered after each.
+//   - storm: 40 clients sending heavy but valid queries without pause,
+//     then 200 at once, while { __typename } and /healthz are probed;
+//     the probe's p90 stays under 100 ms, some heavy queries complete, the
+//     rest are refused with 503 OVERLOADED and Retry-After, nothing is
+//     UNAVAILABLE, and the server's RSS stays under -storm-max-rss-mib.
 //   - audit: the GraphQL-over-HTTP conformance audits of graphql-http
 //     (web/e2e/audit.mjs, needs Node and npm ci --prefix web); no MUST
 //     audit may fail.
@@ -82,6 +87,7 @@ type config struct {
 	SigtermAt    time.Duration
 	AbuseMaxTime time.Duration
 	MaxRSS       int64 // bytes
+	StormMaxRSS  int64 // bytes
 	Keep         bool
 	Verbose      bool
 }
@@ -91,11 +97,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("prove", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: go run ./ops/prove [flags] load|restart|sigterm|abuse|audit|all")
+		fmt.Fprintln(stderr, "usage: go run ./ops/prove [flags] load|restart|sigterm|abuse|audit|storm|all")
 		fs.PrintDefaults()
 	}
-	fs.BoolVar(&cfg.Quick, "quick", false, "CI mode: a 10 s load at concurrency 8; with all, only load, abuse and audit")
-	fs.DurationVar(&cfg.Duration, "duration", 60*time.Second, "length of the load (load, restart, sigterm)")
+	fs.BoolVar(&cfg.Quick, "quick", false, "CI mode: a 10 s load at concurrency 8, an 8 s storm; with all, only load, abuse, storm and audit")
+	fs.DurationVar(&cfg.Duration, "duration", 60*time.Second, "length of the load (load, restart, sigterm) and of the storm (at most 60 s)")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 32, "concurrent clients of the load")
 	fs.Float64Var(&cfg.WriteShare, "writes", 0.2, "share of the load's iterations that write (half statistics, half status moves)")
 	fs.IntVar(&cfg.Synthetic, "synthetic", 200, "synthetic initiatives to seed (tracker seed --synthetic N)")
@@ -107,6 +113,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.SigtermAt, "sigterm-at", 0, "when sigterm sends SIGTERM, from the start of the load (default half of -duration)")
 	fs.DurationVar(&cfg.AbuseMaxTime, "abuse-max-time", 2*time.Second, "longest acceptable answer to an abusive request")
 	maxRSS := fs.Int64("max-rss-mib", 512, "largest acceptable resident memory of the server during abuse, in MiB")
+	stormMaxRSS := fs.Int64("storm-max-rss-mib", 160, "largest acceptable resident memory of the server during the storm, in MiB")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the temporary directory (server logs) after the run")
 	fs.BoolVar(&cfg.Verbose, "v", false, "print each abusive request's outcome and the harness's steps")
 	if err := fs.Parse(args); err != nil {
@@ -118,6 +125,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	cfg.Scenario = fs.Arg(0)
 	cfg.MaxRSS = *maxRSS << 20
+	cfg.StormMaxRSS = *stormMaxRSS << 20
 	if cfg.Quick {
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -157,14 +165,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	scenarios := map[string][]string{
 		"load": {"load"}, "restart": {"restart"}, "sigterm": {"sigterm"}, "abuse": {"abuse"}, "audit": {"audit"},
-		"all": {"load", "sigterm", "abuse", "audit", "restart"},
+		"storm": {"storm"}, "all": {"load", "sigterm", "abuse", "storm", "audit", "restart"},
 	}
 	list, ok := scenarios[cfg.Scenario]
 	if !ok {
-		return fmt.Errorf("unknown scenario %q: want load, restart, sigterm, abuse, audit or all", cfg.Scenario)
+		return fmt.Errorf("unknown scenario %q: want load, restart, sigterm, abuse, audit, storm or all", cfg.Scenario)
 	}
 	if cfg.Quick && cfg.Scenario == "all" {
-		list = []string{"load", "abuse", "audit"}
+		list = []string{"load", "abuse", "storm", "audit"}
 	}
 
 	h, err := newHarness(ctx, cfg, stderr)
@@ -194,6 +202,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			rep, err = h.proveAbuse(ctx)
 		case "audit":
 			rep, err = h.proveAudit(ctx)
+		case "storm":
+			rep, err = h.proveStorm(ctx)
 		}
 		if rep != nil {
 			rep.add("started (UTC) / took", "%s / %v", began.UTC().Format(time.RFC3339), time.Since(began).Round(time.Second))
