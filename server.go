@@ -88,11 +88,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 	cfg.PublicRead = env.bool("PUBLIC_READ", cfg.DatabaseURL == "")
 	cfg.Introspection = env.bool("INTROSPECTION", true)
 	cfg.Limits = graph.Limits{
-		MaxDepth:      env.int("MAX_QUERY_DEPTH", graph.DefaultLimits.MaxDepth),
-		MaxComplexity: env.int("MAX_QUERY_COMPLEXITY", graph.DefaultLimits.MaxComplexity),
-		MaxAliases:    env.int("MAX_ALIASES", graph.DefaultLimits.MaxAliases),
-		MaxOperations: env.int("MAX_OPERATIONS", graph.DefaultLimits.MaxOperations),
-		MaxTokens:     env.int("MAX_QUERY_TOKENS", graph.DefaultLimits.MaxTokens),
+		MaxDepth:              env.int("MAX_QUERY_DEPTH", graph.DefaultLimits.MaxDepth),
+		MaxComplexity:         env.int("MAX_QUERY_COMPLEXITY", graph.DefaultLimits.MaxComplexity),
+		MaxAliases:            env.int("MAX_ALIASES", graph.DefaultLimits.MaxAliases),
+		MaxOperations:         env.int("MAX_OPERATIONS", graph.DefaultLimits.MaxOperations),
+		MaxTokens:             env.int("MAX_QUERY_TOKENS", graph.DefaultLimits.MaxTokens),
+		MaxIntrospectionDepth: env.int("MAX_INTROSPECTION_DEPTH", graph.DefaultLimits.MaxIntrospectionDepth),
+		MaxSelections:         env.int("MAX_SELECTIONS", graph.DefaultLimits.MaxSelections),
+		MaxSelectionSetSize:   env.int("MAX_SELECTION_SET_SIZE", graph.DefaultLimits.MaxSelectionSetSize),
+		MaxDirectives:         env.int("MAX_DIRECTIVES", graph.DefaultLimits.MaxDirectives),
+		MaxErrors:             env.int("MAX_ERRORS", graph.DefaultLimits.MaxErrors),
 	}
 	cfg.MaxPageSize = env.int("MAX_PAGE_SIZE", models.DefaultMaxPageSize)
 	cfg.MaxBodyBytes = int64(env.int("MAX_BODY_BYTES", 1<<20))
@@ -326,6 +331,7 @@ func serve(ctx context.Context, cfg config, store *models.Store, logger *slog.Lo
 	logger.Info("configuration", "public_read", cfg.PublicRead, "jwt", opts.Auth.JWT != nil,
 		"introspection", cfg.Introspection, "trusted_documents", len(opts.TrustedDocuments),
 		"max_depth", cfg.Limits.MaxDepth, "max_complexity", cfg.Limits.MaxComplexity, "max_page_size", cfg.MaxPageSize,
+		"max_selections", cfg.Limits.MaxSelections,
 		"request_timeout", cfg.RequestTimeout.String(), "statement_timeout", cfg.StatementTimeout.String())
 
 	srv := &http.Server{
