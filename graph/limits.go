@@ -144,6 +144,8 @@ func (l *limiter) checkShape(doc *ast.QueryDocument) *gqlerror.Error {
 	}
 	s := measure(doc, lim)
 	switch {
+	case s.aliases > lim.MaxAliases:
+		return limitError(codeTooManyAliases, "the document uses too many aliases", lim.MaxAliases, s.aliases)
 	case s.selections > lim.MaxSelections:
 		return limitError(codeTooManySels, "the document has too many selections (a fragment's count at each of its spreads, a repeated field at each repeat)",
 			lim.MaxSelections, s.selections)
@@ -152,8 +154,6 @@ func (l *limiter) checkShape(doc *ast.QueryDocument) *gqlerror.Error {
 			lim.MaxSelectionSetSize, s.widest)
 	case s.directives > lim.MaxDirectives:
 		return limitError(codeTooManyDirs, "a field, fragment or operation has too many directives", lim.MaxDirectives, s.directives)
-	case s.aliases > lim.MaxAliases:
-		return limitError(codeTooManyAliases, "the document uses too many aliases", lim.MaxAliases, s.aliases)
 	case s.depth > lim.MaxDepth:
 		return limitError(codeTooDeep, "the query is nested too deeply", lim.MaxDepth, s.depth)
 	case s.introspectionDepth > lim.MaxIntrospectionDepth:
