@@ -57,7 +57,11 @@ func withDeadline(d time.Duration, next http.Handler) http.Handler {
 		ctx, cancel := context.WithDeadline(r.Context(), deadline)
 		defer cancel()
 		// Not supported by every ResponseWriter (httptest's recorder):
-		// the context's deadline still holds.
+		// the context's deadline still holds. net/http sets the
+		// connection's write deadline anew for its next request when the
+		// server has a WriteTimeout, as the tracker's has; without one,
+		// this deadline stays on a kept-alive connection until the next
+		// GraphQL request on it sets its own.
 		_ = http.NewResponseController(w).SetWriteDeadline(deadline.Add(writeGrace))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
@@ -87,12 +91,12 @@ func answerByDeadline(logger *slog.Logger, ab *abandoned, next http.Handler) htt
 		}
 		rw := &raceWriter{w: w, header: http.Header{}}
 		done := make(chan struct{})
-		panicked := make(chan any, 1)
+		panicked := make(chan recovered, 1)
 		go func() {
 			defer close(done)
 			defer func() {
 				if p := recover(); p != nil {
-					panicked <- fmt.Sprintf("%v\n%s", p, debug.Stack())
+					panicked <- recovered{p, debug.Stack()}
 				}
 			}()
 			next.ServeHTTP(rw, r)
@@ -111,13 +115,15 @@ func answerByDeadline(logger *slog.Logger, ab *abandoned, next http.Handler) htt
 				noteAnswer(ctx, codeCanceled) // the client went away: nobody to answer
 			}
 			ab.running.Add(1)
-			ab.gauge.Set(float64(ab.running.Load()))
+			ab.gauge.Inc()
 			go func() {
 				<-done
-				ab.gauge.Set(float64(ab.running.Add(-1)))
+				ab.running.Add(-1)
+				ab.gauge.Dec()
 				select {
 				case p := <-panicked:
-					logger.Error("panic after the deadline", "request_id", models.RequestID(ctx), "panic", p)
+					logger.Error("panic after the deadline", "request_id", models.RequestID(ctx),
+						"panic", fmt.Sprint(p.value), "stack", string(p.stack))
 				default:
 				}
 			}()
@@ -125,10 +131,21 @@ func answerByDeadline(logger *slog.Logger, ab *abandoned, next http.Handler) htt
 		}
 		select {
 		case p := <-panicked:
-			panic(p) // as if next had run on this goroutine: net/http logs it and closes the connection
+			// As if next had run on this goroutine: net/http closes the
+			// connection, and logs the panic unless it is ErrAbortHandler.
+			if p.value == http.ErrAbortHandler {
+				panic(p.value)
+			}
+			panic(fmt.Sprintf("%v\n%s", p.value, p.stack))
 		default:
 		}
 	})
+}
+
+// recovered is a panic of a handler's goroutine, with where it happened.
+type recovered struct {
+	value any
+	stack []byte
 }
 
 // writeTimeout answers TIMEOUT as a GraphQL response with no data: 200 for

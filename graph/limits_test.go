@@ -104,7 +104,7 @@ func TestLimits(t *testing.T) {
 			}
 		})
 	}
-	// Introspection is not limited by depth.
+	// Introspection has a depth limit of its own, MaxIntrospectionDepth.
 	if _, r := post(t, url, "application/json", jsonBody(`{ __schema { types { name fields { type { ofType { ofType { ofType { ofType { name } } } } } } } } }`, nil)); len(r.Errors) > 0 {
 		t.Errorf("deep introspection refused: %+v", r.Errors)
 	}
