@@ -145,8 +145,11 @@ func (l *limiter) checkShape(doc *ast.QueryDocument) *gqlerror.Error {
 	case s.aliases > lim.MaxAliases:
 		return limitError(codeTooManyAliases, "the document uses too many aliases", lim.MaxAliases, s.aliases)
 	case s.selections > lim.MaxSelections:
-		return limitError(codeTooManySels, "the document has too many selections (a fragment's count at each of its spreads, a repeated field at each repeat)",
-			lim.MaxSelections, s.selections)
+		msg := "the document has too many selections (a fragment's count at each of its spreads, a repeated field at each repeat)"
+		if s.selections >= walkBudget(lim) {
+			msg += fmt.Sprintf("; counting stopped at %d", s.selections)
+		}
+		return limitError(codeTooManySels, msg, lim.MaxSelections, s.selections)
 	case s.widest > lim.MaxSelectionSetSize:
 		return limitError(codeSetTooLarge, "a selection set has too many selections (its fragments' included, a repeated field at each repeat)",
 			lim.MaxSelectionSetSize, s.widest)
@@ -209,7 +212,7 @@ func walkBudget(lim Limits) int { return max(10*lim.MaxSelections, 100_000) }
 // measure walks doc's operations, following fragment spreads at each use,
 // then the fragments no operation uses (validation walks those too). A
 // fragment met again on its own path (a cycle, which validation refuses)
-// is not followed. The walk stops once the selections exceed their limit.
+// is not followed. The walk stops after walkBudget selections.
 func measure(doc *ast.QueryDocument, lim Limits) shape {
 	w := shapeWalker{fragments: make(map[string]*ast.FragmentDefinition, len(doc.Fragments)),
 		used: map[string]bool{}, onPath: map[string]bool{}, budget: walkBudget(lim)}
