@@ -67,7 +67,7 @@ type Limits struct {
 // the README or the benchmarks has a directive. A connection that does
 // not say how many items it wants counts as its default page of 50.
 // Validation of the costliest documents within these limits (1,000
-// selections sharing few response names) takes 50–60 ms.
+// selections sharing few response names) takes about 50 ms.
 var DefaultLimits = Limits{MaxDepth: 12, MaxIntrospectionDepth: 20, MaxComplexity: 1_000_000, MaxAliases: 50,
 	MaxOperations: 20, MaxTokens: 20_000, MaxSelections: 1_000, MaxSelectionSetSize: 100, MaxDirectives: 5,
 	MaxErrors: 10}
