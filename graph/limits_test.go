@@ -519,10 +519,11 @@ func TestDeadline(t *testing.T) {
 		}
 
 		// The first one's validation still runs: the next is refused at
-		// once rather than pile more work up.
+		// once rather than pile more work up (while that validation holds
+		// one of the machine's cores: four single bounds).
 		start = time.Now()
 		status, r = post(t, url, "application/json", slow, "X-Request-Id", "slow-2", "Accept", "application/graphql-response+json")
-		if took := time.Since(start); status != http.StatusServiceUnavailable || len(r.Errors) != 1 || r.Errors[0].Code() != "OVERLOADED" || took > fast() {
+		if took := time.Since(start); status != http.StatusServiceUnavailable || len(r.Errors) != 1 || r.Errors[0].Code() != "OVERLOADED" || took > 4*fast() {
 			t.Errorf("status %d, errors %+v in %v; want a fast OVERLOADED", status, r.Errors, took)
 		}
 		if got := logs.outcome(t, "slow-2"); got != "OVERLOADED" {
