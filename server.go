@@ -93,11 +93,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 	cfg.PublicRead = env.bool("PUBLIC_READ", cfg.DatabaseURL == "")
 	cfg.Introspection = env.bool("INTROSPECTION", true)
 	cfg.Limits = graph.Limits{
-		MaxDepth:      env.int("MAX_QUERY_DEPTH", graph.DefaultLimits.MaxDepth),
-		MaxComplexity: env.int("MAX_QUERY_COMPLEXITY", graph.DefaultLimits.MaxComplexity),
-		MaxAliases:    env.int("MAX_ALIASES", graph.DefaultLimits.MaxAliases),
-		MaxOperations: env.int("MAX_OPERATIONS", graph.DefaultLimits.MaxOperations),
-		MaxTokens:     env.int("MAX_QUERY_TOKENS", graph.DefaultLimits.MaxTokens),
+		MaxDepth:              env.int("MAX_QUERY_DEPTH", graph.DefaultLimits.MaxDepth),
+		MaxComplexity:         env.int("MAX_QUERY_COMPLEXITY", graph.DefaultLimits.MaxComplexity),
+		MaxAliases:            env.int("MAX_ALIASES", graph.DefaultLimits.MaxAliases),
+		MaxOperations:         env.int("MAX_OPERATIONS", graph.DefaultLimits.MaxOperations),
+		MaxTokens:             env.int("MAX_QUERY_TOKENS", graph.DefaultLimits.MaxTokens),
+		MaxIntrospectionDepth: env.int("MAX_INTROSPECTION_DEPTH", graph.DefaultLimits.MaxIntrospectionDepth),
+		MaxSelections:         env.int("MAX_SELECTIONS", graph.DefaultLimits.MaxSelections),
+		MaxSelectionSetSize:   env.int("MAX_SELECTION_SET_SIZE", graph.DefaultLimits.MaxSelectionSetSize),
+		MaxDirectives:         env.int("MAX_DIRECTIVES", graph.DefaultLimits.MaxDirectives),
+		MaxErrors:             env.int("MAX_ERRORS", graph.DefaultLimits.MaxErrors),
 	}
 	cfg.Admission = graph.Admission{
 		MaxCost:       env.int("ADMISSION_MAX_COST", graph.DefaultAdmission.MaxCost),
@@ -382,6 +387,7 @@ func serve(ctx context.Context, cfg config, store *models.Store, logger *slog.Lo
 		"admission_max_cost", cfg.Admission.MaxCost, "admission_min_cost", cfg.Admission.MinCost,
 		"admission_max_concurrent", cfg.Admission.MaxConcurrent,
 		"admission_queue", cfg.Admission.Queue, "admission_max_wait", cfg.Admission.MaxWait.String(),
+		"max_selections", cfg.Limits.MaxSelections,
 		"request_timeout", cfg.RequestTimeout.String(), "statement_timeout", cfg.StatementTimeout.String())
 
 	srv := &http.Server{

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"tracker/graph"
 )
 
 // TestCloseWhenDraining checks that once draining, responses ask the client
@@ -135,4 +137,29 @@ func freeAddr(t *testing.T) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return addr
+}
+
+// TestLoadConfigDocumentLimits checks that the document limits come from
+// the environment, and default to graph.DefaultLimits.
+func TestLoadConfigDocumentLimits(t *testing.T) {
+	env := map[string]string{"MAX_SELECTIONS": "500", "MAX_SELECTION_SET_SIZE": "40", "MAX_DIRECTIVES": "2",
+		"MAX_INTROSPECTION_DEPTH": "16", "MAX_ERRORS": "3"}
+	cfg, err := loadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cfg.Limits
+	if got.MaxSelections != 500 || got.MaxSelectionSetSize != 40 || got.MaxDirectives != 2 || got.MaxIntrospectionDepth != 16 || got.MaxErrors != 3 {
+		t.Errorf("limits = %+v", got)
+	}
+	cfg, err = loadConfig(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Limits != graph.DefaultLimits {
+		t.Errorf("default limits = %+v, want %+v", cfg.Limits, graph.DefaultLimits)
+	}
+	if _, err := loadConfig(func(k string) string { return map[string]string{"MAX_SELECTIONS": "-1"}[k] }); err == nil {
+		t.Error("MAX_SELECTIONS=-1 accepted")
+	}
 }

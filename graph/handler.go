@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -45,8 +46,13 @@ type Options struct {
 	Admission Admission
 	// MaxBodyBytes bounds request bodies (default 1 MiB).
 	MaxBodyBytes int64
-	// Timeout bounds each request, database work included (default 15 s).
+	// Timeout bounds each request, from reading its body to writing its
+	// response, database work included (default 15 s).
 	Timeout time.Duration
+	// MaxAbandoned bounds the requests answered TIMEOUT whose work still
+	// runs (default twice the CPUs); beyond it new requests are refused
+	// with 503 OVERLOADED until some of that work ends.
+	MaxAbandoned int
 	// DisableIntrospection turns schema introspection off, and with it the
 	// "did you mean" suggestions of validation errors.
 	DisableIntrospection bool
@@ -74,8 +80,10 @@ const (
 func (o Options) withDefaults() Options {
 	d := DefaultLimits
 	l := &o.Limits
-	for _, f := range []struct{ v, def *int }{{&l.MaxDepth, &d.MaxDepth}, {&l.MaxComplexity, &d.MaxComplexity},
-		{&l.MaxAliases, &d.MaxAliases}, {&l.MaxOperations, &d.MaxOperations}, {&l.MaxTokens, &d.MaxTokens}} {
+	for _, f := range []struct{ v, def *int }{{&l.MaxDepth, &d.MaxDepth}, {&l.MaxIntrospectionDepth, &d.MaxIntrospectionDepth},
+		{&l.MaxComplexity, &d.MaxComplexity}, {&l.MaxAliases, &d.MaxAliases}, {&l.MaxOperations, &d.MaxOperations},
+		{&l.MaxTokens, &d.MaxTokens}, {&l.MaxSelections, &d.MaxSelections}, {&l.MaxSelectionSetSize, &d.MaxSelectionSetSize},
+		{&l.MaxDirectives, &d.MaxDirectives}, {&l.MaxErrors, &d.MaxErrors}} {
 		if *f.v <= 0 {
 			*f.v = *f.def
 		}
@@ -85,6 +93,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = defaultTimeout
+	}
+	if o.MaxAbandoned <= 0 {
+		o.MaxAbandoned = 2 * runtime.GOMAXPROCS(0)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -136,7 +147,8 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	}))
 	adm := newAdmission(opts.Admission, opts.Metrics)
 	srv.AddTransport(httpTransport{admission: adm})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	queryCache := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(queryCache)
 	srv.SetParserTokenLimit(opts.Limits.MaxTokens)
 	if opts.DisableIntrospection {
 		srv.SetDisableSuggestion(true)
@@ -148,22 +160,26 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	} else {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](apqCacheSize)})
 	}
-	srv.Use(&limiter{limits: opts.Limits})
+	srv.Use(&limiter{limits: opts.Limits, cache: queryCache})
 	srv.SetErrorPresenter(presentError(opts.Logger))
 	srv.SetRecoverFunc(recoverPanic(opts.Logger))
 	srv.AroundOperations(traceOperation)
 	srv.AroundResponses(recordErrors(m))
+	srv.AroundResponses(capErrors(opts.Limits.MaxErrors))
 	if opts.ReportStatements {
 		srv.AroundResponses(reportStatements)
 	}
 
 	// Outermost first: an ID for the request, its log line and metrics,
-	// the HTTP rules, a deadline, the caller, then GraphQL.
+	// a deadline, the HTTP rules (reading the body by the deadline), an
+	// answer by the deadline whatever the rest does, the caller, then
+	// GraphQL.
 	var api http.Handler = withBatcher(store, srv)
 	api = noteCaller(api)
 	api = authenticate(store, opts.Auth, adm, api)
-	api = withTimeout(opts.Timeout, api)
+	api = answerByDeadline(opts.Logger, &abandoned{max: int64(opts.MaxAbandoned), gauge: m.abandoned}, api)
 	api = protocol(opts.MaxBodyBytes, opts.Limits.MaxTokens, api)
+	api = withDeadline(opts.Timeout, api)
 	api = observe(opts.Logger, m, api)
 	api = withRequestID(api)
 	if opts.Tracing {

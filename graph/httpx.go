@@ -2,12 +2,11 @@ package graph
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
-	"time"
+	"os"
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
@@ -37,11 +36,16 @@ func protocol(maxBody int64, maxTokens int, next http.Handler) http.Handler {
 					"send the request as JSON, with Content-Type: application/json")
 				return
 			}
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+			body, err := readBody(w, r, maxBody)
 			var tooLarge *http.MaxBytesError
 			switch {
 			case errors.As(err, &tooLarge):
 				writeError(w, http.StatusRequestEntityTooLarge, codeRequestTooLarge, "the request body is too large")
+				return
+			case errors.Is(err, os.ErrDeadlineExceeded):
+				noteAnswer(r.Context(), codeTimeout)
+				w.Header().Set("Connection", "close")
+				writeError(w, http.StatusRequestTimeout, codeTimeout, "the request body did not arrive within the request's time")
 				return
 			case err != nil:
 				writeError(w, http.StatusBadRequest, models.CodeInvalid, "the request body could not be read")
@@ -57,6 +61,25 @@ func protocol(maxBody int64, maxTokens int, next http.Handler) http.Handler {
 	})
 }
 
+// readBody reads the body of r, up to maxBody bytes, by the request's
+// deadline: a body sent slowly is cut off there. Once it is read, the
+// connection's read deadline moves past the request's, where nothing reads
+// but net/http's watch for the client going away, which would cancel the
+// request's context the moment the deadline passes and turn a TIMEOUT into
+// a cancellation.
+func readBody(w http.ResponseWriter, r *http.Request, maxBody int64) ([]byte, error) {
+	deadline, ok := r.Context().Deadline()
+	rc := http.NewResponseController(w)
+	if ok {
+		_ = rc.SetReadDeadline(deadline) // not supported by every writer (httptest's recorder)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if ok && err == nil {
+		_ = rc.SetReadDeadline(deadline.Add(writeGrace))
+	}
+	return body, err
+}
+
 // isMutationByGET reports whether a GET request asks to run a mutation or a
 // subscription.
 func isMutationByGET(r *http.Request, maxTokens int) bool {
@@ -67,17 +90,4 @@ func isMutationByGET(r *http.Request, maxTokens int) bool {
 	}
 	op := doc.Operations.ForName(q.Get("operationName"))
 	return op != nil && op.Operation != ast.Query
-}
-
-// withTimeout gives each request a deadline, which reaches every database
-// call it makes.
-func withTimeout(d time.Duration, next http.Handler) http.Handler {
-	if d <= 0 {
-		return next
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), d)
-		defer cancel()
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
 }

@@ -1,18 +1,22 @@
 package graph
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -100,7 +104,7 @@ func TestLimits(t *testing.T) {
 			}
 		})
 	}
-	// Introspection is not limited by depth.
+	// Introspection has a depth limit of its own, MaxIntrospectionDepth.
 	if _, r := post(t, url, "application/json", jsonBody(`{ __schema { types { name fields { type { ofType { ofType { ofType { ofType { name } } } } } } } } }`, nil)); len(r.Errors) > 0 {
 		t.Errorf("deep introspection refused: %+v", r.Errors)
 	}
@@ -292,4 +296,287 @@ func TestRequestLogAndMetrics(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+}
+
+// fast is how long a refusal may take, end to end over loopback: 50 ms,
+// ten times that under the race detector.
+func fast() time.Duration {
+	if raceDetector {
+		return 500 * time.Millisecond
+	}
+	return 50 * time.Millisecond
+}
+
+// quickest returns the shortest of three runs of fn: on a shared machine
+// the others measure its neighbours.
+func quickest(fn func()) time.Duration {
+	best := time.Hour
+	for range 3 {
+		start := time.Now()
+		fn()
+		best = min(best, time.Since(start))
+	}
+	return best
+}
+
+// repeatedFields is a document repeating one field n times, as the issue's
+// hostile client sent it; tag makes documents that differ.
+func repeatedFields(tag string, n int) string {
+	return "query " + tag + " { " + strings.Repeat("__typename ", n) + "}"
+}
+
+// TestDocumentLimits checks the bounds on a document's shape, checked
+// before validation: each refusal is one error naming its limit, in
+// milliseconds.
+func TestDocumentLimits(t *testing.T) {
+	srv, _ := rawServer(t, Options{})
+	url := srv.URL + "/graphql"
+	ofTypes := func(n int) string {
+		return `{ __type(name: "Organization") { ` + strings.Repeat("ofType { ", n) + "name" + strings.Repeat(" }", n) + " } }"
+	}
+	spreads := `{ organizations(first: 1) { nodes { ` + strings.Repeat("...F ", 30) + `} } } fragment F on Organization { ` +
+		strings.Repeat("name ", 30) + `}`
+	var fanout strings.Builder // each fragment spreads the next twice: 2^30 selections
+	fanout.WriteString("{ ...F0 } ")
+	for i := range 30 {
+		fmt.Fprintf(&fanout, "fragment F%d on Query { __typename ...F%d ...F%d } ", i, i+1, i+1)
+	}
+	fanout.WriteString("fragment F30 on Query { __typename }")
+	unused := `{ __typename } fragment Unused on Query { ` + strings.Repeat("__typename ", 5000) + `}`
+	tests := []struct {
+		name, query, code string
+		limit, actual     int // actual 0: not checked
+	}{
+		{"10,000 repeated fields", repeatedFields("U1", 10_000), "TOO_MANY_SELECTIONS", 1000, 10_000},
+		{"5,000 repeated fields", repeatedFields("U2", 5_000), "TOO_MANY_SELECTIONS", 1000, 5_000},
+		{"repeats in an unused fragment", unused, "TOO_MANY_SELECTIONS", 1000, 5_001},
+		{"fragments spread 2^30 times", fanout.String(), "TOO_MANY_SELECTIONS", 1000, 0},
+		{"150 fields in one set", repeatedFields("W", 150), "SELECTION_SET_TOO_LARGE", 100, 150},
+		{"a fragment spread 30 times", spreads, "SELECTION_SET_TOO_LARGE", 100, 930},
+		{"1,000 directives on one field", "{ __typename " + strings.Repeat("@include(if: true) ", 1000) + "}", "TOO_MANY_DIRECTIVES", 5, 1000},
+		{"6 directives on an operation", "query Q " + strings.Repeat("@skip(if: false) ", 6) + "{ __typename }", "TOO_MANY_DIRECTIVES", 5, 6},
+		{"a 50-level ofType chain", ofTypes(50), "QUERY_TOO_DEEP", 20, 52},
+		{"a 20-level ofType chain", ofTypes(20), "QUERY_TOO_DEEP", 20, 22},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := jsonBody(tt.query, nil)
+			took := quickest(func() {
+				status, r := post(t, url, "application/json", body)
+				if len(r.Errors) != 1 || r.Errors[0].Code() != tt.code {
+					t.Fatalf("status %d, errors %+v, want one %s", status, r.Errors, tt.code)
+				}
+				e := r.Errors[0].Extensions
+				if e["limit"] != float64(tt.limit) || tt.actual > 0 && e["actual"] != float64(tt.actual) {
+					t.Errorf("limit %v, actual %v; want %d, %d", e["limit"], e["actual"], tt.limit, tt.actual)
+				}
+				if r.Data != nil {
+					t.Errorf("a refusal has data: %s", r.Data)
+				}
+			})
+			if took > fast() {
+				t.Errorf("refusal took %v, want under %v", took, fast())
+			}
+		})
+	}
+	t.Run("four 10,000-repeat documents at once", func(t *testing.T) {
+		// They share the machine's cores: each within four single bounds.
+		took := quickest(func() {
+			var wg sync.WaitGroup
+			for i := range 4 {
+				wg.Go(func() {
+					_, r := post(t, url, "application/json", jsonBody(repeatedFields(fmt.Sprintf("U%d", 10+i), 10_000), nil))
+					if len(r.Errors) != 1 || r.Errors[0].Code() != "TOO_MANY_SELECTIONS" {
+						t.Errorf("errors %+v", r.Errors)
+					}
+				})
+			}
+			wg.Wait()
+		})
+		if took > 4*fast() {
+			t.Errorf("the four refusals took %v", took)
+		}
+	})
+	t.Run("GraphiQL's introspection query", func(t *testing.T) {
+		q, err := os.ReadFile("testdata/graphiql-introspection.graphql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, r := post(t, url, "application/json", jsonBody(string(q), nil))
+		if len(r.Errors) > 0 || !strings.Contains(string(r.Data), `"queryType"`) {
+			t.Errorf("errors %+v", r.Errors)
+		}
+	})
+	t.Run("errors capped", func(t *testing.T) {
+		// 40 unknown fields: validation reports each, the response the
+		// first ten and a note.
+		_, r := post(t, url, "application/json", jsonBody("{ "+repeated(40, "nope%d")+" }", nil))
+		if len(r.Errors) != 11 || r.Errors[0].Code() != "GRAPHQL_VALIDATION_FAILED" || r.Errors[10].Code() != "TOO_MANY_ERRORS" ||
+			r.Errors[10].Extensions["limit"] != float64(10) || r.Errors[10].Extensions["actual"] != float64(40) {
+			t.Errorf("%d errors: %+v", len(r.Errors), r.Errors)
+		}
+	})
+}
+
+// repeated joins n copies of format (with %d the index) with spaces.
+func repeated(n int, format string) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = fmt.Sprintf(format, i)
+	}
+	return strings.Join(parts, " ")
+}
+
+// TestDocumentLimitsConfigured checks that each bound is the one given in
+// Options.
+func TestDocumentLimitsConfigured(t *testing.T) {
+	srv, _ := rawServer(t, Options{Limits: Limits{MaxSelections: 20, MaxSelectionSetSize: 3, MaxDirectives: 1,
+		MaxIntrospectionDepth: 4, MaxErrors: 2}})
+	url := srv.URL + "/graphql"
+	for _, tt := range []struct{ query, code string }{
+		{repeatedFields("A", 21), "TOO_MANY_SELECTIONS"},
+		{repeatedFields("B", 4), "SELECTION_SET_TOO_LARGE"},
+		{"{ __typename @include(if: true) @skip(if: false) }", "TOO_MANY_DIRECTIVES"},
+		{`{ __type(name: "Query") { ofType { ofType { ofType { name } } } } }`, "QUERY_TOO_DEEP"},
+		{"{ a b c }", "GRAPHQL_VALIDATION_FAILED"},
+	} {
+		_, r := post(t, url, "application/json", jsonBody(tt.query, nil))
+		if len(r.Errors) == 0 || r.Errors[0].Code() != tt.code {
+			t.Errorf("%s: errors %+v, want %s", tt.query, r.Errors, tt.code)
+		}
+		if tt.code == "GRAPHQL_VALIDATION_FAILED" && (len(r.Errors) != 3 || r.Errors[2].Code() != "TOO_MANY_ERRORS") {
+			t.Errorf("%s: errors %+v, want 2 and a note", tt.query, r.Errors)
+		}
+	}
+	if _, r := post(t, url, "application/json", jsonBody(`{ __type(name: "Query") { ofType { ofType { name } } } }`, nil)); len(r.Errors) > 0 {
+		t.Errorf("introspection within the depth limit refused: %+v", r.Errors)
+	}
+}
+
+// requestLog collects a handler's request log lines by request ID.
+type requestLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *requestLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// outcome returns the logged outcome of the request with ID id, waiting
+// up to a second for its line.
+func (l *requestLog) outcome(t *testing.T, id string) string {
+	t.Helper()
+	for range 100 {
+		l.mu.Lock()
+		lines := strings.Split(l.buf.String(), "\n")
+		l.mu.Unlock()
+		for _, line := range lines {
+			var entry map[string]any
+			if json.Unmarshal([]byte(line), &entry) == nil && entry["msg"] == "graphql request" && entry["request_id"] == id {
+				s, _ := entry["outcome"].(string)
+				return s
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("no log line for request %s", id)
+	return ""
+}
+
+// TestDeadline checks that REQUEST_TIMEOUT is the deadline of the whole
+// request: work that ignores its context (validation, here of a document
+// the limits were raised for) is answered TIMEOUT at the deadline, a body
+// sent slowly is cut off at it, the log's outcome is what the client got,
+// and abandoned work cannot pile up.
+func TestDeadline(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, d models.Dialect) {
+		const timeout = 200 * time.Millisecond
+		logs := &requestLog{}
+		store := modelstest.Seeded(t, d)
+		// Limits raised so that a document costly to validate gets through.
+		opts := Options{Timeout: timeout, MaxAbandoned: 1, Logger: slog.New(slog.NewJSONHandler(logs, nil)),
+			Limits: Limits{MaxSelections: 1 << 20, MaxSelectionSetSize: 1 << 20, MaxTokens: 1 << 20}}
+		opts.Auth.PublicRead = true
+		srv := httptest.NewServer(NewHandler(store, opts))
+		t.Cleanup(srv.Close)
+		url := srv.URL + "/graphql"
+		// Validating 3,000 repeats takes several times the timeout.
+		slow := jsonBody(repeatedFields("Slow", 3000), nil)
+
+		start := time.Now()
+		status, r := post(t, url, "application/json", slow, "X-Request-Id", "slow-1")
+		if took := time.Since(start); took > timeout+time.Second {
+			t.Errorf("answered after %v, deadline %v", took, timeout)
+		}
+		if status != http.StatusOK || len(r.Errors) != 1 || r.Errors[0].Code() != "TIMEOUT" || r.Data != nil {
+			t.Fatalf("status %d, errors %+v, data %s; want TIMEOUT", status, r.Errors, r.Data)
+		}
+		if got := logs.outcome(t, "slow-1"); got != "TIMEOUT" {
+			t.Errorf("logged outcome %q, want TIMEOUT", got)
+		}
+
+		// The first one's validation still runs: the next is refused at
+		// once rather than pile more work up (while that validation holds
+		// one of the machine's cores: four single bounds).
+		start = time.Now()
+		status, r = post(t, url, "application/json", slow, "X-Request-Id", "slow-2", "Accept", "application/graphql-response+json")
+		if took := time.Since(start); status != http.StatusServiceUnavailable || len(r.Errors) != 1 || r.Errors[0].Code() != "OVERLOADED" || took > 4*fast() {
+			t.Errorf("status %d, errors %+v in %v; want a fast OVERLOADED", status, r.Errors, took)
+		}
+		if got := logs.outcome(t, "slow-2"); got != "OVERLOADED" {
+			t.Errorf("logged outcome %q, want OVERLOADED", got)
+		}
+
+		// Once it ends, requests are answered again.
+		ordinary := jsonBody(`{ organization(acronym: "INTERPOL") { name } }`, nil)
+		var last response
+		for range 300 {
+			if _, last = post(t, url, "application/json", ordinary); len(last.Errors) == 0 {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if len(last.Errors) > 0 || !strings.Contains(string(last.Data), "Criminal Police") {
+			t.Fatalf("an ordinary query after the abandoned work: %+v %s", last.Errors, last.Data)
+		}
+
+		t.Run("SlowBody", func(t *testing.T) {
+			conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			body := `{"query": "{ __typename }"}`
+			start := time.Now()
+			fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Request-Id: slow-body\r\nContent-Length: %d\r\n\r\n", len(body))
+			// A byte every 50 ms: the body would take 1.3 s.
+			go func() {
+				for i := range len(body) {
+					if _, err := conn.Write([]byte{body[i]}); err != nil {
+						return
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+			}()
+			_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			raw, _ := io.ReadAll(resp.Body)
+			if took := time.Since(start); took > timeout+time.Second {
+				t.Errorf("answered after %v, deadline %v", took, timeout)
+			}
+			if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(raw), `"TIMEOUT"`) {
+				t.Errorf("status %d, body %s; want 408 TIMEOUT", resp.StatusCode, raw)
+			}
+			if got := logs.outcome(t, "slow-body"); got != "TIMEOUT" {
+				t.Errorf("logged outcome %q, want TIMEOUT", got)
+			}
+		})
+	})
 }

@@ -34,6 +34,22 @@ type exchange struct {
 	operation string
 	opType    string
 	codes     []string
+	// answer is the code of an answer written outside the GraphQL layer
+	// (TIMEOUT at the deadline, OVERLOADED): it is the request's outcome,
+	// whatever work abandoned at the deadline records after.
+	answer string
+}
+
+// noteAnswer records the code of an answer written outside the GraphQL
+// layer as the request's outcome.
+func noteAnswer(ctx context.Context, code string) {
+	if ex := exchangeFrom(ctx); ex != nil {
+		ex.mu.Lock()
+		if ex.answer == "" {
+			ex.answer = code
+		}
+		ex.mu.Unlock()
+	}
 }
 
 type exchangeKey struct{}
@@ -49,7 +65,9 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 	errors   *prometheus.CounterVec
 	inFlight prometheus.Gauge
-	names    operationNames
+	// abandoned counts requests answered TIMEOUT whose work runs on.
+	abandoned prometheus.Gauge
+	names     operationNames
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -63,10 +81,12 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Help: "GraphQL errors returned, by extensions.code."}, []string{"code"}),
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tracker_graphql_requests_in_flight",
 			Help: "GraphQL requests being answered."}),
+		abandoned: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tracker_graphql_requests_abandoned",
+			Help: "GraphQL requests answered TIMEOUT at their deadline whose work still runs."}),
 		names: operationNames{seen: map[string]bool{}},
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.duration, m.errors, m.inFlight)
+		reg.MustRegister(m.requests, m.duration, m.errors, m.inFlight, m.abandoned)
 	}
 	return m
 }
@@ -112,6 +132,10 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the connection, for its
+// deadlines.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
@@ -134,10 +158,12 @@ func observe(logger *slog.Logger, m *metrics, next http.Handler) http.Handler {
 
 		elapsed := time.Since(start)
 		ex.mu.Lock()
-		caller, op, opType, errCodes := ex.caller, ex.operation, ex.opType, ex.codes
+		caller, op, opType, errCodes, answer := ex.caller, ex.operation, ex.opType, ex.codes, ex.answer
 		ex.mu.Unlock()
 		outcome := "ok"
-		if len(errCodes) > 0 {
+		if answer != "" {
+			outcome, errCodes = answer, []string{answer}
+		} else if len(errCodes) > 0 {
 			outcome = errCodes[0]
 		} else if sw.status >= 400 {
 			outcome = http.StatusText(sw.status)
@@ -225,8 +251,9 @@ func traceOperation(ctx context.Context, next graphql.OperationHandler) graphql.
 		if resp == nil && ctx.Err() != nil {
 			// The request's time ran out before its operation ran; gqlgen
 			// then answers nothing, and the client deserves a reason.
-			resp = &graphql.Response{Errors: gqlerror.List{{Message: "the request took too long and was stopped",
+			resp = &graphql.Response{Errors: gqlerror.List{{Message: timeoutMessage,
 				Extensions: map[string]any{"code": codeTimeout}}}}
+			noteAnswer(ctx, codeTimeout)
 		}
 		if resp != nil && len(resp.Errors) > 0 {
 			span.SetStatus(codes.Error, resp.Errors[0].Message)
@@ -244,6 +271,14 @@ func recordErrors(m *metrics) graphql.ResponseMiddleware {
 			return resp
 		}
 		ex := exchangeFrom(ctx)
+		if ex != nil {
+			ex.mu.Lock()
+			abandoned := ex.answer != ""
+			ex.mu.Unlock()
+			if abandoned {
+				return resp // answered already: these errors reach nobody
+			}
+		}
 		for _, e := range resp.Errors {
 			code := string(models.CodeInternal)
 			if c, ok := e.Extensions["code"]; ok {
