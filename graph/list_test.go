@@ -290,7 +290,7 @@ func TestListErrors(t *testing.T) {
 			{"TamperedCursor", map[string]any{"first": 1, "after": strings.ToUpper(cursor)}, "invalid cursor"},
 			{"CursorOfAnotherOrder", map[string]any{"first": 1, "after": cursor, "order": []map[string]any{{"field": "FOUNDED_YEAR"}}}, "invalid cursor"},
 			{"MalformedIDInFilter", map[string]any{"filter": map[string]any{"id": map[string]any{"eq": "42"}}}, "malformed ID"},
-			{"IDOfAnotherType", map[string]any{"filter": map[string]any{"id": map[string]any{"eq": models.NewGlobalID("Person", 1).String()}}}, "not a Organization"},
+			{"IDOfAnotherType", map[string]any{"filter": map[string]any{"id": map[string]any{"eq": models.NewGlobalID("Person", 1).String()}}}, "not an Organization"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
