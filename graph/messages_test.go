@@ -115,3 +115,14 @@ func TestDateMessages(t *testing.T) {
 		c.mustQuery(meetings, map[string]any{"d": "2008-02-29"}, &out)
 	})
 }
+
+// TestIsNullInAListRelation refuses isNull where the objects filtered
+// always exist: the items of a list relation.
+func TestIsNullInAListRelation(t *testing.T) {
+	eachEmpty(t, func(t *testing.T, c *client) {
+		e := c.mustFail(`{ initiatives(filter: {meetings: {some: {isNull: true}}}) { totalCount } }`, nil, "BAD_USER_INPUT")
+		if want := "isNull on a Meeting filters an object that always exists here: put it in a to-one relation's filter, such as parent: {isNull: true}"; e.Message != want {
+			t.Errorf("message %q, want %q", e.Message, want)
+		}
+	})
+}
