@@ -1,7 +1,10 @@
 package graph
 
 import (
+	"bytes"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"reflect"
 	"regexp"
@@ -30,6 +33,7 @@ func TestReadmeExamples(t *testing.T) {
 		for i, ex := range examples {
 			got := responseJSON(t, c.do(ex.query, nil))
 			want := readmeOutput(t, i, ex.output)
+			sameBytes(t, c, ex.query, ex.output)
 			if c.store.Dialect() == models.Postgres {
 				// Postgres's ts_headline cuts snippets at other words than
 				// SQLite's snippet(); the README shows the latter.
@@ -81,6 +85,7 @@ func TestReadmeWriting(t *testing.T) {
 			}
 			got := responseJSON(t, c.do(step.query, nil))
 			want := readmeOutput(t, i, outputs[i])
+			sameBytes(t, c, step.query, outputs[i])
 			// The README shows when its move was made; the test's is now.
 			got, want = withoutTimes(got).(map[string]any), withoutTimes(want).(map[string]any)
 			if !reflect.DeepEqual(got, want) {
@@ -89,6 +94,29 @@ func TestReadmeWriting(t *testing.T) {
 			}
 		}
 	})
+}
+
+// sameBytes checks that an output the README prints on one line, as the
+// server writes it, is the server's answer to query byte for byte, the
+// order of the keys included. It asks a handler configured as a server is
+// by default, which reports no statement counts.
+func sameBytes(t *testing.T, c *client, query, output string) {
+	t.Helper()
+	output = strings.TrimSpace(output)
+	if strings.Contains(output, "\n") {
+		return // laid out for reading: compared as JSON only
+	}
+	body, _ := json.Marshal(map[string]any{"query": query})
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	w := httptest.NewRecorder()
+	NewHandler(c.store, Options{Auth: AuthOptions{PublicRead: true}}).ServeHTTP(w, req)
+	if got := strings.TrimSpace(w.Body.String()); got != output {
+		t.Errorf("the server writes\n%s\nthe README prints\n%s", got, output)
+	}
 }
 
 // responseJSON returns r as the generic JSON value the server sent.
