@@ -19,8 +19,13 @@ web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 		echo "npm not found: the playground will load GraphiQL from a CDN" >&2; \
 	fi
 
+# run builds first, saying so: the first build compiles every dependency and
+# takes minutes, silently if left to go run.
 run: assets
-	$(GO) run . serve
+	@echo "building the server: go build -o bin/tracker . (the first build takes a few minutes, later ones seconds)…"
+	@$(GO) build -o bin/tracker .
+	@echo "built bin/tracker; starting it: tracker serve"
+	./bin/tracker serve
 
 # check: formatting, vet, and generated code matching the schema (gqlgen
 # output is committed; regenerating must not change it).

@@ -1,6 +1,6 @@
 // Command tracker serves the Partnership Tracker GraphQL API.
 //
-// Usage:
+// Usage (tracker --help prints it, see cli.go):
 //
 //	tracker [serve]   migrate, seed an empty database, and serve HTTP (default)
 //	tracker migrate   apply pending migrations and exit
@@ -18,7 +18,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -224,22 +223,18 @@ func (e *envReader) duration(name string, def time.Duration) time.Duration {
 // run is the whole program; main only supplies the process's context,
 // arguments, environment and error output.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	c, err := parseCommand(args, stdout)
+	if err != nil || c == nil { // a mistake, or help printed
+		return err
+	}
+	cmd := c.name
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-
-	cmd := "serve"
-	if len(args) > 0 {
-		cmd = args[0]
-	}
-	switch cmd {
-	case "serve", "migrate", "seed", "token":
-	case "healthcheck":
+	logger := newLogger(cmd, stderr, cfg.LogLevel)
+	if cmd == "healthcheck" {
 		return healthcheck(ctx, cfg.ListenAddr)
-	default:
-		return fmt.Errorf("unknown command %q: want serve, migrate, seed, token or healthcheck", cmd)
 	}
 
 	db, err := models.Open(ctx, models.Config{DatabaseURL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath,
@@ -259,9 +254,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logger.Info("migrations applied", "versions", applied)
 	switch cmd {
 	case "migrate":
-		return nil
+		return reportMigrations(ctx, db, applied, stdout)
 	case "token":
-		return tokenCommand(ctx, store, args[1:], stdout)
+		return c.token(ctx, store, stdout)
 	}
 
 	if cmd == "seed" || cfg.Seed == "auto" {
@@ -270,7 +265,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 	if cmd == "seed" {
-		return seedSynthetic(ctx, store, args[1:], logger)
+		fmt.Fprintln(stdout, "seed data loaded")
+		return seedSynthetic(ctx, store, c.synthetic, stdout, stderr)
 	}
 	tuneGC(getenv)
 	return serve(ctx, cfg, store, logger)
@@ -317,30 +313,36 @@ func seed(ctx context.Context, store *models.Store, always bool, logger *slog.Lo
 	return nil
 }
 
-// seedSynthetic grows the synthetic data set when asked to with
-// --synthetic N.
-func seedSynthetic(ctx context.Context, store *models.Store, args []string, logger *slog.Logger) error {
-	flags := flag.NewFlagSet("seed", flag.ContinueOnError)
-	n := flags.Int("synthetic", 0, "grow the synthetic data set to `N` initiatives")
-	if err := flags.Parse(args); err != nil {
-		return err
-	}
-	if *n == 0 {
+// seedSynthetic grows the synthetic data set to n initiatives, if n is not
+// 0, telling its progress on stderr, for it can take minutes.
+func seedSynthetic(ctx context.Context, store *models.Store, n int, stdout, stderr io.Writer) error {
+	if n == 0 {
 		return nil
 	}
 	start := time.Now()
 	last := time.Now()
-	err := store.SeedSynthetic(ctx, *n, func(done, total int) {
-		if time.Since(last) > 5*time.Second || done == total {
+	err := store.SeedSynthetic(ctx, n, func(done, total int) {
+		if time.Since(last) > 5*time.Second && done < total {
 			last = time.Now()
-			logger.Info("synthetic data", "initiatives", done, "of", total, "elapsed", time.Since(start).Round(time.Second).String())
+			fmt.Fprintf(stderr, "synthetic data: %d of %d initiatives (%s)\n", done, total, time.Since(start).Round(time.Second))
 		}
 	})
 	if err != nil {
 		return err
 	}
-	logger.Info("synthetic data loaded", "initiatives", *n, "duration", time.Since(start).Round(time.Millisecond).String())
-	return nil
+	_, err = fmt.Fprintf(stdout, "synthetic data: %d initiatives (%s)\n", n, time.Since(start).Round(time.Millisecond))
+	return err
+}
+
+// reportMigrations tells which migrations ran and the version the
+// database is at.
+func reportMigrations(ctx context.Context, db *gorm.DB, applied []int64, stdout io.Writer) error {
+	current, _, err := models.MigrationState(ctx, db)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "database at migration version %d (%d applied now)\n", current, len(applied))
+	return err
 }
 
 // serve answers HTTP until ctx is done (SIGTERM or interrupt), then stops

@@ -28,12 +28,12 @@ func partnershipRoles() []string {
 // aggregateSQL builds the dashboard in Postgres. $1 slug, $2–$4 year,
 // month, today.
 func aggregateSQL() string {
-	byStatus := ""
+	countsByStatus := ""
 	for i, st := range actionItemStatuses() {
 		if i > 0 {
-			byStatus += ",\n\t\t\t"
+			countsByStatus += ",\n\t\t\t"
 		}
-		byStatus += "json_build_object('status', '" + st + "', 'count', count(*) FILTER (WHERE a.status = '" + st + "'))"
+		countsByStatus += "json_build_object('status', '" + st + "', 'count', count(*) FILTER (WHERE a.status = '" + st + "'))"
 	}
 	roles := "ARRAY['" + strings.Join(partnershipRoles(), "', '") + "']"
 	return `SELECT json_build_object('initiative', (SELECT json_build_object(
@@ -54,8 +54,8 @@ func aggregateSQL() string {
 			'overdue', count(*) FILTER (WHERE ` + overdueSQL("a", "$2", "$3", "$4") + `),
 			'shareDone', (count(*) FILTER (WHERE a.status = 'DONE'))::float8
 				/ NULLIF(count(*) FILTER (WHERE a.status <> 'CANCELLED'), 0),
-			'byStatus', json_build_array(
-			` + byStatus + `))
+			'countsByStatus', json_build_array(
+			` + countsByStatus + `))
 		FROM action_items a WHERE a.initiative_id = i.id)),
 	'partnerships', json_build_object('countsByRole', COALESCE((
 		SELECT json_agg(json_build_object('role', r.role, 'count', r.n, 'organizations', r.organizations)
@@ -110,13 +110,13 @@ type periodCount struct {
 }
 
 type progress struct {
-	Total     int           `json:"total"`
-	Done      int           `json:"done"`
-	Open      int           `json:"open"`
-	Blocked   int           `json:"blocked"`
-	Overdue   int           `json:"overdue"`
-	ShareDone *float64      `json:"shareDone"`
-	ByStatus  []statusCount `json:"byStatus"`
+	Total          int           `json:"total"`
+	Done           int           `json:"done"`
+	Open           int           `json:"open"`
+	Blocked        int           `json:"blocked"`
+	Overdue        int           `json:"overdue"`
+	ShareDone      *float64      `json:"shareDone"`
+	CountsByStatus []statusCount `json:"countsByStatus"`
 }
 
 type statusCount struct {
@@ -139,7 +139,7 @@ func aggregateGo(ctx context.Context, pool *pgxpool.Pool, p params) ([]byte, err
 	pr := &in.ActionItems.Progress
 	statuses, roles := actionItemStatuses(), partnershipRoles()
 	for _, st := range statuses {
-		pr.ByStatus = append(pr.ByStatus, statusCount{Status: st})
+		pr.CountsByStatus = append(pr.CountsByStatus, statusCount{Status: st})
 	}
 
 	b := &pgx.Batch{}
@@ -176,7 +176,7 @@ func aggregateGo(ctx context.Context, pool *pgxpool.Pool, p params) ([]byte, err
 			pr.Total += n
 			pr.Overdue += overdue
 			if i := slices.Index(statuses, status); i >= 0 {
-				pr.ByStatus[i].Count = n
+				pr.CountsByStatus[i].Count = n
 			}
 			switch status {
 			case "DONE":
@@ -203,7 +203,7 @@ func aggregateGo(ctx context.Context, pool *pgxpool.Pool, p params) ([]byte, err
 	if err := sendBatch(ctx, pool, b); err != nil {
 		return nil, err
 	}
-	pr.ShareDone = shareDone(pr.Done, pr.Total, pr.ByStatus[slices.Index(statuses, "CANCELLED")].Count)
+	pr.ShareDone = shareDone(pr.Done, pr.Total, pr.CountsByStatus[slices.Index(statuses, "CANCELLED")].Count)
 	slices.SortFunc(in.Partnerships.CountsByRole, func(a, b roleCount) int {
 		return rank(roles, a.Role) - rank(roles, b.Role)
 	})

@@ -141,7 +141,7 @@ func parseGlobalID(s, typ string) (int64, error) {
 	}
 	num, ok := strings.CutPrefix(string(raw), typ+":")
 	if !ok {
-		return 0, fmt.Errorf("global ID %q is not a %s's", s, typ)
+		return 0, fmt.Errorf("global ID %q is not of type %s", s, typ)
 	}
 	return strconv.ParseInt(num, 10, 64)
 }

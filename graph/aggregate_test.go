@@ -98,12 +98,12 @@ func TestAggregates(t *testing.T) {
 			}
 			r := c.mustQuery(`{
 			  initiatives(orderBy: [{field: TITLE}]) { nodes { title actionItems(first: 1) { progress {
-			    total done open blocked overdue shareDone byStatus { status count } } } } }
+			    total done open blocked overdue shareDone countsByStatus { status count } } } } }
 			  actionItems(filter: {isOverdue: true}) { progress { total blocked } }
 			}`, nil, &out)
 			want := []string{
-				`{"total":5,"done":1,"open":3,"blocked":1,"overdue":2,"shareDone":0.25,"byStatus":[{"status":"NOT_STARTED","count":1},{"status":"IN_PROGRESS","count":1},{"status":"BLOCKED","count":1},{"status":"DONE","count":1},{"status":"CANCELLED","count":1}]}`,
-				`{"total":2,"done":2,"open":0,"blocked":0,"overdue":0,"shareDone":1,"byStatus":[{"status":"NOT_STARTED","count":0},{"status":"IN_PROGRESS","count":0},{"status":"BLOCKED","count":0},{"status":"DONE","count":2},{"status":"CANCELLED","count":0}]}`,
+				`{"total":5,"done":1,"open":3,"blocked":1,"overdue":2,"shareDone":0.25,"countsByStatus":[{"status":"NOT_STARTED","count":1},{"status":"IN_PROGRESS","count":1},{"status":"BLOCKED","count":1},{"status":"DONE","count":1},{"status":"CANCELLED","count":1}]}`,
+				`{"total":2,"done":2,"open":0,"blocked":0,"overdue":0,"shareDone":1,"countsByStatus":[{"status":"NOT_STARTED","count":0},{"status":"IN_PROGRESS","count":0},{"status":"BLOCKED","count":0},{"status":"DONE","count":2},{"status":"CANCELLED","count":0}]}`,
 			}
 			for i, n := range out.Initiatives.Nodes {
 				if diff := cmp.Diff(want[i], string(n.ActionItems.Progress)); diff != "" {
@@ -118,6 +118,34 @@ func TestAggregates(t *testing.T) {
 			// only for aggregates fetch no rows.
 			if r.Extensions.SQLStatements != 3 {
 				t.Errorf("statements = %d, want 3", r.Extensions.SQLStatements)
+			}
+		})
+
+		t.Run("ByStatusIsCountsByStatus", func(t *testing.T) {
+			// byStatus is deprecated, and answers as before.
+			var out struct {
+				ActionItems struct {
+					Progress struct{ CountsByStatus, ByStatus json.RawMessage }
+				}
+			}
+			c.mustQuery(`{ actionItems { progress { countsByStatus { status count } byStatus { status count } } } }`, nil, &out)
+			if p := out.ActionItems.Progress; string(p.ByStatus) != string(p.CountsByStatus) || len(p.ByStatus) < 10 {
+				t.Errorf("byStatus = %s, countsByStatus = %s: want the same counts", p.ByStatus, p.CountsByStatus)
+			}
+			var schema struct {
+				Type struct {
+					Fields []struct {
+						Name              string
+						IsDeprecated      bool
+						DeprecationReason *string
+					}
+				} `json:"__type"`
+			}
+			c.mustQuery(`{ __type(name: "ActionItemProgress") { fields(includeDeprecated: true) { name isDeprecated deprecationReason } } }`, nil, &schema)
+			for _, f := range schema.Type.Fields {
+				if f.IsDeprecated != (f.Name == "byStatus") {
+					t.Errorf("field %s: deprecated = %v", f.Name, f.IsDeprecated)
+				}
 			}
 		})
 

@@ -20,6 +20,11 @@ import (
 func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		// gqlgen locates a resolver's errors but not its arguments': both
+		// belong to the field, and the specification asks for its place.
+		if fc := graphql.GetFieldContext(ctx); len(gqlErr.Locations) == 0 && fc != nil && fc.Field.Field != nil && fc.Field.Position != nil {
+			gqlErr.Locations = []gqlerror.Location{{Line: fc.Field.Position.Line, Column: fc.Field.Position.Column}}
+		}
 		var appErr *models.Error
 		switch {
 		case errors.As(err, &appErr):

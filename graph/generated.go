@@ -109,13 +109,14 @@ type ComplexityRoot struct {
 	}
 
 	ActionItemProgress struct {
-		Blocked   func(childComplexity int) int
-		ByStatus  func(childComplexity int) int
-		Done      func(childComplexity int) int
-		Open      func(childComplexity int) int
-		Overdue   func(childComplexity int) int
-		ShareDone func(childComplexity int) int
-		Total     func(childComplexity int) int
+		Blocked        func(childComplexity int) int
+		ByStatus       func(childComplexity int) int
+		CountsByStatus func(childComplexity int) int
+		Done           func(childComplexity int) int
+		Open           func(childComplexity int) int
+		Overdue        func(childComplexity int) int
+		ShareDone      func(childComplexity int) int
+		Total          func(childComplexity int) int
 	}
 
 	ActionItemStatusCount struct {
@@ -1378,6 +1379,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ActionItemProgress.ByStatus(childComplexity), true
+	case "ActionItemProgress.countsByStatus":
+		if e.ComplexityRoot.ActionItemProgress.CountsByStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionItemProgress.CountsByStatus(childComplexity), true
 	case "ActionItemProgress.done":
 		if e.ComplexityRoot.ActionItemProgress.Done == nil {
 			break
@@ -5249,6 +5256,9 @@ scalar Date
 "An instant in time, written in RFC 3339 format, for example ` + "`" + `2009-03-24T03:47:00Z` + "`" + `."
 scalar DateTime
 
+"Any JSON value: a string, number, boolean, list, object or null, written as itself (not as JSON text inside a string)."
+scalar JSON
+
 # ─── Root ────────────────────────────────────────────────────────────────────
 
 "The entry points for reading the tracker."
@@ -5625,6 +5635,8 @@ input IDFilter {
   in: [ID!]
   "Equal to none of these IDs."
   notIn: [ID!]
+  "True: there is no ID; false: there is one. Every object has an ID: for a relation that may be missing, filter on the relation itself, such as ` + "`" + `parent: {isNull: true}` + "`" + `."
+  isNull: Boolean
 }
 
 "Conditions on a text field. All conditions given must hold."
@@ -5928,6 +5940,8 @@ type OrganizationEdge {
 
 "Conditions on organizations. All conditions given must hold."
 input OrganizationFilter {
+  "Only in a to-one relation's filter, such as ` + "`" + `parent: {isNull: true}` + "`" + `: true matches when there is no related object, false when there is one (with the other conditions given). Refused elsewhere, where there is always an object."
+  isNull: Boolean
   "Its ID."
   id: IDFilter
   "Its slug."
@@ -6118,6 +6132,8 @@ type PersonEdge {
 
 "Conditions on people. All conditions given must hold."
 input PersonFilter {
+  "Only in a to-one relation's filter, such as ` + "`" + `parent: {isNull: true}` + "`" + `: true matches when there is no related object, false when there is one (with the other conditions given). Refused elsewhere, where there is always an object."
+  isNull: Boolean
   "Their ID."
   id: IDFilter
   "Their slug."
@@ -6494,6 +6510,8 @@ type InitiativeEdge {
 
 "Conditions on initiatives. All conditions given must hold."
 input InitiativeFilter {
+  "Only in a to-one relation's filter, such as ` + "`" + `parent: {isNull: true}` + "`" + `: true matches when there is no related object, false when there is one (with the other conditions given). Refused elsewhere, where there is always an object."
+  isNull: Boolean
   "Its ID."
   id: IDFilter
   "Its slug."
@@ -7071,6 +7089,8 @@ type MeetingEdge {
 
 "Conditions on meetings. All conditions given must hold."
 input MeetingFilter {
+  "Only in a to-one relation's filter, such as ` + "`" + `parent: {isNull: true}` + "`" + `: true matches when there is no related object, false when there is one (with the other conditions given). Refused elsewhere, where there is always an object."
+  isNull: Boolean
   "Its ID."
   id: IDFilter
   "Its slug."
@@ -7783,6 +7803,8 @@ type MetricEdge {
 
 "Conditions on metrics. All conditions given must hold."
 input MetricFilter {
+  "Only in a to-one relation's filter, such as ` + "`" + `parent: {isNull: true}` + "`" + `: true matches when there is no related object, false when there is one (with the other conditions given). Refused elsewhere, where there is always an object."
+  isNull: Boolean
   "Its ID."
   id: IDFilter
   "Its key."
@@ -8286,6 +8308,8 @@ type SourceEdge {
 
 "Conditions on sources. All conditions given must hold."
 input SourceFilter {
+  "Only in a to-one relation's filter, such as ` + "`" + `parent: {isNull: true}` + "`" + `: true matches when there is no related object, false when there is one (with the other conditions given). Refused elsewhere, where there is always an object."
+  isNull: Boolean
   "Its ID."
   id: IDFilter
   "Its slug."
@@ -8541,6 +8565,8 @@ type PlaceEdge {
 
 "Conditions on places. All conditions given must hold."
 input PlaceFilter {
+  "Only in a to-one relation's filter, such as ` + "`" + `parent: {isNull: true}` + "`" + `: true matches when there is no related object, false when there is one (with the other conditions given). Refused elsewhere, where there is always an object."
+  isNull: Boolean
   "Its ID."
   id: IDFilter
   "Its slug."
@@ -8697,6 +8723,8 @@ type TopicEdge {
 
 "Conditions on topics. All conditions given must hold."
 input TopicFilter {
+  "Only in a to-one relation's filter, such as ` + "`" + `parent: {isNull: true}` + "`" + `: true matches when there is no related object, false when there is one (with the other conditions given). Refused elsewhere, where there is always an object."
+  isNull: Boolean
   "Its ID."
   id: IDFilter
   "Its slug."
@@ -8917,7 +8945,9 @@ type ActionItemProgress {
   "How many action items there are."
   total: Int!
   "How many stand at each status, every status listed (zero included), in workflow order."
-  byStatus: [ActionItemStatusCount!]!
+  countsByStatus: [ActionItemStatusCount!]!
+  "How many stand at each status: the same as countsByStatus, under the name it had first."
+  byStatus: [ActionItemStatusCount!]! @deprecated(reason: "Use countsByStatus, named like countsByRole and countsByPeriod.")
   "How many are done."
   done: Int!
   "How many are still open: not started, in progress or blocked."
@@ -9561,14 +9591,14 @@ type Actor {
   tokenId: ID
 }
 
-"A field's value before and after a change, as JSON text (null when absent)."
+"A field's value before and after a change, as JSON values (null when absent)."
 type FieldChange {
   "The field, by its GraphQL name."
   field: String!
-  "Its value before, as JSON; null when it had none or the object is new."
-  before: String
-  "Its value after, as JSON; null when it has none or the object was removed."
-  after: String
+  "Its value before, such as ` + "`" + `\"NOT_STARTED\"` + "`" + ` or ` + "`" + `2009` + "`" + `; null when it had none or the object is new."
+  before: JSON
+  "Its value after; null when it has none or the object was removed."
+  after: JSON
 }
 
 "A page of audit entries."
@@ -9827,6 +9857,8 @@ func (ec *executionContext) childFields_ActionItemProgress(ctx context.Context, 
 	switch field.Name {
 	case "total":
 		return ec.fieldContext_ActionItemProgress_total(ctx, field)
+	case "countsByStatus":
+		return ec.fieldContext_ActionItemProgress_countsByStatus(ctx, field)
 	case "byStatus":
 		return ec.fieldContext_ActionItemProgress_byStatus(ctx, field)
 	case "done":
@@ -16678,6 +16710,38 @@ func (ec *executionContext) fieldContext_ActionItemProgress_total(_ context.Cont
 	return graphql.NewScalarFieldContext("ActionItemProgress", field, false, false, "Int")
 }
 
+func (ec *executionContext) _ActionItemProgress_countsByStatus(ctx context.Context, field graphql.CollectedField, obj *models.ActionItemProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionItemProgress_countsByStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CountsByStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.ActionItemStatusCount) graphql.Marshaler {
+			return ec.marshalNActionItemStatusCount2ᚕᚖtrackerᚋmodelsᚐActionItemStatusCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionItemProgress_countsByStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActionItemProgress",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActionItemStatusCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ActionItemProgress_byStatus(ctx context.Context, field graphql.CollectedField, obj *models.ActionItemProgress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16687,7 +16751,7 @@ func (ec *executionContext) _ActionItemProgress_byStatus(ctx context.Context, fi
 			return ec.fieldContext_ActionItemProgress_byStatus(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ByStatus, nil
+			return obj.ByStatus(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*models.ActionItemStatusCount) graphql.Marshaler {
@@ -16701,7 +16765,7 @@ func (ec *executionContext) fieldContext_ActionItemProgress_byStatus(_ context.C
 	fc = &graphql.FieldContext{
 		Object:     "ActionItemProgress",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ActionItemStatusCount(ctx, field)
@@ -18282,15 +18346,15 @@ func (ec *executionContext) _FieldChange_before(ctx context.Context, field graph
 			return obj.Before, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v models.JSON) graphql.Marshaler {
+			return ec.marshalOJSON2trackerᚋmodelsᚐJSON(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_FieldChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FieldChange", field, false, false, "String")
+	return graphql.NewScalarFieldContext("FieldChange", field, false, false, "JSON")
 }
 
 func (ec *executionContext) _FieldChange_after(ctx context.Context, field graphql.CollectedField, obj *models.FieldChange) (ret graphql.Marshaler) {
@@ -18305,15 +18369,15 @@ func (ec *executionContext) _FieldChange_after(ctx context.Context, field graphq
 			return obj.After, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v models.JSON) graphql.Marshaler {
+			return ec.marshalOJSON2trackerᚋmodelsᚐJSON(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_FieldChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FieldChange", field, false, false, "String")
+	return graphql.NewScalarFieldContext("FieldChange", field, false, false, "JSON")
 }
 
 func (ec *executionContext) _Indicator_id(ctx context.Context, field graphql.CollectedField, obj *models.Indicator) (ret graphql.Marshaler) {
@@ -34698,7 +34762,7 @@ func (ec *executionContext) unmarshalInputIDFilter(ctx context.Context, obj any)
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"eq", "ne", "in", "notIn"}
+	fieldsInOrder := [...]string{"eq", "ne", "in", "notIn", "isNull"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -34733,6 +34797,13 @@ func (ec *executionContext) unmarshalInputIDFilter(ctx context.Context, obj any)
 				return it, err
 			}
 			it.NotIn = data
+		case "isNull":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNull"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsNull = data
 		}
 	}
 	return it, nil
@@ -34884,13 +34955,20 @@ func (ec *executionContext) unmarshalInputInitiativeFilter(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "slug", "title", "shortTitle", "kind", "status", "description", "actualStart", "plannedStart", "plannedEnd", "actualEnd", "partnerships", "meetings", "actionItems", "topics", "places", "createdAt", "updatedAt", "and", "or", "not"}
+	fieldsInOrder := [...]string{"isNull", "id", "slug", "title", "shortTitle", "kind", "status", "description", "actualStart", "plannedStart", "plannedEnd", "actualEnd", "partnerships", "meetings", "actionItems", "topics", "places", "createdAt", "updatedAt", "and", "or", "not"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
+		case "isNull":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNull"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsNull = data
 		case "id":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
 			data, err := ec.unmarshalOIDFilter2ᚖtrackerᚋmodelsᚐIDFilter(ctx, v)
@@ -35550,13 +35628,20 @@ func (ec *executionContext) unmarshalInputMeetingFilter(ctx context.Context, obj
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "slug", "title", "kind", "status", "date", "attendeeCount", "place", "organizer", "participants", "initiatives", "topics", "and", "or", "not"}
+	fieldsInOrder := [...]string{"isNull", "id", "slug", "title", "kind", "status", "date", "attendeeCount", "place", "organizer", "participants", "initiatives", "topics", "and", "or", "not"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
+		case "isNull":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNull"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsNull = data
 		case "id":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
 			data, err := ec.unmarshalOIDFilter2ᚖtrackerᚋmodelsᚐIDFilter(ctx, v)
@@ -36016,13 +36101,20 @@ func (ec *executionContext) unmarshalInputMetricFilter(ctx context.Context, obj 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "key", "name", "and", "or", "not"}
+	fieldsInOrder := [...]string{"isNull", "id", "key", "name", "and", "or", "not"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
+		case "isNull":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNull"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsNull = data
 		case "id":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
 			data, err := ec.unmarshalOIDFilter2ᚖtrackerᚋmodelsᚐIDFilter(ctx, v)
@@ -37021,13 +37113,20 @@ func (ec *executionContext) unmarshalInputOrganizationFilter(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "slug", "acronym", "name", "kind", "description", "foundedYear", "parent", "headquarters", "partnerships", "createdAt", "updatedAt", "and", "or", "not"}
+	fieldsInOrder := [...]string{"isNull", "id", "slug", "acronym", "name", "kind", "description", "foundedYear", "parent", "headquarters", "partnerships", "createdAt", "updatedAt", "and", "or", "not"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
+		case "isNull":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNull"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsNull = data
 		case "id":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
 			data, err := ec.unmarshalOIDFilter2ᚖtrackerᚋmodelsᚐIDFilter(ctx, v)
@@ -38423,13 +38522,20 @@ func (ec *executionContext) unmarshalInputPersonFilter(ctx context.Context, obj 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "slug", "name", "familyName", "positions", "createdAt", "updatedAt", "and", "or", "not"}
+	fieldsInOrder := [...]string{"isNull", "id", "slug", "name", "familyName", "positions", "createdAt", "updatedAt", "and", "or", "not"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
+		case "isNull":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNull"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsNull = data
 		case "id":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
 			data, err := ec.unmarshalOIDFilter2ᚖtrackerᚋmodelsᚐIDFilter(ctx, v)
@@ -38581,13 +38687,20 @@ func (ec *executionContext) unmarshalInputPlaceFilter(ctx context.Context, obj a
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "slug", "name", "kind", "countryCode", "parent", "and", "or", "not"}
+	fieldsInOrder := [...]string{"isNull", "id", "slug", "name", "kind", "countryCode", "parent", "and", "or", "not"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
+		case "isNull":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNull"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsNull = data
 		case "id":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
 			data, err := ec.unmarshalOIDFilter2ᚖtrackerᚋmodelsᚐIDFilter(ctx, v)
@@ -39412,13 +39525,20 @@ func (ec *executionContext) unmarshalInputSourceFilter(ctx context.Context, obj 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "slug", "kind", "title", "publisher", "author", "publishedAt", "and", "or", "not"}
+	fieldsInOrder := [...]string{"isNull", "id", "slug", "kind", "title", "publisher", "author", "publishedAt", "and", "or", "not"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
+		case "isNull":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNull"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsNull = data
 		case "id":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
 			data, err := ec.unmarshalOIDFilter2ᚖtrackerᚋmodelsᚐIDFilter(ctx, v)
@@ -40124,13 +40244,20 @@ func (ec *executionContext) unmarshalInputTopicFilter(ctx context.Context, obj a
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "slug", "name", "and", "or", "not"}
+	fieldsInOrder := [...]string{"isNull", "id", "slug", "name", "and", "or", "not"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
+		case "isNull":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNull"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsNull = data
 		case "id":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
 			data, err := ec.unmarshalOIDFilter2ᚖtrackerᚋmodelsᚐIDFilter(ctx, v)
@@ -41056,6 +41183,11 @@ func (ec *executionContext) _ActionItemProgress(ctx context.Context, sel ast.Sel
 			out.Values[i] = graphql.MarshalString("ActionItemProgress")
 		case "total":
 			out.Values[i] = ec._ActionItemProgress_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "countsByStatus":
+			out.Values[i] = ec._ActionItemProgress_countsByStatus(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -50107,6 +50239,22 @@ func (ec *executionContext) unmarshalOIntFilter2ᚖtrackerᚋmodelsᚐIntFilter(
 	}
 	res, err := ec.unmarshalInputIntFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOJSON2trackerᚋmodelsᚐJSON(ctx context.Context, v any) (models.JSON, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res models.JSON
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOJSON2trackerᚋmodelsᚐJSON(ctx context.Context, sel ast.SelectionSet, v models.JSON) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOMeeting2ᚖtrackerᚋmodelsᚐMeeting(ctx context.Context, sel ast.SelectionSet, v *models.Meeting) graphql.Marshaler {

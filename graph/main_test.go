@@ -59,7 +59,8 @@ func eachSeeded(t *testing.T, fn func(t *testing.T, c *client)) {
 // gqlError is an error of a GraphQL response.
 type gqlError struct {
 	Message    string         `json:"message"`
-	Path       []any          `json:"path"`
+	Locations  []any          `json:"locations,omitempty"`
+	Path       []any          `json:"path,omitempty"`
 	Extensions map[string]any `json:"extensions"`
 }
 

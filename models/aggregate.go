@@ -18,14 +18,18 @@ import (
 
 // ActionItemProgress is the progress of a set of action items.
 type ActionItemProgress struct {
-	Total     int
-	ByStatus  []*ActionItemStatusCount
-	Done      int
-	Open      int
-	Blocked   int
-	Overdue   int
-	ShareDone *float64
+	Total          int
+	CountsByStatus []*ActionItemStatusCount
+	Done           int
+	Open           int
+	Blocked        int
+	Overdue        int
+	ShareDone      *float64
 }
+
+// ByStatus returns CountsByStatus under the name it had first, which the
+// schema keeps, deprecated, for the clients that use it.
+func (p *ActionItemProgress) ByStatus() []*ActionItemStatusCount { return p.CountsByStatus }
 
 // ActionItemProgress returns the progress of the action items of src, for
 // each parent (0 for a root list).
@@ -58,7 +62,7 @@ func (s *Store) ActionItemProgress(ctx context.Context, src *ListSource) (map[ui
 		if !ok {
 			p = &ActionItemProgress{}
 			for _, st := range AllActionItemStatus {
-				p.ByStatus = append(p.ByStatus, &ActionItemStatusCount{Status: st})
+				p.CountsByStatus = append(p.CountsByStatus, &ActionItemStatusCount{Status: st})
 			}
 			out[parent] = p
 		}
@@ -71,7 +75,7 @@ func (s *Store) ActionItemProgress(ctx context.Context, src *ListSource) (map[ui
 		p := progress(r.RelParent)
 		p.Total += r.N
 		p.Overdue += r.Overdue
-		p.ByStatus[slices.Index(AllActionItemStatus, r.Status)].Count = r.N
+		p.CountsByStatus[slices.Index(AllActionItemStatus, r.Status)].Count = r.N
 		switch r.Status {
 		case ActionItemStatusDone:
 			p.Done += r.N
@@ -83,7 +87,7 @@ func (s *Store) ActionItemProgress(ctx context.Context, src *ListSource) (map[ui
 		}
 	}
 	for _, p := range out {
-		if countable := p.Total - p.ByStatus[slices.Index(AllActionItemStatus, ActionItemStatusCancelled)].Count; countable > 0 {
+		if countable := p.Total - p.CountsByStatus[slices.Index(AllActionItemStatus, ActionItemStatusCancelled)].Count; countable > 0 {
 			share := float64(p.Done) / float64(countable)
 			p.ShareDone = &share
 		}

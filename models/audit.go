@@ -101,11 +101,36 @@ func (f *AuditEntryFilter) Authorize(ctx context.Context) error {
 
 // Changes returns the fields changed with their values before and after.
 func (e *AuditEntry) Changes() ([]*FieldChange, error) {
-	var out []*FieldChange
-	if err := json.Unmarshal([]byte(e.ChangesJSON), &out); err != nil {
+	var stored []storedChange
+	if err := json.Unmarshal([]byte(e.ChangesJSON), &stored); err != nil {
 		return nil, fmt.Errorf("audit entry %d changes: %w", e.ID, err)
 	}
+	out := make([]*FieldChange, len(stored))
+	for i, c := range stored {
+		out[i] = &FieldChange{Field: c.Field, Before: c.Before.value(), After: c.After.value()}
+	}
 	return out, nil
+}
+
+// storedChange is a FieldChange as the audit log's changes column holds
+// it: each value as JSON text in a JSON string. The column keeps the form
+// its first entries were written in, so that every entry reads the same.
+type storedChange struct {
+	Field  string    `json:"field"`
+	Before *jsonText `json:"before,omitempty"`
+	After  *jsonText `json:"after,omitempty"`
+}
+
+// jsonText is a value encoded as JSON text.
+type jsonText string
+
+// value returns t as a JSON value, or null for nil or text that is not
+// JSON (which the log never holds).
+func (t *jsonText) value() JSON {
+	if t == nil || !json.Valid([]byte(*t)) {
+		return nil
+	}
+	return JSON(*t)
 }
 
 // EntityGlobalID returns the global ID of the object changed.
@@ -158,7 +183,7 @@ var unaudited = map[string]bool{"ID": true, "Version": true, "CreatedAt": true, 
 
 // diff lists the fields that differ between before and after (structs of
 // the same type, or nil), with their values as JSON.
-func diff(before, after any) []*FieldChange {
+func diff(before, after any) []storedChange {
 	b, a := reflect.ValueOf(before), reflect.ValueOf(after)
 	var typ reflect.Type
 	if b.IsValid() && !b.IsNil() {
@@ -166,7 +191,7 @@ func diff(before, after any) []*FieldChange {
 	} else {
 		typ = a.Type().Elem()
 	}
-	out := []*FieldChange{}
+	out := []storedChange{}
 	for i := range typ.NumField() {
 		f := typ.Field(i)
 		if unaudited[f.Name] {
@@ -174,7 +199,7 @@ func diff(before, after any) []*FieldChange {
 		}
 		bv, av := jsonField(b, i), jsonField(a, i)
 		if (bv == nil) != (av == nil) || (bv != nil && *bv != *av) {
-			out = append(out, &FieldChange{Field: lowerFirst(strings.TrimSuffix(f.Name, "JSON")), Before: bv, After: av})
+			out = append(out, storedChange{Field: lowerFirst(strings.TrimSuffix(f.Name, "JSON")), Before: bv, After: av})
 		}
 	}
 	return out
@@ -182,7 +207,7 @@ func diff(before, after any) []*FieldChange {
 
 // jsonField returns field i of the struct *v as JSON, or nil when v is nil
 // or the field is nil or empty.
-func jsonField(v reflect.Value, i int) *string {
+func jsonField(v reflect.Value, i int) *jsonText {
 	if !v.IsValid() || v.IsNil() {
 		return nil
 	}
@@ -201,8 +226,8 @@ func jsonField(v reflect.Value, i int) *string {
 	if err != nil {
 		return nil
 	}
-	s := string(b)
-	return &s
+	t := jsonText(b)
+	return &t
 }
 
 func lowerFirst(s string) string {

@@ -52,7 +52,7 @@ func encodeCursor(sig string, keys []orderKey, row reflect.Value) string {
 // another ordering.
 func decodeCursor(s, sig string, keys []orderKey) ([]any, error) {
 	bad := Errorf(CodeInvalid, "invalid cursor %q: pass a cursor returned by this same list and ordering", truncate(s, 64))
-	raw, err := base64.RawURLEncoding.DecodeString(s)
+	raw, err := decodeBase64(s)
 	if err != nil {
 		return nil, bad
 	}

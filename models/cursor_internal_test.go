@@ -1,6 +1,8 @@
 package models
 
 import (
+	"bytes"
+	"encoding/base64"
 	"reflect"
 	"testing"
 	"time"
@@ -85,4 +87,24 @@ func FuzzParseGlobalID(f *testing.F) {
 			t.Fatalf("round trip of %+v: %+v, %v", id, again, err)
 		}
 	})
+}
+
+// TestDecodeBase64Spellings decodes the spellings of the same bytes that
+// base64 tools print, and refuses padding that completes no group.
+func TestDecodeBase64Spellings(t *testing.T) {
+	raw := []byte{0xfb, 0xff, 0xbf, 0x3e, 0x10}
+	for _, s := range []string{
+		base64.RawURLEncoding.EncodeToString(raw), base64.URLEncoding.EncodeToString(raw),
+		base64.RawStdEncoding.EncodeToString(raw), base64.StdEncoding.EncodeToString(raw),
+	} {
+		got, err := decodeBase64(s)
+		if err != nil || !bytes.Equal(got, raw) {
+			t.Errorf("decodeBase64(%q) = %x, %v; want %x", s, got, err, raw)
+		}
+	}
+	for _, s := range []string{"-_-_-w=", "-_-_-w===", "=", "-_-_-x"} {
+		if got, err := decodeBase64(s); err == nil {
+			t.Errorf("decodeBase64(%q) = %x, want an error", s, got)
+		}
+	}
 }

@@ -21,16 +21,48 @@ func NewDate(year int, month time.Month, day int) Date {
 	return Date{time.Date(year, month, day, 0, 0, 0, 0, time.UTC)}
 }
 
-// ParseDate parses s as "YYYY-MM-DD".
+// ParseDate parses s as "YYYY-MM-DD", saying what is wrong with a date
+// that has that form but does not exist.
 func ParseDate(s string) (Date, error) {
-	t, err := time.Parse(dateLayout, s)
-	if err != nil {
+	if !isDateForm(s) {
 		return Date{}, Errorf(CodeInvalid, "invalid Date %q: want YYYY-MM-DD", truncate(s, 32))
 	}
-	if t.Year() < 1 {
-		return Date{}, Errorf(CodeInvalid, "invalid Date %q: years start at 0001", truncate(s, 32))
+	year, _ := strconv.Atoi(s[0:4])
+	month, _ := strconv.Atoi(s[5:7])
+	day, _ := strconv.Atoi(s[8:10])
+	switch {
+	case year < 1:
+		return Date{}, Errorf(CodeInvalid, "invalid Date %q: years start at 0001", s)
+	case month < 1 || month > 12:
+		return Date{}, Errorf(CodeInvalid, "invalid Date %q: month %s is out of range 01 to 12", s, s[5:7])
 	}
-	return Date{t}, nil
+	last := time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	if day < 1 || day > last {
+		return Date{}, Errorf(CodeInvalid, "invalid Date %q: day %s is out of range: %s %d has days 01 to %d",
+			s, s[8:10], time.Month(month), year, last)
+	}
+	return NewDate(year, time.Month(month), day), nil
+}
+
+// isDateForm reports whether s is four digits, a hyphen, two digits, a
+// hyphen and two digits.
+func isDateForm(s string) bool {
+	if len(s) != len(dateLayout) {
+		return false
+	}
+	for i := range len(s) {
+		switch i {
+		case 4, 7:
+			if s[i] != '-' {
+				return false
+			}
+		default:
+			if s[i] < '0' || s[i] > '9' {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Time returns midnight UTC of d.

@@ -36,22 +36,52 @@ func (g GlobalID) String() string {
 	return base64.RawURLEncoding.EncodeToString([]byte(g.Type + ":" + strconv.FormatUint(uint64(g.ID), 10)))
 }
 
-// ParseGlobalID decodes an opaque ID produced by GlobalID.String.
+// ParseGlobalID decodes an opaque ID produced by GlobalID.String. The
+// padded and standard-alphabet forms of the same bytes are accepted too:
+// they are what most base64 tools print, and they decode to the same ID.
 func ParseGlobalID(s string) (GlobalID, error) {
-	bad := Errorf(CodeInvalid, "malformed ID %q", truncate(s, 64))
-	raw, err := base64.RawURLEncoding.DecodeString(s)
+	raw, err := decodeBase64(s)
 	if err != nil {
-		return GlobalID{}, bad
+		return GlobalID{}, malformedID(s, "it is not base64")
 	}
 	typ, num, ok := strings.Cut(string(raw), ":")
-	if !ok || !nodeTypes[typ] {
-		return GlobalID{}, bad
+	if !ok {
+		return GlobalID{}, malformedID(s, "it is not an ID this API returned")
+	}
+	if !nodeTypes[typ] {
+		return GlobalID{}, malformedID(s, fmt.Sprintf("no type %q has IDs", truncate(typ, 32)))
 	}
 	id, err := strconv.ParseUint(num, 10, 63)
 	if err != nil || id == 0 || strconv.FormatUint(id, 10) != num {
-		return GlobalID{}, bad
+		return GlobalID{}, malformedID(s, fmt.Sprintf("%q is not a positive number", truncate(num, 32)))
 	}
 	return GlobalID{Type: typ, ID: uint(id)}, nil
+}
+
+// malformedID is the error of an ID that does not decode, saying why, and
+// what to send instead when the client sent a bare database key.
+func malformedID(s, why string) error {
+	if n, err := strconv.ParseUint(s, 10, 63); err == nil && n > 0 {
+		why = "IDs are opaque strings, not numbers: pass the id field a query returned"
+	}
+	return Errorf(CodeInvalid, "malformed ID %q: %s", truncate(s, 64), why)
+}
+
+// decodeBase64 decodes the URL-safe unpadded base64 of IDs and cursors,
+// and also its padded and standard-alphabet spellings: '+' and '/' stand
+// for the same values as '-' and '_', and padding only completes a group
+// of four, so no string decodes differently under another spelling.
+func decodeBase64(s string) ([]byte, error) {
+	if strings.HasSuffix(s, "=") {
+		if len(s)%4 != 0 {
+			return nil, base64.CorruptInputError(len(s))
+		}
+		s = strings.TrimSuffix(strings.TrimSuffix(s, "="), "=")
+	}
+	if strings.ContainsAny(s, "+/") {
+		s = strings.NewReplacer("+", "-", "/", "_").Replace(s)
+	}
+	return base64.RawURLEncoding.Strict().DecodeString(s)
 }
 
 // As returns the row ID of g if g names a typ, and a CodeInvalid error
@@ -59,7 +89,7 @@ func ParseGlobalID(s string) (GlobalID, error) {
 // client's mistake.
 func (g GlobalID) As(typ string) (uint, error) {
 	if g.Type != typ {
-		return 0, Errorf(CodeInvalid, "ID %s is a %s, not a %s", g, g.Type, typ)
+		return 0, Errorf(CodeInvalid, "ID %s is %s, not %s", g, WithArticle(g.Type), WithArticle(typ))
 	}
 	return g.ID, nil
 }
@@ -81,6 +111,16 @@ func (g *GlobalID) UnmarshalGQL(v any) error {
 	}
 	*g = id
 	return nil
+}
+
+// WithArticle returns word after its indefinite article, "a" or "an" by its
+// first letter: "an Initiative", "a Person". The words it is given — type
+// names and JSON kinds — have no silent or sounded-out initials.
+func WithArticle(word string) string {
+	if word != "" && strings.ContainsRune("AEIOUaeiou", rune(word[0])) {
+		return "an " + word
+	}
+	return "a " + word
 }
 
 // truncate shortens s to at most n bytes for use in error messages.

@@ -42,13 +42,26 @@ func TestSchemaMapping(t *testing.T) {
 	for _, m := range mappings {
 		filterOf[reflect.TypeOf(m.filter)] = m.e
 	}
+	// isNull is on the filters that to-one relations lead to, and on no
+	// other.
+	toOneTarget := map[*entity]bool{}
+	for _, m := range mappings {
+		for _, l := range m.e.links {
+			if l.kind == toOne {
+				toOneTarget[l.to] = true
+			}
+		}
+	}
 	for _, m := range mappings {
 		ft := reflect.TypeOf(m.filter)
+		if _, ok := ft.FieldByName("IsNull"); ok != toOneTarget[m.e] {
+			t.Errorf("%s: has isNull = %v, but a to-one relation leads to %s = %v", ft.Name(), ok, m.e.node, toOneTarget[m.e])
+		}
 		for i := range ft.NumField() {
 			sf := ft.Field(i)
 			name := jsonName(sf)
 			switch name {
-			case "and", "or", "not":
+			case "and", "or", "not", "isNull":
 				continue
 			}
 			if _, ok := m.e.fields[name]; ok {

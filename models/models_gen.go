@@ -282,14 +282,14 @@ type DateTimeFilter struct {
 	IsNull *bool `json:"isNull,omitempty"`
 }
 
-// A field's value before and after a change, as JSON text (null when absent).
+// A field's value before and after a change, as JSON values (null when absent).
 type FieldChange struct {
 	// The field, by its GraphQL name.
 	Field string `json:"field"`
-	// Its value before, as JSON; null when it had none or the object is new.
-	Before *string `json:"before,omitempty"`
-	// Its value after, as JSON; null when it has none or the object was removed.
-	After *string `json:"after,omitempty"`
+	// Its value before, such as `"NOT_STARTED"` or `2009`; null when it had none or the object is new.
+	Before JSON `json:"before,omitempty"`
+	// Its value after; null when it has none or the object was removed.
+	After JSON `json:"after,omitempty"`
 }
 
 // Conditions on a number field. All conditions given must hold.
@@ -318,6 +318,8 @@ type IDFilter struct {
 	In []*GlobalID `json:"in,omitempty"`
 	// Equal to none of these IDs.
 	NotIn []*GlobalID `json:"notIn,omitempty"`
+	// True: there is no ID; false: there is one. Every object has an ID: for a relation that may be missing, filter on the relation itself, such as `parent: {isNull: true}`.
+	IsNull *bool `json:"isNull,omitempty"`
 }
 
 // Conditions on indicators. All conditions given must hold.
@@ -344,6 +346,8 @@ type IndicatorOrder struct {
 
 // Conditions on initiatives. All conditions given must hold.
 type InitiativeFilter struct {
+	// Only in a to-one relation's filter, such as `parent: {isNull: true}`: true matches when there is no related object, false when there is one (with the other conditions given). Refused elsewhere, where there is always an object.
+	IsNull *bool `json:"isNull,omitempty"`
 	// Its ID.
 	ID *IDFilter `json:"id,omitempty"`
 	// Its slug.
@@ -490,6 +494,8 @@ type IntFilter struct {
 
 // Conditions on meetings. All conditions given must hold.
 type MeetingFilter struct {
+	// Only in a to-one relation's filter, such as `parent: {isNull: true}`: true matches when there is no related object, false when there is one (with the other conditions given). Refused elsewhere, where there is always an object.
+	IsNull *bool `json:"isNull,omitempty"`
 	// Its ID.
 	ID *IDFilter `json:"id,omitempty"`
 	// Its slug.
@@ -592,6 +598,8 @@ type MeetingUpdate struct {
 
 // Conditions on metrics. All conditions given must hold.
 type MetricFilter struct {
+	// Only in a to-one relation's filter, such as `parent: {isNull: true}`: true matches when there is no related object, false when there is one (with the other conditions given). Refused elsewhere, where there is always an object.
+	IsNull *bool `json:"isNull,omitempty"`
 	// Its ID.
 	ID *IDFilter `json:"id,omitempty"`
 	// Its key.
@@ -829,6 +837,8 @@ type NewStatistic struct {
 
 // Conditions on organizations. All conditions given must hold.
 type OrganizationFilter struct {
+	// Only in a to-one relation's filter, such as `parent: {isNull: true}`: true matches when there is no related object, false when there is one (with the other conditions given). Refused elsewhere, where there is always an object.
+	IsNull *bool `json:"isNull,omitempty"`
 	// Its ID.
 	ID *IDFilter `json:"id,omitempty"`
 	// Its slug.
@@ -1139,6 +1149,8 @@ type PeriodCount struct {
 
 // Conditions on people. All conditions given must hold.
 type PersonFilter struct {
+	// Only in a to-one relation's filter, such as `parent: {isNull: true}`: true matches when there is no related object, false when there is one (with the other conditions given). Refused elsewhere, where there is always an object.
+	IsNull *bool `json:"isNull,omitempty"`
 	// Their ID.
 	ID *IDFilter `json:"id,omitempty"`
 	// Their slug.
@@ -1171,6 +1183,8 @@ type PersonOrder struct {
 
 // Conditions on places. All conditions given must hold.
 type PlaceFilter struct {
+	// Only in a to-one relation's filter, such as `parent: {isNull: true}`: true matches when there is no related object, false when there is one (with the other conditions given). Refused elsewhere, where there is always an object.
+	IsNull *bool `json:"isNull,omitempty"`
 	// Its ID.
 	ID *IDFilter `json:"id,omitempty"`
 	// Its slug.
@@ -1337,6 +1351,8 @@ type SearchFilter struct {
 
 // Conditions on sources. All conditions given must hold.
 type SourceFilter struct {
+	// Only in a to-one relation's filter, such as `parent: {isNull: true}`: true matches when there is no related object, false when there is one (with the other conditions given). Refused elsewhere, where there is always an object.
+	IsNull *bool `json:"isNull,omitempty"`
 	// Its ID.
 	ID *IDFilter `json:"id,omitempty"`
 	// Its slug.
@@ -1489,6 +1505,8 @@ type StringFilter struct {
 
 // Conditions on topics. All conditions given must hold.
 type TopicFilter struct {
+	// Only in a to-one relation's filter, such as `parent: {isNull: true}`: true matches when there is no related object, false when there is one (with the other conditions given). Refused elsewhere, where there is always an object.
+	IsNull *bool `json:"isNull,omitempty"`
 	// Its ID.
 	ID *IDFilter `json:"id,omitempty"`
 	// Its slug.

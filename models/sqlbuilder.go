@@ -286,6 +286,9 @@ func (q *sqlBuilder) filter(e *entity, alias string, f reflect.Value) error {
 			q.write("NOT COALESCE(")
 			err = q.filter(e, alias, v)
 			q.write(", FALSE)")
+		case "isNull": // a to-one relation's filter takes it out first (filterField)
+			return Errorf(CodeInvalid, "isNull on %s filters an object that always exists here: put it in a to-one relation's filter, such as parent: {isNull: true}",
+				WithArticle(e.node))
 		default:
 			and()
 			err = q.filterField(e, alias, name, v)
@@ -314,6 +317,9 @@ func (q *sqlBuilder) filterField(e *entity, alias, name string, v reflect.Value)
 	}
 	switch l.kind {
 	case toOne:
+		if isNull := v.Elem().FieldByName("IsNull"); isNull.IsValid() && !isNull.IsNil() {
+			return q.toOneIsNull(l, alias, v, isNull.Elem().Bool())
+		}
 		if id, ok := onlyIDEquals(v.Elem()); ok { // the common case needs no subquery
 			n, err := id.As(l.to.node)
 			if err != nil {
@@ -355,6 +361,27 @@ func (q *sqlBuilder) filterField(e *entity, alias, name string, v reflect.Value)
 	if terms == 0 {
 		q.write("1 = 1")
 	}
+	return nil
+}
+
+// toOneIsNull writes the condition of a to-one relation's filter f that
+// sets isNull: whether the row refers to no related row, and the filter's
+// other conditions on the related row, if any.
+func (q *sqlBuilder) toOneIsNull(l link, alias string, f reflect.Value, isNull bool) error {
+	if err := q.count(1); err != nil {
+		return err
+	}
+	q.write("(", alias, ".", l.fk, map[bool]string{true: " IS NULL", false: " IS NOT NULL"}[isNull])
+	rest := reflect.New(f.Elem().Type())
+	rest.Elem().Set(f.Elem())
+	rest.Elem().FieldByName("IsNull").SetZero()
+	if !rest.Elem().IsZero() {
+		q.write(" AND ")
+		if err := q.exists(l, alias, rest, false); err != nil {
+			return err
+		}
+	}
+	q.write(")")
 	return nil
 }
 

@@ -6,6 +6,7 @@ package scalar
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -46,7 +47,7 @@ func UnmarshalInt(v any) (int, error) {
 		}
 		n = int64(x)
 	default:
-		return 0, models.Errorf(models.CodeInvalid, "Int cannot represent a %s", kind(v))
+		return 0, models.Errorf(models.CodeInvalid, "Int cannot represent %s", models.WithArticle(kind(v)))
 	}
 	if n < math.MinInt32 || n > math.MaxInt32 {
 		return 0, models.Errorf(models.CodeInvalid, "Int cannot represent %d: Int is a 32-bit signed integer", n)
@@ -69,7 +70,7 @@ func MarshalString(s string) graphql.Marshaler { return graphql.MarshalString(s)
 func UnmarshalString(v any) (string, error) {
 	s, ok := v.(string)
 	if !ok {
-		return "", models.Errorf(models.CodeInvalid, "String cannot represent a %s", kind(v))
+		return "", models.Errorf(models.CodeInvalid, "String cannot represent %s", models.WithArticle(kind(v)))
 	}
 	if strings.IndexByte(s, 0) >= 0 {
 		return "", models.Errorf(models.CodeInvalid, "String cannot contain the NUL character")
@@ -86,16 +87,26 @@ func MarshalDateTime(t time.Time) graphql.Marshaler { return graphql.MarshalTime
 func UnmarshalDateTime(v any) (time.Time, error) {
 	s, ok := v.(string)
 	if !ok {
-		return time.Time{}, models.Errorf(models.CodeInvalid, "DateTime cannot represent a %s: want an RFC 3339 date-time such as 2009-03-24T15:00:00Z", kind(v))
+		return time.Time{}, models.Errorf(models.CodeInvalid, "DateTime cannot represent %s: want an RFC 3339 date-time such as 2009-03-24T15:00:00Z", models.WithArticle(kind(v)))
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil || t.Year() < 1 {
-		if len(s) > 40 {
-			s = s[:40] + "…"
-		}
-		return time.Time{}, models.Errorf(models.CodeInvalid, "DateTime cannot represent %q: want an RFC 3339 date-time such as 2009-03-24T15:00:00Z", s)
+	if err == nil && t.Year() >= 1 {
+		return t, nil
 	}
-	return t, nil
+	// A value of the right form names the part out of range ("month out
+	// of range"), as Go's parser reports it; any other gets the form.
+	why := "want an RFC 3339 date-time such as 2009-03-24T15:00:00Z"
+	var perr *time.ParseError
+	switch {
+	case err == nil:
+		why = "years start at 0001"
+	case errors.As(err, &perr) && perr.Message != "":
+		why = strings.TrimPrefix(perr.Message, ": ")
+	}
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	return time.Time{}, models.Errorf(models.CodeInvalid, "DateTime cannot represent %q: %s", s, why)
 }
 
 // kind names the JSON kind of a value that has the wrong one.
