@@ -41,8 +41,16 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			// gqlgen gives them a code.
 		case isInputError(gqlErr):
 			gqlErr.Extensions = map[string]any{"code": models.CodeInvalid}
+		case errors.Is(err, context.Canceled):
+			// The client went away (or the request was abandoned at its
+			// deadline): nobody reads this, and it is no bug to log once
+			// per unfinished field.
+			gqlErr.Message = "the request was canceled"
+			gqlErr.Extensions = map[string]any{"code": codeCanceled}
 		default:
-			logger.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", err)
+			if countInternal(ctx, false) {
+				logger.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", err)
+			}
 			gqlErr.Message = "internal error"
 			gqlErr.Extensions = map[string]any{"code": models.CodeInternal}
 		}
@@ -58,10 +66,13 @@ func isInputError(e *gqlerror.Error) bool {
 }
 
 // recoverPanic turns a panic in a resolver into an internal error, logged
-// with its stack; the server goes on serving.
+// with its stack (the first few of a request; see maxLoggedInternal); the
+// server goes on serving.
 func recoverPanic(logger *slog.Logger) graphql.RecoverFunc {
 	return func(ctx context.Context, p any) error {
-		logger.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		if countInternal(ctx, true) {
+			logger.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		}
 		return errors.New("panic in resolver")
 	}
 }

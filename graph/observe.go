@@ -38,6 +38,33 @@ type exchange struct {
 	// (TIMEOUT at the deadline, OVERLOADED): it is the request's outcome,
 	// whatever work abandoned at the deadline records after.
 	answer string
+	// internal and panics count the request's internal errors and panics:
+	// only the first few are logged in full (see logInternal).
+	internal, panics int
+}
+
+// maxLoggedInternal bounds the internal errors, and separately the panic
+// stacks, that one request writes to the log. A bug hit by every item of a
+// list (or every alias of a document) would otherwise log once per item:
+// once 392 panic stacks, 2.4 MB, for one 13 kB request. The rest are
+// counted in the request's log line (internal_errors, panics).
+const maxLoggedInternal = 3
+
+// countInternal counts an internal error of the request (a panic when
+// panic is set) and reports whether it is among the first that are logged.
+func countInternal(ctx context.Context, panic bool) bool {
+	ex := exchangeFrom(ctx)
+	if ex == nil {
+		return true
+	}
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	n := &ex.internal
+	if panic {
+		n = &ex.panics
+	}
+	*n++
+	return *n <= maxLoggedInternal
 }
 
 // noteAnswer records the code of an answer written outside the GraphQL
@@ -159,6 +186,7 @@ func observe(logger *slog.Logger, m *metrics, next http.Handler) http.Handler {
 		elapsed := time.Since(start)
 		ex.mu.Lock()
 		caller, op, opType, errCodes, answer := ex.caller, ex.operation, ex.opType, ex.codes, ex.answer
+		internal, panics := ex.internal, ex.panics
 		ex.mu.Unlock()
 		outcome := "ok"
 		if answer != "" {
@@ -193,6 +221,12 @@ func observe(logger *slog.Logger, m *metrics, next http.Handler) http.Handler {
 			attrs = append(attrs, slog.Any("error_codes", errCodes))
 		}
 		attrs = append(attrs, slog.Int64("sql_statements", statements.Load()))
+		if internal > 0 {
+			attrs = append(attrs, slog.Int("internal_errors", internal))
+		}
+		if panics > 0 {
+			attrs = append(attrs, slog.Int("panics", panics))
+		}
 		if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
 			attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
 		}
