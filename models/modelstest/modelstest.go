@@ -123,12 +123,6 @@ func NewFixture(name string, fill func(t testing.TB, s *models.Store)) *Fixture 
 	return &Fixture{base: empty, fill: fill, name: name}
 }
 
-// NewSeededFixture returns the fixture that fill builds on the seed data
-// set.
-func NewSeededFixture(name string, fill func(t testing.TB, s *models.Store)) *Fixture {
-	return &Fixture{base: seeded, fill: fill, name: name}
-}
-
 // Store returns a Store on a fresh database holding the fixture.
 func (f *Fixture) Store(t testing.TB, d models.Dialect) *models.Store {
 	t.Helper()
