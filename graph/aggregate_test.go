@@ -81,6 +81,7 @@ func mustAggregateData(t *testing.T, store *models.Store) {
 }
 
 func TestAggregates(t *testing.T) {
+	t.Parallel()
 	modelstest.Each(t, func(t *testing.T, d models.Dialect) {
 		store := modelstest.NewStore(t, d)
 		mustAggregateData(t, store)

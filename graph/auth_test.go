@@ -132,6 +132,7 @@ func newAuthClient(t *testing.T, store *models.Store, secret []byte, publicRead 
 
 // TestAccessMatrix runs every kind of mutation as every kind of caller.
 func TestAccessMatrix(t *testing.T) {
+	t.Parallel()
 	secret := []byte("an HS256 secret of at least thirty-two bytes")
 	modelstest.Each(t, func(t *testing.T, d models.Dialect) {
 		store := modelstest.Seeded(t, d)

@@ -52,6 +52,7 @@ func TestBadInputValues(t *testing.T) {
 // query limit sees: nesting, conditions and list sizes are refused with
 // FILTER_TOO_COMPLEX before any SQL runs.
 func TestFilterLimits(t *testing.T) {
+	t.Parallel()
 	eachSeeded(t, func(t *testing.T, c *client) {
 		orgs := `query($f: OrganizationFilter) { organizations(filter: $f) { totalCount } }`
 		nested := func(depth int, wrap func(any) any) any {

@@ -40,6 +40,7 @@ const moveQuery = `mutation($id: ID!, $to: ActionItemStatus!, $note: String, $v:
 // succeed (with a note where one is required) and the others fail with
 // BAD_USER_INPUT listing the allowed statuses.
 func TestWorkflow(t *testing.T) {
+	t.Parallel()
 	allowed := map[string][]string{
 		"NOT_STARTED": {"IN_PROGRESS", "BLOCKED", "CANCELLED"},
 		"IN_PROGRESS": {"DONE", "BLOCKED", "CANCELLED"},
@@ -171,6 +172,7 @@ func TestHistory(t *testing.T) {
 // expected version at once: exactly one wins, the others get CONFLICT, and
 // the history holds exactly the winner's change.
 func TestConcurrentUpdates(t *testing.T) {
+	t.Parallel()
 	modelstest.Each(t, func(t *testing.T, d models.Dialect) {
 		c, _ := officerClient(t, d)
 		item := itemNow(t, c, "recommend-sc-monitoring-mechanism")

@@ -11,7 +11,7 @@ import (
 // mustDashboardData creates n initiatives, each with three partner
 // organizations (each with a parent), two meetings at a place with two
 // participants each, two action items and a citation.
-func mustDashboardData(t *testing.T, store *models.Store, n int) {
+func mustDashboardData(t testing.TB, store *models.Store, n int) {
 	t.Helper()
 	place := &models.Place{Slug: "place", Name: "Place", Kind: models.PlaceKindCity}
 	parent := &models.Organization{Slug: "parent", Name: "Parent", Kind: models.OrganizationKindIntergovernmentalOrganization}
@@ -47,6 +47,18 @@ func mustDashboardData(t *testing.T, store *models.Store, n int) {
 			modelstest.MustCreate(t, store, &models.ActionItem{Slug: fmt.Sprintf("a-%d-%d", i, j), Title: "Act",
 				Status: models.ActionItemStatusNotStarted, InitiativeID: &in.ID, OwnerOrganizationID: orgs[j].ID})
 		}
+	}
+}
+
+// dashboardData holds mustDashboardData's data sets by size, each built
+// once per test process and copied for each test.
+var dashboardData = map[int]*modelstest.Fixture{}
+
+func init() {
+	for _, n := range []int{2, 3, 100} {
+		dashboardData[n] = modelstest.NewFixture(fmt.Sprintf("dashboard %d", n), func(t testing.TB, s *models.Store) {
+			mustDashboardData(t, s, n)
+		})
 	}
 }
 
@@ -87,8 +99,7 @@ func statements(t *testing.T, d models.Dialect, query string) map[int]int {
 	t.Helper()
 	counts := map[int]int{}
 	for _, n := range []int{2, 100} {
-		store := modelstest.NewStore(t, d)
-		mustDashboardData(t, store, n)
+		store := dashboardData[n].Store(t, d)
 		c := newClient(t, store)
 		var out struct {
 			Initiatives struct{ TotalCount int }
@@ -109,6 +120,7 @@ func statements(t *testing.T, d models.Dialect, query string) map[int]int {
 // four-level query costs the same number of SQL statements over 2 and over
 // 100 initiatives, one per relation it selects at most.
 func TestStatementsDoNotGrowWithRows(t *testing.T) {
+	t.Parallel()
 	// The list and its totalCount; partnerships with their organizations
 	// (joined) and their totalCount; the organizations' parents; meetings
 	// with their place (joined); participants with person and organization
@@ -123,8 +135,7 @@ func TestStatementsDoNotGrowWithRows(t *testing.T) {
 		t.Logf("statements per query: %v", counts)
 
 		// The nested data is all there.
-		store := modelstest.NewStore(t, d)
-		mustDashboardData(t, store, 3)
+		store := dashboardData[3].Store(t, d)
 		var out struct {
 			Initiatives struct {
 				Nodes []struct {
@@ -170,6 +181,7 @@ func TestStatementsDoNotGrowWithRows(t *testing.T) {
 // of nested lists plus two: to-one relations come in their list's statement,
 // and progress needs no rows.
 func TestFrontPageStatements(t *testing.T) {
+	t.Parallel()
 	const levels = 3 // initiatives, partnerships, meetings
 	modelstest.Each(t, func(t *testing.T, d models.Dialect) {
 		counts := statements(t, d, frontPageQuery)
@@ -183,6 +195,7 @@ func TestFrontPageStatements(t *testing.T) {
 // TestAliasedStatements checks that aliases, on the connection's edges and
 // nodes too, do not break batching.
 func TestAliasedStatements(t *testing.T) {
+	t.Parallel()
 	const query = `{ initiatives(first: 100) { totalCount list: edges { item: node { title
 	  ps: partnerships { all: nodes { role org: organization { name up: parent { name } } } }
 	  again: partnerships { nodes { organization { name } } } } } } }`

@@ -48,6 +48,7 @@ func columns(t *testing.T, s *models.Store) []string {
 // TestMigrationsAgree checks that both databases end with the same tables
 // and columns, and at the same version.
 func TestMigrationsAgree(t *testing.T) {
+	t.Parallel()
 	if len(modelstest.Dialects()) < 2 {
 		t.Skip("needs both databases")
 	}

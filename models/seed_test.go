@@ -40,6 +40,7 @@ func snapshot(t *testing.T, s *models.Store) map[string]string {
 
 // TestSeed loads the seed data set twice: the second run changes nothing.
 func TestSeed(t *testing.T) {
+	t.Parallel()
 	modelstest.Each(t, func(t *testing.T, d models.Dialect) {
 		s := modelstest.NewStore(t, d)
 		ctx := context.Background()

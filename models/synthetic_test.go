@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"sync"
 	"testing"
 
 	"tracker/models"
@@ -32,26 +33,41 @@ func syntheticDigest(t *testing.T, s *models.Store) string {
 	return fmt.Sprintf("%x", h.Sum(nil))
 }
 
+// syntheticPools is a database holding the synthetic data set's pools of
+// organizations, people and places, and no initiatives yet: what
+// SeedSynthetic makes first on an empty database, and the bulk of its work
+// at small sizes.
+var syntheticPools = modelstest.NewFixture("synthetic pools", func(t testing.TB, s *models.Store) {
+	if err := s.SeedSynthetic(context.Background(), 0, nil); err != nil {
+		t.Fatalf("synthetic pools: %v", err)
+	}
+})
+
 // TestSeedSynthetic checks that the synthetic data set is the same on both
 // databases, that a second run adds nothing, and that growing it adds only
 // what is missing, unchanged.
 func TestSeedSynthetic(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
+	var mu sync.Mutex
 	digests := map[models.Dialect]string{}
-	modelstest.Each(t, func(t *testing.T, d models.Dialect) {
-		grown := modelstest.NewStore(t, d)
+	modelstest.EachParallel(t, func(t *testing.T, d models.Dialect) {
+		grown := syntheticPools.Store(t, d)
 		for _, n := range []int{10, 20, 20} {
 			if err := grown.SeedSynthetic(ctx, n, nil); err != nil {
 				t.Fatalf("synthetic %d: %v", n, err)
 			}
 		}
-		direct := modelstest.NewStore(t, d)
+		direct := syntheticPools.Store(t, d)
 		if err := direct.SeedSynthetic(ctx, 20, nil); err != nil {
 			t.Fatal(err)
 		}
-		digests[d] = syntheticDigest(t, direct)
-		if got := syntheticDigest(t, grown); got != digests[d] {
-			t.Errorf("grown in steps: %s, directly: %s", got, digests[d])
+		digest := syntheticDigest(t, direct)
+		mu.Lock()
+		digests[d] = digest
+		mu.Unlock()
+		if got := syntheticDigest(t, grown); got != digest {
+			t.Errorf("grown in steps: %s, directly: %s", got, digest)
 		}
 		var n int64
 		direct.DB().Model(&models.Initiative{}).Count(&n)
@@ -59,7 +75,10 @@ func TestSeedSynthetic(t *testing.T) {
 			t.Errorf("%d initiatives, want 20", n)
 		}
 	})
-	if len(digests) == 2 && digests[models.Postgres] != digests[models.SQLite] {
-		t.Errorf("synthetic data differs: postgres %s, sqlite %s", digests[models.Postgres], digests[models.SQLite])
-	}
+	// After the parallel subtests.
+	t.Cleanup(func() {
+		if len(digests) == 2 && digests[models.Postgres] != digests[models.SQLite] {
+			t.Errorf("synthetic data differs: postgres %s, sqlite %s", digests[models.Postgres], digests[models.SQLite])
+		}
+	})
 }

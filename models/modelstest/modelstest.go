@@ -1,28 +1,42 @@
 // Package modelstest gives tests real databases: each test gets its own
 // freshly migrated Postgres database or SQLite file, optionally holding the
-// seed data set, and loses it when it ends.
+// seed data set or a fixture of its own, and loses it when it ends.
 //
 // Postgres is the server of TEST_DATABASE_URL (default: the local server at
 // 127.0.0.1:5432, user postgres). When it cannot be reached, Postgres tests
 // skip loudly, or fail when CI=true: in CI a missing database is a failure.
 // TEST_DIALECTS (default "postgres,sqlite") picks the databases to run on.
 //
+// A test database is a copy, never a fresh migration: each test process
+// migrates (and seeds, and fills a fixture) once into a template, then
+// makes each test's database from it with CREATE DATABASE … TEMPLATE on
+// Postgres and a file copy on SQLite. That is what keeps the suite quick;
+// BenchmarkNewStore measures it.
+//
 // Test packages using it call Main from their TestMain, which drops the
-// template databases it made.
+// templates they made. A process that dies before that leaves its Postgres
+// databases behind; the next process cleans them up. Every process holds an
+// advisory lock named after its run, and drops only the databases of runs
+// whose lock is free, so concurrent test processes on one server (go test
+// runs packages in parallel) never touch each other's databases.
 package modelstest
 
 import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,14 +45,23 @@ import (
 	"tracker/models"
 )
 
+// PostgresMaxOpenConns bounds the connection pool of each Postgres test
+// database. Tests run in parallel, in several packages at once, on a
+// server whose connection limit is usually 100: a handful of connections
+// per test keeps them under it. SQLite test databases keep the default.
+const PostgresMaxOpenConns = 4
+
 // Main runs the tests of a package, then drops the templates they made.
 func Main(m *testing.M) int {
 	code := m.Run()
+	templatesMu.Lock()
+	defer templatesMu.Unlock()
 	for _, t := range templates {
 		if t.cleanup != nil {
 			t.cleanup()
 		}
 	}
+	pg.close()
 	return code
 }
 
@@ -59,20 +82,71 @@ func Each(t *testing.T, fn func(t *testing.T, d models.Dialect)) {
 	}
 }
 
+// EachParallel runs fn as a parallel subtest on each database, named after
+// it. Use it when fn uses only databases of its own, and no global state.
+func EachParallel(t *testing.T, fn func(t *testing.T, d models.Dialect)) {
+	t.Helper()
+	for _, d := range Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			fn(t, d)
+		})
+	}
+}
+
 // NewStore returns a Store on a fresh, migrated, empty database.
 func NewStore(t testing.TB, d models.Dialect) *models.Store {
 	t.Helper()
-	return open(t, d, false)
+	return open(t, d, empty)
 }
 
 // Seeded returns a Store on a fresh database holding the seed data set.
 func Seeded(t testing.TB, d models.Dialect) *models.Store {
 	t.Helper()
-	return open(t, d, true)
+	return open(t, d, seeded)
 }
 
-// template is a migrated (and possibly seeded) database that test
-// databases are copied from, made once per test process.
+// Fixture is a data set that tests share by copy: it is built once per
+// test process and database into a template, and each test that asks for
+// it gets a fresh database holding it, to change as it likes. Declare one
+// as a package-level variable.
+type Fixture struct {
+	base *Fixture // the data it is built on; nil for the empty database
+	fill func(t testing.TB, s *models.Store)
+	name string
+}
+
+// NewFixture returns the fixture that fill builds on an empty, migrated
+// database. fill runs once per database in the test process, in the first
+// test that needs the fixture, and fails that test when it fails.
+func NewFixture(name string, fill func(t testing.TB, s *models.Store)) *Fixture {
+	return &Fixture{base: empty, fill: fill, name: name}
+}
+
+// Store returns a Store on a fresh database holding the fixture.
+func (f *Fixture) Store(t testing.TB, d models.Dialect) *models.Store {
+	t.Helper()
+	return open(t, d, f)
+}
+
+// The two fixtures every test process may need: the migrated database, and
+// the seed data set on it.
+var (
+	empty  = &Fixture{name: "empty"}
+	seeded = &Fixture{base: empty, name: "seeded", fill: func(t testing.TB, s *models.Store) {
+		t.Helper()
+		data, err := models.LoadSeed()
+		if err != nil {
+			t.Fatalf("load the seed data set: %v", err)
+		}
+		if err := s.Seed(context.Background(), data); err != nil {
+			t.Fatalf("seed: %v", err)
+		}
+	}}
+)
+
+// template is a fixture built into a database that test databases are
+// copied from, made once per test process.
 type template struct {
 	once    sync.Once
 	name    string // Postgres database name or SQLite file path
@@ -82,149 +156,311 @@ type template struct {
 
 var (
 	templatesMu sync.Mutex
-	templates   = map[string]*template{}
-	createMu    sync.Mutex // Postgres copies one template at a time
+	templates   = map[templateKey]*template{}
 )
 
-func templateFor(d models.Dialect, seeded bool) *template {
-	templatesMu.Lock()
-	defer templatesMu.Unlock()
-	key := fmt.Sprintf("%s/%v", d, seeded)
-	if templates[key] == nil {
-		templates[key] = &template{}
-	}
-	return templates[key]
+type templateKey struct {
+	d models.Dialect
+	f *Fixture
 }
 
-func open(t testing.TB, d models.Dialect, seeded bool) *models.Store {
-	t.Helper()
-	switch d {
-	case models.Postgres:
-		return openPostgres(t, seeded)
-	case models.SQLite:
-		return openSQLite(t, seeded)
+func templateFor(d models.Dialect, f *Fixture) *template {
+	templatesMu.Lock()
+	defer templatesMu.Unlock()
+	k := templateKey{d, f}
+	if templates[k] == nil {
+		templates[k] = &template{}
 	}
-	t.Fatalf("unknown dialect %q in TEST_DIALECTS", d)
+	return templates[k]
+}
+
+// errFillFailed is a template's error while its fill runs: if fill stops
+// its test (t.Fatal), the template stays unusable for the others.
+var errFillFailed = errors.New("building the fixture failed in another test")
+
+// build makes the template of f on d once, by copying the template of f's
+// base and filling the copy, and returns it.
+func build(t testing.TB, d models.Dialect, f *Fixture) *template {
+	t.Helper()
+	tmpl := templateFor(d, f)
+	tmpl.once.Do(func() {
+		var base *template
+		if f.base != nil {
+			if base = build(t, d, f.base); base.err != nil {
+				tmpl.err = base.err
+				return
+			}
+		}
+		tmpl.err = errFillFailed
+		start := time.Now()
+		switch d {
+		case models.Postgres:
+			tmpl.err = buildPostgres(t, tmpl, base, f)
+		case models.SQLite:
+			tmpl.err = buildSQLite(t, tmpl, base, f)
+		default:
+			tmpl.err = fmt.Errorf("unknown dialect %q in TEST_DIALECTS", d)
+		}
+		if tmpl.err == nil && testing.Verbose() {
+			t.Logf("modelstest: built the %s template %q in %v", d, f.name, time.Since(start).Round(time.Millisecond))
+		}
+	})
+	return tmpl
+}
+
+func open(t testing.TB, d models.Dialect, f *Fixture) *models.Store {
+	t.Helper()
+	tmpl := build(t, d, f)
+	switch {
+	case tmpl.err == nil:
+	case d == models.Postgres && errors.Is(tmpl.err, errUnreachable):
+		unavailable(t, "Postgres", tmpl.err)
+	default:
+		t.Fatalf("prepare the %s template %q: %v", d, f.name, tmpl.err)
+	}
+	if d == models.Postgres {
+		return openPostgres(t, tmpl)
+	}
+	return openSQLite(t, tmpl)
+}
+
+// fill runs f's fill on the template database of cfg, then closes it: a
+// Postgres template must have no connections when it is copied, and a
+// SQLite file must be checkpointed.
+func fill(t testing.TB, cfg models.Config, f *Fixture) (err error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	db, err := models.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeDB(db)
+	if f.base == nil {
+		if _, err := models.Migrate(ctx, db); err != nil {
+			return err
+		}
+	} else {
+		f.fill(t, models.NewStore(db))
+	}
+	if cfg.DatabaseURL == "" {
+		return db.Exec("PRAGMA wal_checkpoint(TRUNCATE)").Error
+	}
 	return nil
 }
+
+// Postgres.
 
 // serverURL returns the URL of the Postgres server tests use.
 func serverURL() string {
 	return cmp.Or(os.Getenv("TEST_DATABASE_URL"), "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
 }
 
-// withDatabase returns the server URL pointing at database name.
+// withDatabase returns the server URL pointing at database name. Test
+// databases do not wait for their commits to reach the disk: a crash loses
+// them anyway, and most tests commit row by row.
 func withDatabase(name string) string {
 	u, err := url.Parse(serverURL())
 	if err != nil {
 		panic(fmt.Sprintf("TEST_DATABASE_URL: %v", err))
 	}
 	u.Path = "/" + name
+	q := u.Query()
+	q.Set("synchronous_commit", "off")
+	u.RawQuery = q.Encode()
 	return u.String()
 }
 
-func randomName(prefix string) string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	return prefix + hex.EncodeToString(b)
+// errUnreachable marks the failure to reach the Postgres server.
+var errUnreachable = errors.New("cannot reach the Postgres server")
+
+// lockClass is the first key of the advisory locks that mark live test
+// processes ("trak"); the second is the run's number.
+const lockClass = 0x7472616b
+
+// server is the connection to the Postgres server's maintenance database
+// that a test process creates and drops its databases through. Its one
+// connection holds the run's advisory lock for as long as the process
+// lives.
+type server struct {
+	once sync.Once
+	db   *gorm.DB
+	err  error
+	run  uint32 // names this process's databases
+	seq  atomic.Int64
+	mu   sync.Mutex // one statement at a time on the one connection
 }
 
-// admin runs one statement on the server's maintenance database.
-func admin(ctx context.Context, stmt string) error {
-	db, err := models.Open(ctx, models.Config{DatabaseURL: serverURL(), MaxOpenConns: 1})
-	if err != nil {
-		return err
-	}
-	defer closeDB(db)
-	return db.WithContext(ctx).Exec(stmt).Error
-}
+var pg server
 
-func openPostgres(t testing.TB, seeded bool) *models.Store {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	tmpl := templateFor(models.Postgres, seeded)
-	tmpl.once.Do(func() {
-		name := randomName("tracker_tmpl_")
-		if err := admin(ctx, "CREATE DATABASE "+name); err != nil {
-			tmpl.err = err
+// runNames matches the databases made by modelstest, capturing their run.
+var runNames = regexp.MustCompile(`^tracker_(?:tmpl|test)_([0-9a-f]{8})_[0-9]+$`)
+
+// connect opens the maintenance connection, takes the run's lock, and drops
+// the databases of runs that ended without dropping them.
+func (s *server) connect() error {
+	s.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		db, err := models.Open(ctx, models.Config{DatabaseURL: serverURL(), MaxOpenConns: 1})
+		if err != nil {
+			s.err = fmt.Errorf("%w: %w", errUnreachable, err)
 			return
 		}
-		tmpl.name = name
-		tmpl.cleanup = func() {
-			_ = admin(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		// The lock lives as long as the connection: keep it.
+		if sqlDB, err := db.DB(); err == nil {
+			sqlDB.SetConnMaxIdleTime(0)
+			sqlDB.SetConnMaxLifetime(0)
 		}
-		tmpl.err = prepare(ctx, models.Config{DatabaseURL: withDatabase(name), MaxOpenConns: 2}, seeded)
+		for {
+			var b [4]byte
+			_, _ = rand.Read(b[:])
+			s.run = binary.BigEndian.Uint32(b[:])
+			var locked bool
+			if err := db.WithContext(ctx).Raw("SELECT pg_try_advisory_lock(?, ?)", lockClass, int32(s.run)).Scan(&locked).Error; err != nil {
+				closeDB(db)
+				s.err = fmt.Errorf("take the test run's lock: %w", err)
+				return
+			}
+			if locked {
+				break
+			}
+		}
+		s.db = db
+		s.dropAbandoned(ctx)
 	})
-	if tmpl.err != nil {
-		unavailable(t, "Postgres", tmpl.err)
-	}
+	return s.err
+}
 
-	name := randomName("tracker_test_")
-	createMu.Lock()
-	err := admin(ctx, "CREATE DATABASE "+name+" TEMPLATE "+tmpl.name)
-	createMu.Unlock()
-	if err != nil {
+// dropAbandoned drops the databases of test runs whose process is gone,
+// which left them behind when it crashed or was killed. A failure leaves
+// them for the next run.
+func (s *server) dropAbandoned(ctx context.Context) {
+	var names []string
+	if err := s.db.WithContext(ctx).Raw("SELECT datname FROM pg_database WHERE datname LIKE 'tracker\\_t%' ORDER BY datname").
+		Scan(&names).Error; err != nil {
+		return
+	}
+	byRun := map[string][]string{}
+	for _, n := range names {
+		if m := runNames.FindStringSubmatch(n); m != nil {
+			byRun[m[1]] = append(byRun[m[1]], n)
+		}
+	}
+	for run, dbs := range byRun {
+		b, _ := hex.DecodeString(run)
+		key := int32(binary.BigEndian.Uint32(b))
+		var free bool
+		if s.db.WithContext(ctx).Raw("SELECT pg_try_advisory_lock(?, ?)", lockClass, key).Scan(&free).Error != nil || !free {
+			continue // its process still runs (or it is ours)
+		}
+		for _, n := range dbs {
+			_ = s.db.WithContext(ctx).Exec("DROP DATABASE IF EXISTS " + n + " WITH (FORCE)").Error
+		}
+		s.db.WithContext(ctx).Exec("SELECT pg_advisory_unlock(?, ?)", lockClass, key)
+	}
+}
+
+// newName returns a new database name of this run.
+func (s *server) newName(kind string) string {
+	return fmt.Sprintf("tracker_%s_%08x_%d", kind, s.run, s.seq.Add(1))
+}
+
+// exec runs one statement, such as CREATE DATABASE, on the maintenance
+// connection.
+func (s *server) exec(ctx context.Context, stmt string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.db.WithContext(ctx).Exec(stmt).Error
+}
+
+func (s *server) close() {
+	if s.db != nil {
+		closeDB(s.db) // and with it the run's lock
+		s.db = nil
+	}
+}
+
+// create makes database name as a copy of template (empty: the server's
+// default template).
+func (s *server) create(ctx context.Context, name, template string) error {
+	stmt := "CREATE DATABASE " + name
+	if template != "" {
+		stmt += " TEMPLATE " + template
+	}
+	return s.exec(ctx, stmt)
+}
+
+func (s *server) drop(name string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return s.exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+}
+
+// buildPostgres makes tmpl a database copied from base (or migrated, for
+// the empty database) and filled with f.
+func buildPostgres(t testing.TB, tmpl, base *template, f *Fixture) error {
+	t.Helper()
+	if err := pg.connect(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	name, from := pg.newName("tmpl"), ""
+	if base != nil {
+		from = base.name
+	}
+	if err := pg.create(ctx, name, from); err != nil {
+		return fmt.Errorf("create template database: %w", err)
+	}
+	tmpl.name = name
+	tmpl.cleanup = func() { _ = pg.drop(name) }
+	return fill(t, models.Config{DatabaseURL: withDatabase(name), MaxOpenConns: PostgresMaxOpenConns}, f)
+}
+
+func openPostgres(t testing.TB, tmpl *template) *models.Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	name := pg.newName("test")
+	if err := pg.create(ctx, name, tmpl.name); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() {
-		if err := admin(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+		if err := pg.drop(name); err != nil {
 			t.Errorf("drop test database %s: %v", name, err)
 		}
 	})
-	return openStore(t, models.Config{DatabaseURL: withDatabase(name)})
+	return openStore(t, models.Config{DatabaseURL: withDatabase(name), MaxOpenConns: PostgresMaxOpenConns})
 }
 
-func openSQLite(t testing.TB, seeded bool) *models.Store {
+// SQLite.
+
+// buildSQLite makes tmpl a file copied from base (or migrated, for the
+// empty database) and filled with f.
+func buildSQLite(t testing.TB, tmpl, base *template, f *Fixture) error {
 	t.Helper()
-	tmpl := templateFor(models.SQLite, seeded)
-	tmpl.once.Do(func() {
-		dir, err := os.MkdirTemp("", "tracker-template-")
-		if err != nil {
-			tmpl.err = err
-			return
-		}
-		tmpl.cleanup = func() { _ = os.RemoveAll(dir) }
-		tmpl.name = filepath.Join(dir, "template.db")
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		tmpl.err = prepare(ctx, models.Config{SQLitePath: tmpl.name}, seeded)
-	})
-	if tmpl.err != nil {
-		t.Fatalf("prepare SQLite template: %v", tmpl.err)
+	dir, err := os.MkdirTemp("", "tracker-template-")
+	if err != nil {
+		return err
 	}
+	tmpl.cleanup = func() { _ = os.RemoveAll(dir) }
+	tmpl.name = filepath.Join(dir, "template.db")
+	if base != nil {
+		if err := copyFile(base.name, tmpl.name); err != nil {
+			return err
+		}
+	}
+	return fill(t, models.Config{SQLitePath: tmpl.name}, f)
+}
+
+func openSQLite(t testing.TB, tmpl *template) *models.Store {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "test.db")
 	if err := copyFile(tmpl.name, path); err != nil {
 		t.Fatalf("copy SQLite template: %v", err)
 	}
 	return openStore(t, models.Config{SQLitePath: path})
-}
-
-// prepare migrates (and seeds) a template database, then closes it: a
-// Postgres template must have no connections when it is copied, and a
-// SQLite file must be checkpointed.
-func prepare(ctx context.Context, cfg models.Config, seeded bool) error {
-	db, err := models.Open(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeDB(db)
-	if _, err := models.Migrate(ctx, db); err != nil {
-		return err
-	}
-	if seeded {
-		data, err := models.LoadSeed()
-		if err != nil {
-			return err
-		}
-		if err := models.NewStore(db).Seed(ctx, data); err != nil {
-			return err
-		}
-	}
-	if cfg.DatabaseURL == "" {
-		return db.Exec("PRAGMA wal_checkpoint(TRUNCATE)").Error
-	}
-	return nil
 }
 
 func openStore(t testing.TB, cfg models.Config) *models.Store {
