@@ -1,0 +1,309 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"tracker/models"
+	"tracker/models/modelstest"
+)
+
+// wsClient speaks graphql-transport-ws to a test server.
+type wsClient struct {
+	t    *testing.T
+	conn *websocket.Conn
+	ctx  context.Context
+}
+
+// wsMessage is a graphql-transport-ws message.
+type wsMessage struct {
+	ID      string          `json:"id,omitempty"`
+	Type    string          `json:"type"`
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
+
+// dialLive opens a graphql-transport-ws connection to the server at
+// httpURL, with header on the upgrade request.
+func dialLive(t *testing.T, httpURL string, header http.Header) (*wsClient, *http.Response, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	conn, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(httpURL, "http")+"/graphql",
+		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}, HTTPHeader: header})
+	if err != nil {
+		return nil, resp, err
+	}
+	t.Cleanup(func() { conn.Close(websocket.StatusNormalClosure, "") })
+	return &wsClient{t: t, conn: conn, ctx: ctx}, resp, nil
+}
+
+func (c *wsClient) send(m wsMessage) {
+	c.t.Helper()
+	b, _ := json.Marshal(m)
+	if err := c.conn.Write(c.ctx, websocket.MessageText, b); err != nil {
+		c.t.Fatalf("send %s: %v", m.Type, err)
+	}
+}
+
+// read returns the next message other than a ping or pong, or the error
+// that ended the connection; within d.
+func (c *wsClient) read(d time.Duration) (wsMessage, error) {
+	ctx, cancel := context.WithTimeout(c.ctx, d)
+	defer cancel()
+	for {
+		_, b, err := c.conn.Read(ctx)
+		if err != nil {
+			return wsMessage{}, err
+		}
+		var m wsMessage
+		if err := json.Unmarshal(b, &m); err != nil {
+			c.t.Fatalf("message %s: %v", b, err)
+		}
+		if m.Type != "ping" && m.Type != "pong" && m.Type != "ka" {
+			return m, nil
+		}
+	}
+}
+
+// init sends connection_init with payload and expects connection_ack.
+func (c *wsClient) init(payload map[string]any) {
+	c.t.Helper()
+	b, _ := json.Marshal(payload)
+	c.send(wsMessage{Type: "connection_init", Payload: b})
+	m, err := c.read(5 * time.Second)
+	if err != nil || m.Type != "connection_ack" {
+		c.t.Fatalf("connection_init: got %+v, %v; want connection_ack", m, err)
+	}
+}
+
+func (c *wsClient) subscribe(id, query string, vars map[string]any) {
+	c.t.Helper()
+	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	c.send(wsMessage{ID: id, Type: "subscribe", Payload: b})
+}
+
+// waitSubscribers waits until store's process holds n subscribers: then a
+// change committed afterwards reaches them.
+func waitSubscribers(t *testing.T, store *models.Store, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); store.Changes().Subscribers() < n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("subscribers = %d, want %d", store.Changes().Subscribers(), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+const changedSubscription = `subscription($f: ActionItemFilter) {
+  actionItemChanged(filter: $f) {
+    kind previousStatus
+    actionItem { slug status version owner { slug } }
+    auditEntry { action fromStatus toStatus note actor { role subject } }
+  }
+}`
+
+// liveChange is the data of one actionItemChanged event.
+type liveChange struct {
+	ActionItemChanged struct {
+		Kind           string
+		PreviousStatus *string
+		ActionItem     *struct {
+			Slug, Status string
+			Version      int
+			Owner        struct{ Slug string }
+		}
+		AuditEntry *struct {
+			Action, FromStatus, ToStatus string
+			Note                         *string
+			Actor                        struct {
+				Role    string
+				Subject *string
+			}
+		}
+	}
+}
+
+// moveItem moves the item slug to the next status of the workflow as the
+// client's caller and returns the status it left.
+func moveItem(t *testing.T, c *client, slug string) string {
+	t.Helper()
+	before := itemNow(t, c, slug)
+	next := map[string]string{"NOT_STARTED": "IN_PROGRESS", "IN_PROGRESS": "DONE", "BLOCKED": "IN_PROGRESS", "DONE": "IN_PROGRESS"}[before.Status]
+	var out any
+	c.mustQuery(moveQuery, map[string]any{"id": before.ID, "to": next, "note": "live test", "v": before.Version}, &out)
+	return before.Status
+}
+
+// expectChange reads the next event of subscription id, which must be
+// the STATUS_CHANGED of slug from previous.
+func expectChange(t *testing.T, ws *wsClient, id, slug, previous string) {
+	t.Helper()
+	m, err := ws.read(10 * time.Second)
+	if err != nil || m.Type != "next" || m.ID != id {
+		t.Fatalf("got %+v (%s), %v; want next for %s", m, m.Payload, err, id)
+	}
+	var p struct {
+		Data   liveChange
+		Errors []gqlError
+	}
+	if err := json.Unmarshal(m.Payload, &p); err != nil || len(p.Errors) > 0 {
+		t.Fatalf("payload %s: %v", m.Payload, err)
+	}
+	ev := p.Data.ActionItemChanged
+	if ev.Kind != "STATUS_CHANGED" || ev.PreviousStatus == nil || *ev.PreviousStatus != previous ||
+		ev.ActionItem == nil || ev.ActionItem.Slug != slug || ev.AuditEntry == nil ||
+		ev.AuditEntry.Action != "STATUS_CHANGE" || ev.AuditEntry.FromStatus != previous || ev.AuditEntry.ToStatus != ev.ActionItem.Status {
+		t.Fatalf("event = %s", m.Payload)
+	}
+	if ev.AuditEntry.Actor.Subject != nil {
+		t.Errorf("an anonymous subscriber sees who made the change: %s", m.Payload)
+	}
+}
+
+// expectQuiet checks that nothing arrives for a while.
+func expectQuiet(t *testing.T, ws *wsClient) {
+	t.Helper()
+	if m, err := ws.read(500 * time.Millisecond); err == nil {
+		t.Fatalf("unexpected message %+v (%s)", m, m.Payload)
+	}
+}
+
+const liveSlug = "urge-financial-resources"
+
+// TestActionItemChanged subscribes over graphql-transport-ws through the
+// real handler, moves an item as an officer over HTTP, and checks that a
+// subscription whose filter matches gets exactly one STATUS_CHANGED event
+// with the status the item left, and one whose filter does not match gets
+// nothing.
+func TestActionItemChanged(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, d models.Dialect) {
+		c, store := officerClient(t, d)
+		ws, _, err := dialLive(t, strings.TrimSuffix(c.url, "/graphql"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws.init(nil)
+		ws.subscribe("match", changedSubscription, map[string]any{"f": map[string]any{"slug": map[string]any{"eq": liveSlug}}})
+		ws.subscribe("other", changedSubscription, map[string]any{"f": map[string]any{"slug": map[string]any{"eq": "no-such-item"}}})
+		waitSubscribers(t, store, 2)
+
+		previous := moveItem(t, c, liveSlug)
+		expectChange(t, ws, "match", liveSlug, previous)
+		expectQuiet(t, ws)
+	})
+}
+
+// TestLiveAcrossReplicas checks the fan-out through Postgres: two
+// handlers on two Stores of one database, as two replicas; a change
+// written through one reaches a subscriber of the other.
+func TestLiveAcrossReplicas(t *testing.T) {
+	if !contains(modelstest.Dialects(), models.Postgres) {
+		t.Skip("needs Postgres")
+	}
+	c, store := officerClient(t, models.Postgres)
+	replica := modelstest.Replica(t, store)
+	other := httptest.NewServer(NewHandler(replica, Options{Auth: AuthOptions{PublicRead: true}}))
+	t.Cleanup(other.Close)
+	ws, _, err := dialLive(t, other.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.init(nil)
+	ws.subscribe("1", changedSubscription, nil)
+	waitSubscribers(t, replica, 1)
+	previous := moveItem(t, c, liveSlug)
+	expectChange(t, ws, "1", liveSlug, previous)
+	expectQuiet(t, ws)
+	if n := store.Changes().Subscribers(); n != 0 {
+		t.Errorf("the writing replica holds %d subscribers", n)
+	}
+}
+
+func contains[T comparable](xs []T, x T) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// TestLiveRefusals checks the refusals of the WebSocket transport:
+// connection_init without credentials (where they are required) or with
+// a bad one is closed with 4403; a cross-origin upgrade is refused; a
+// subscription document beyond the depth limit is refused with its code;
+// subscriptions beyond the per-connection bound are refused.
+func TestLiveRefusals(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, d models.Dialect) {
+		store := modelstest.Seeded(t, d)
+		tok, _ := mustToken(t, store, models.RoleViewer, nil, nil)
+		srv := httptest.NewServer(NewHandler(store, Options{Limits: Limits{MaxDepth: 4},
+			Live: LiveOptions{MaxSubscriptionsPerConnection: 1}}))
+		t.Cleanup(srv.Close)
+
+		for name, payload := range map[string]map[string]any{"none": nil, "bad": {"authorization": "Bearer nope"}, "scheme": {"authorization": tok}} {
+			ws, _, err := dialLive(t, srv.URL, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.Marshal(payload)
+			ws.send(wsMessage{Type: "connection_init", Payload: b})
+			for {
+				_, err = ws.read(5 * time.Second)
+				if err != nil {
+					break
+				}
+			}
+			if got := websocket.CloseStatus(err); got != closeForbidden {
+				t.Errorf("%s credentials: close %d (%v), want %d", name, got, err, closeForbidden)
+			}
+		}
+
+		if _, resp, err := dialLive(t, srv.URL, http.Header{"Origin": {"https://elsewhere.example"}}); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+			t.Errorf("cross-origin upgrade: %v, %+v; want 403", err, resp)
+		}
+
+		ws, _, err := dialLive(t, srv.URL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws.init(map[string]any{"authorization": "Bearer " + tok})
+		ws.subscribe("deep", `subscription { actionItemChanged { actionItem { owner { actionItems { nodes { slug } } } } } }`, nil)
+		expectError(t, ws, "deep", "QUERY_TOO_DEEP")
+		ws.subscribe("1", changedSubscription, nil)
+		waitSubscribers(t, store, 1)
+		ws.subscribe("2", changedSubscription, nil)
+		expectError(t, ws, "2", codeTooManySubscriptions)
+	})
+}
+
+// expectError reads the next message, which must be an error of
+// operation id with the given code.
+func expectError(t *testing.T, ws *wsClient, id, code string) {
+	t.Helper()
+	m, err := ws.read(5 * time.Second)
+	for err == nil && m.Type == "complete" && m.ID != id { // an earlier operation's end
+		m, err = ws.read(5 * time.Second)
+	}
+	if err != nil {
+		t.Fatalf("%s: %v", id, err)
+	}
+	var errs []gqlError
+	if m.Type == "next" {
+		var p struct{ Errors []gqlError }
+		_ = json.Unmarshal(m.Payload, &p)
+		errs = p.Errors
+	} else {
+		_ = json.Unmarshal(m.Payload, &errs)
+	}
+	if m.ID != id || (m.Type != "error" && m.Type != "next") || len(errs) == 0 || errs[0].Code() != code {
+		t.Fatalf("got %+v (%s); want an error %s for %s", m, m.Payload, code, id)
+	}
+}
