@@ -1,10 +1,15 @@
 package graph
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -306,4 +311,56 @@ func expectError(t *testing.T, ws *wsClient, id, code string) {
 	if m.ID != id || (m.Type != "error" && m.Type != "next") || len(errs) == 0 || errs[0].Code() != code {
 		t.Fatalf("got %+v (%s); want an error %s for %s", m, m.Payload, code, id)
 	}
+}
+
+// TestLiveGraphQLWSClient runs the npm client graphql-ws (web/e2e/live.mjs)
+// against the real handler: it subscribes, an officer moves the item over
+// HTTP, and the client prints the one event it received. Without node or
+// `npm ci --prefix web` it skips loudly, except under CI=true.
+func TestLiveGraphQLWSClient(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, nodeErr := exec.LookPath("node")
+	_, pkgErr := os.Stat(filepath.Join(root, "web", "node_modules", "graphql-ws"))
+	if nodeErr != nil || pkgErr != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("graphql-ws check cannot run in CI: node %v, web/node_modules/graphql-ws %v", nodeErr, pkgErr)
+		}
+		t.Skipf("SKIPPING the graphql-ws client check: node %v, web/node_modules/graphql-ws %v (run `npm ci --prefix web`)", nodeErr, pkgErr)
+	}
+	modelstest.Each(t, func(t *testing.T, d models.Dialect) {
+		c, store := officerClient(t, d)
+		ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, node, "--experimental-websocket", filepath.Join("web", "e2e", "live.mjs"), c.url, liveSlug)
+		cmd.Dir = root
+		cmd.WaitDelay = 5 * time.Second
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		lines := bufio.NewScanner(stdout)
+		var got []string
+		for lines.Scan() {
+			got = append(got, lines.Text())
+			if lines.Text() == "subscribed" {
+				waitSubscribers(t, store, 1)
+				moveItem(t, c, liveSlug)
+			}
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("graphql-ws client: %v\nstdout: %q\nstderr: %s", err, got, stderr.Bytes())
+		}
+		if len(got) != 3 || !strings.Contains(got[2], `"kind":"STATUS_CHANGED"`) || !strings.Contains(got[2], liveSlug) {
+			t.Fatalf("graphql-ws client printed %q", got)
+		}
+		t.Logf("graphql-ws client: %s", got[2])
+	})
 }
