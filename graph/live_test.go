@@ -364,3 +364,78 @@ func TestLiveGraphQLWSClient(t *testing.T) {
 		t.Logf("graphql-ws client: %s", got[2])
 	})
 }
+
+// TestSubscriptionOverHTTP checks that a subscription sent as an ordinary
+// HTTP request is refused with a clear code rather than hanging.
+func TestSubscriptionOverHTTP(t *testing.T) {
+	c := newClient(t, modelstest.Seeded(t, modelstest.Dialects()[0]))
+	e := c.mustFail(`subscription { actionItemChanged { kind } }`, nil, "BAD_USER_INPUT")
+	if !strings.Contains(e.Message, "WebSocket") {
+		t.Errorf("message = %q", e.Message)
+	}
+}
+
+// TestActionItemChangeKinds follows every action item as the officer who
+// changes them: a creation is CREATED with no previous status, a change of
+// fields UPDATED with the status it kept, a write refused (a stale
+// version) sends nothing, and the actor sees themself in the audit entry.
+func TestActionItemChangeKinds(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, d models.Dialect) {
+		c, store := officerClient(t, d)
+		ws, _, err := dialLive(t, strings.TrimSuffix(c.url, "/graphql"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws.init(map[string]any{"authorization": "Bearer " + c.token})
+		ws.subscribe("all", `subscription { actionItemChanged { kind previousStatus actionItem { slug title version } auditEntry { action actor { subject } } } }`, nil)
+		waitSubscribers(t, store, 1)
+
+		owner := models.NewGlobalID("Organization", orgID(t, store, "un-secretariat")).String()
+		var created struct{ CreateActionItem struct{ ActionItem struct{ ID string } } }
+		c.mustQuery(`mutation($o: ID!) { createActionItem(input: {slug: "live-new", title: "Live", ownerId: $o}) { actionItem { id } } }`,
+			map[string]any{"o": owner}, &created)
+		id := created.CreateActionItem.ActionItem.ID
+		c.mustFail(`mutation($id: ID!) { updateActionItem(id: $id, input: {expectedVersion: 7, title: "Stale"}) { actionItem { id } } }`,
+			map[string]any{"id": id}, "CONFLICT")
+		var out any
+		c.mustQuery(`mutation($id: ID!) { updateActionItem(id: $id, input: {expectedVersion: 1, title: "Live, renamed"}) { actionItem { id } } }`,
+			map[string]any{"id": id}, &out)
+
+		for _, want := range []struct{ kind, previous, title, action string }{
+			// The item is read at delivery, so the creation may already
+			// show the later title.
+			{"CREATED", "", "", "CREATE"}, {"UPDATED", "NOT_STARTED", "Live, renamed", "UPDATE"},
+		} {
+			m, err := ws.read(10 * time.Second)
+			if err != nil {
+				t.Fatalf("%s: %v", want.kind, err)
+			}
+			var p struct {
+				Data struct {
+					ActionItemChanged struct {
+						Kind           string
+						PreviousStatus *string
+						ActionItem     struct{ Slug, Title string }
+						AuditEntry     struct {
+							Action string
+							Actor  struct{ Subject *string }
+						}
+					}
+				}
+			}
+			if err := json.Unmarshal(m.Payload, &p); err != nil {
+				t.Fatal(err)
+			}
+			ev := p.Data.ActionItemChanged
+			previous := ""
+			if ev.PreviousStatus != nil {
+				previous = *ev.PreviousStatus
+			}
+			if ev.Kind != want.kind || previous != want.previous || ev.ActionItem.Slug != "live-new" || (want.title != "" && ev.ActionItem.Title != want.title) ||
+				ev.AuditEntry.Action != want.action || ev.AuditEntry.Actor.Subject == nil {
+				t.Errorf("event = %s, want %+v", m.Payload, want)
+			}
+		}
+		expectQuiet(t, ws)
+	})
+}
