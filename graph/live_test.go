@@ -391,7 +391,9 @@ func TestActionItemChangeKinds(t *testing.T) {
 		waitSubscribers(t, store, 1)
 
 		owner := models.NewGlobalID("Organization", orgID(t, store, "un-secretariat")).String()
-		var created struct{ CreateActionItem struct{ ActionItem struct{ ID string } } }
+		var created struct {
+			CreateActionItem struct{ ActionItem struct{ ID string } }
+		}
 		c.mustQuery(`mutation($o: ID!) { createActionItem(input: {slug: "live-new", title: "Live", ownerId: $o}) { actionItem { id } } }`,
 			map[string]any{"o": owner}, &created)
 		id := created.CreateActionItem.ActionItem.ID
