@@ -441,3 +441,40 @@ func TestActionItemChangeKinds(t *testing.T) {
 		expectQuiet(t, ws)
 	})
 }
+
+// TestLiveListenerReconnects kills the Postgres session a replica listens
+// on: the listener reconnects by itself and the next change is delivered.
+func TestLiveListenerReconnects(t *testing.T) {
+	if !contains(modelstest.Dialects(), models.Postgres) {
+		t.Skip("needs Postgres")
+	}
+	c, store := officerClient(t, models.Postgres)
+	ws, _, err := dialLive(t, strings.TrimSuffix(c.url, "/graphql"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.init(nil)
+	ws.subscribe("1", changedSubscription, nil)
+	waitSubscribers(t, store, 1)
+
+	const listeners = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle' AND query = 'LISTEN tracker_changes' AND pid <> pg_backend_pid()"
+	var old []int
+	store.DB().Raw(listeners).Scan(&old)
+	if len(old) != 1 {
+		t.Fatalf("listening sessions = %v, want one", old)
+	}
+	store.DB().Exec("SELECT pg_terminate_backend(?)", old[0])
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var now []int
+		store.DB().Raw(listeners).Scan(&now)
+		if len(now) == 1 && now[0] != old[0] {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("listening sessions = %v after killing %d", now, old[0])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	previous := moveItem(t, c, liveSlug)
+	expectChange(t, ws, "1", liveSlug, previous)
+}
