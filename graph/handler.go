@@ -150,7 +150,7 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	}))
 	adm := newAdmission(opts.Admission, opts.Metrics)
 	srv.AddTransport(httpTransport{admission: adm})
-	srv.AddTransport(websocketTransport(store, opts.Auth, opts.Live))
+	srv.AddTransport(websocketTransport(store, opts.Auth, opts.Live, opts.Logger))
 	store.Changes().SetLogger(opts.Logger)
 	queryCache := lru.New[*ast.QueryDocument](1000)
 	srv.SetQueryCache(queryCache)

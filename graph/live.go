@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -87,13 +88,22 @@ func isUpgrade(r *http.Request) bool {
 // websocketTransport is gqlgen's WebSocket transport (graphql-transport-ws
 // and the older graphql-ws) configured for the tracker: credentials from
 // connection_init, checked as HTTP requests' Authorization header is.
-func websocketTransport(store *models.Store, auth AuthOptions, o LiveOptions) transport.Websocket {
+func websocketTransport(store *models.Store, auth AuthOptions, o LiveOptions, logger *slog.Logger) transport.Websocket {
 	return transport.Websocket{
 		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
 			OriginPatterns: o.OriginPatterns,
 		}},
 		KeepAlivePingInterval: o.KeepAlive,
-		InitTimeout:           o.InitTimeout,
+		// A live connection has no request log line of its own (it is
+		// not an HTTP exchange once upgraded): its end is logged instead.
+		CloseFunc: func(ctx context.Context, code int) {
+			caller := ""
+			if u := models.UserFrom(ctx); u != nil {
+				caller = u.Subject
+			}
+			logger.Info("live connection closed", "request_id", models.RequestID(ctx), "caller", caller, "close_code", code)
+		},
+		InitTimeout: o.InitTimeout,
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			u, code, err := initCaller(ctx, store, auth, p.Authorization())
 			if err != nil {
