@@ -65,8 +65,56 @@ func (o LiveOptions) withDefaults() LiveOptions {
 // Close codes of graphql-transport-ws used here.
 const (
 	closeForbidden   = 4403 // connection_init without acceptable credentials
+	closeInitTimeout = 4408 // no connection_init in time
 	closeServerError = 4500 // the credentials could not be checked
 )
+
+// protocolCodes wraps a WebSocket implementation so that the connection's
+// close codes are graphql-transport-ws's where gqlgen uses a generic one:
+// gqlgen closes a connection that sent no connection_init in time with
+// 1002 (protocol error), the protocol asks for 4408.
+type protocolCodes struct {
+	transport.WebsocketImplementation
+}
+
+// Accept accepts the connection and wraps it.
+func (p protocolCodes) Accept(w http.ResponseWriter, r *http.Request, o transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
+	c, err := p.WebsocketImplementation.Accept(w, r, o)
+	if err != nil {
+		return nil, err
+	}
+	return &codedConn{c}, nil
+}
+
+// codedConn is a connection of protocolCodes.
+type codedConn struct{ transport.WebsocketConn }
+
+// initTimeoutReason is the reason gqlgen closes an uninitialised
+// connection with (graph/live_test.go checks the code it becomes).
+const initTimeoutReason = "connection initialisation timeout"
+
+// WriteClose closes the connection with the protocol's code.
+func (c *codedConn) WriteClose(code int, reason string) error {
+	if code == transport.WebsocketCloseProtocolError && reason == initTimeoutReason {
+		code, reason = closeInitTimeout, "Connection initialisation timeout"
+	}
+	return c.WebsocketConn.WriteClose(code, reason)
+}
+
+// SetReadLimit passes the transport's message size limit on.
+func (c *codedConn) SetReadLimit(n int64) {
+	if l, ok := c.WebsocketConn.(transport.WebsocketReadLimiter); ok {
+		l.SetReadLimit(n)
+	}
+}
+
+// SetReadDeadline passes the transport's pong deadline on.
+func (c *codedConn) SetReadDeadline(t time.Time) error {
+	if d, ok := c.WebsocketConn.(transport.WebsocketReadDeadliner); ok {
+		return d.SetReadDeadline(t)
+	}
+	return nil
+}
 
 // codeTooManySubscriptions refuses a subscription beyond
 // MaxSubscriptionsPerConnection.
@@ -90,9 +138,9 @@ func isUpgrade(r *http.Request) bool {
 // connection_init, checked as HTTP requests' Authorization header is.
 func websocketTransport(store *models.Store, auth AuthOptions, o LiveOptions, logger *slog.Logger) transport.Websocket {
 	return transport.Websocket{
-		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
+		Implementation: protocolCodes{transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
 			OriginPatterns: o.OriginPatterns,
-		}},
+		}}},
 		KeepAlivePingInterval: o.KeepAlive,
 		// A live connection has no request log line of its own (it is
 		// not an HTTP exchange once upgraded): its end is logged instead.

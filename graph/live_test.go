@@ -242,7 +242,8 @@ func contains[T comparable](xs []T, x T) bool {
 
 // TestLiveRefusals checks the refusals of the WebSocket transport:
 // connection_init without credentials (where they are required) or with
-// a bad one is closed with 4403; a cross-origin upgrade is refused; a
+// a bad one is closed with 4403, and none within the init timeout with
+// 4408; a cross-origin upgrade is refused; a
 // subscription document beyond the depth limit is refused with its code;
 // subscriptions beyond the per-connection bound are refused.
 func TestLiveRefusals(t *testing.T) {
@@ -250,7 +251,7 @@ func TestLiveRefusals(t *testing.T) {
 		store := modelstest.Seeded(t, d)
 		tok, _ := mustToken(t, store, models.RoleViewer, nil, nil)
 		srv := httptest.NewServer(NewHandler(store, Options{Limits: Limits{MaxDepth: 4},
-			Live: LiveOptions{MaxSubscriptionsPerConnection: 1}}))
+			Live: LiveOptions{MaxSubscriptionsPerConnection: 1, InitTimeout: 300 * time.Millisecond}}))
 		t.Cleanup(srv.Close)
 
 		for name, payload := range map[string]map[string]any{"none": nil, "bad": {"authorization": "Bearer nope"}, "scheme": {"authorization": tok}} {
@@ -269,6 +270,14 @@ func TestLiveRefusals(t *testing.T) {
 			if got := websocket.CloseStatus(err); got != closeForbidden {
 				t.Errorf("%s credentials: close %d (%v), want %d", name, got, err, closeForbidden)
 			}
+		}
+
+		silent, _, err := dialLive(t, srv.URL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := silent.read(5 * time.Second); websocket.CloseStatus(err) != closeInitTimeout {
+			t.Errorf("no connection_init: %v, want close %d", err, closeInitTimeout)
 		}
 
 		if _, resp, err := dialLive(t, srv.URL, http.Header{"Origin": {"https://elsewhere.example"}}); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
