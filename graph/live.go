@@ -1,7 +1,9 @@
 package graph
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -64,15 +66,19 @@ func (o LiveOptions) withDefaults() LiveOptions {
 
 // Close codes of graphql-transport-ws used here.
 const (
-	closeForbidden   = 4403 // connection_init without acceptable credentials
-	closeInitTimeout = 4408 // no connection_init in time
-	closeServerError = 4500 // the credentials could not be checked
+	closeBadRequest   = 4400 // a message that is not one of the protocol's
+	closeUnauthorized = 4401 // an operation before connection_ack
+	closeForbidden    = 4403 // connection_init without acceptable credentials
+	closeInitTimeout  = 4408 // no connection_init in time
+	closeServerError  = 4500 // the credentials could not be checked
 )
 
 // protocolCodes wraps a WebSocket implementation so that the connection's
 // close codes are graphql-transport-ws's where gqlgen uses a generic one:
-// gqlgen closes a connection that sent no connection_init in time with
-// 1002 (protocol error), the protocol asks for 4408.
+// gqlgen closes a connection with 1002 (protocol error) where the
+// protocol asks for 4408 (no connection_init in time), 4401 (a message
+// other than connection_init before connection_ack) or 4400 (anything
+// else it cannot take).
 type protocolCodes struct {
 	transport.WebsocketImplementation
 }
@@ -83,11 +89,25 @@ func (p protocolCodes) Accept(w http.ResponseWriter, r *http.Request, o transpor
 	if err != nil {
 		return nil, err
 	}
-	return &codedConn{c}, nil
+	return &codedConn{WebsocketConn: c}, nil
 }
 
 // codedConn is a connection of protocolCodes.
-type codedConn struct{ transport.WebsocketConn }
+type codedConn struct {
+	transport.WebsocketConn
+	acked atomic.Bool // connection_ack was sent
+}
+
+// WriteJSON writes a message, noting connection_ack (looked for only
+// until it is sent: the first two messages or so).
+func (c *codedConn) WriteJSON(v any) error {
+	if !c.acked.Load() {
+		if b, err := json.Marshal(v); err == nil && bytes.Contains(b, []byte(`"type":"connection_ack"`)) {
+			c.acked.Store(true)
+		}
+	}
+	return c.WebsocketConn.WriteJSON(v)
+}
 
 // initTimeoutReason is the reason gqlgen closes an uninitialised
 // connection with (graph/live_test.go checks the code it becomes).
@@ -95,8 +115,15 @@ const initTimeoutReason = "connection initialisation timeout"
 
 // WriteClose closes the connection with the protocol's code.
 func (c *codedConn) WriteClose(code int, reason string) error {
-	if code == transport.WebsocketCloseProtocolError && reason == initTimeoutReason {
-		code, reason = closeInitTimeout, "Connection initialisation timeout"
+	if code == transport.WebsocketCloseProtocolError && c.Subprotocol() == "graphql-transport-ws" {
+		switch {
+		case reason == initTimeoutReason:
+			code, reason = closeInitTimeout, "Connection initialisation timeout"
+		case !c.acked.Load() && reason == "unexpected message":
+			code, reason = closeUnauthorized, "Unauthorized"
+		default:
+			code = closeBadRequest
+		}
 	}
 	return c.WebsocketConn.WriteClose(code, reason)
 }

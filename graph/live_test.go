@@ -243,7 +243,8 @@ func contains[T comparable](xs []T, x T) bool {
 // TestLiveRefusals checks the refusals of the WebSocket transport:
 // connection_init without credentials (where they are required) or with
 // a bad one is closed with 4403, and none within the init timeout with
-// 4408; a cross-origin upgrade is refused; a
+// 4408; an operation before connection_ack with 4401, a message that is
+// not JSON with 4400; a cross-origin upgrade is refused; a
 // subscription document beyond the depth limit is refused with its code;
 // subscriptions beyond the per-connection bound are refused.
 func TestLiveRefusals(t *testing.T) {
@@ -278,6 +279,26 @@ func TestLiveRefusals(t *testing.T) {
 		}
 		if _, err := silent.read(5 * time.Second); websocket.CloseStatus(err) != closeInitTimeout {
 			t.Errorf("no connection_init: %v, want close %d", err, closeInitTimeout)
+		}
+
+		for name, c := range map[string]struct {
+			first string
+			code  websocket.StatusCode
+		}{"subscribe before init": {`{"id":"1","type":"subscribe","payload":{"query":"subscription { actionItemChanged { kind } }"}}`, closeUnauthorized},
+			"not JSON": {`{"type":`, closeBadRequest}} {
+			ws, _, err := dialLive(t, srv.URL, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ws.conn.Write(ws.ctx, websocket.MessageText, []byte(c.first)); err != nil {
+				t.Fatal(err)
+			}
+			for err == nil {
+				_, err = ws.read(5 * time.Second)
+			}
+			if got := websocket.CloseStatus(err); got != c.code {
+				t.Errorf("%s: close %d (%v), want %d", name, got, err, c.code)
+			}
 		}
 
 		if _, resp, err := dialLive(t, srv.URL, http.Header{"Origin": {"https://elsewhere.example"}}); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
