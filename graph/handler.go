@@ -196,7 +196,7 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	// rules, which a connection living for hours has no use for: it
 	// authenticates in connection_init, and each operation it starts
 	// still passes the document limits (the limiter extension).
-	var live http.Handler = withRequestID(withBatcher(store, srv))
+	var live http.Handler = withRequestID(withLiveSession(withBatcher(store, srv)))
 	graphqlHandler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isUpgrade(r) {
 			live.ServeHTTP(w, r)

@@ -42,6 +42,11 @@ type LiveOptions struct {
 	// InitTimeout is how long a connection may take to send
 	// connection_init (default 10 s).
 	InitTimeout time.Duration
+	// Recheck is how often a connection's credential is checked again
+	// (default 30 s): a revoked API token ends its connections with 4403
+	// within this (plus the token cache's 5 s on other replicas). A
+	// connection also ends at its credential's expiry.
+	Recheck time.Duration
 }
 
 // Defaults of LiveOptions.
@@ -49,6 +54,7 @@ const (
 	defaultMaxSubscriptions = 20
 	defaultKeepAlive        = 15 * time.Second
 	defaultInitTimeout      = 10 * time.Second
+	defaultRecheck          = 30 * time.Second
 )
 
 func (o LiveOptions) withDefaults() LiveOptions {
@@ -61,6 +67,9 @@ func (o LiveOptions) withDefaults() LiveOptions {
 	if o.InitTimeout <= 0 {
 		o.InitTimeout = defaultInitTimeout
 	}
+	if o.Recheck <= 0 {
+		o.Recheck = defaultRecheck
+	}
 	return o
 }
 
@@ -72,6 +81,20 @@ const (
 	closeInitTimeout  = 4408 // no connection_init in time
 	closeServerError  = 4500 // the credentials could not be checked
 )
+
+// liveSession is shared by a connection's InitFunc and its codedConn:
+// the close code to send when the connection is ended from the server
+// side (gqlgen closes a canceled connection with 1000).
+type liveSession struct{ code atomic.Int32 }
+
+type liveSessionKey struct{}
+
+// withLiveSession gives each upgrade request its liveSession.
+func withLiveSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), liveSessionKey{}, &liveSession{})))
+	})
+}
 
 // protocolCodes wraps a WebSocket implementation so that the connection's
 // close codes are graphql-transport-ws's where gqlgen uses a generic one:
@@ -89,13 +112,15 @@ func (p protocolCodes) Accept(w http.ResponseWriter, r *http.Request, o transpor
 	if err != nil {
 		return nil, err
 	}
-	return &codedConn{WebsocketConn: c}, nil
+	session, _ := r.Context().Value(liveSessionKey{}).(*liveSession)
+	return &codedConn{WebsocketConn: c, session: session}, nil
 }
 
 // codedConn is a connection of protocolCodes.
 type codedConn struct {
 	transport.WebsocketConn
-	acked atomic.Bool // connection_ack was sent
+	acked   atomic.Bool  // connection_ack was sent
+	session *liveSession // nil outside withLiveSession
 }
 
 // WriteJSON writes a message, noting connection_ack (looked for only
@@ -115,6 +140,11 @@ const initTimeoutReason = "connection initialisation timeout"
 
 // WriteClose closes the connection with the protocol's code.
 func (c *codedConn) WriteClose(code int, reason string) error {
+	if c.session != nil && code == transport.WebsocketCloseNormalClosure {
+		if ended := int(c.session.code.Load()); ended != 0 {
+			code, reason = ended, "Forbidden: the credentials were revoked or expired"
+		}
+	}
 	if code == transport.WebsocketCloseProtocolError && c.Subprotocol() == "graphql-transport-ws" {
 		switch {
 		case reason == initTimeoutReason:
@@ -186,9 +216,46 @@ func websocketTransport(store *models.Store, auth AuthOptions, o LiveOptions, lo
 			}
 			if u != nil {
 				ctx = models.WithUser(ctx, u)
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithCancel(ctx)
+				go watchCredential(ctx, cancel, store, auth, o.Recheck, u, p.Authorization())
 			}
 			return context.WithValue(ctx, liveConnKey{}, &liveConn{max: int32(o.MaxSubscriptionsPerConnection)}), nil, nil
 		},
+	}
+}
+
+// watchCredential ends the connection of ctx (cancel, with 4403) when
+// its credential expires or, checked every recheck, no longer
+// authenticates (a revoked API token); it returns when ctx ends.
+func watchCredential(ctx context.Context, cancel context.CancelFunc, store *models.Store, auth AuthOptions, recheck time.Duration, u *models.User, header string) {
+	defer cancel()
+	var expiry <-chan time.Time
+	if u.ExpiresAt != nil {
+		t := time.NewTimer(time.Until(*u.ExpiresAt))
+		defer t.Stop()
+		expiry = t.C
+	}
+	tick := time.NewTicker(recheck)
+	defer tick.Stop()
+	end := func() {
+		if s, ok := ctx.Value(liveSessionKey{}).(*liveSession); ok {
+			s.code.Store(closeForbidden)
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-expiry:
+			end()
+			return
+		case <-tick.C:
+			if _, code, _ := initCaller(ctx, store, auth, header); code == closeForbidden {
+				end()
+				return
+			}
+		}
 	}
 }
 

@@ -508,3 +508,30 @@ func TestLiveListenerReconnects(t *testing.T) {
 	previous := moveItem(t, c, liveSlug)
 	expectChange(t, ws, "1", liveSlug, previous)
 }
+
+// TestLiveCredentialRevoked revokes the API token a live connection
+// authenticated with: the connection is closed with 4403.
+func TestLiveCredentialRevoked(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, d models.Dialect) {
+		store := modelstest.Seeded(t, d)
+		tok, api := mustToken(t, store, models.RoleViewer, nil, nil)
+		srv := httptest.NewServer(NewHandler(store, Options{Live: LiveOptions{Recheck: 50 * time.Millisecond}}))
+		t.Cleanup(srv.Close)
+		ws, _, err := dialLive(t, srv.URL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws.init(map[string]any{"authorization": "Bearer " + tok})
+		ws.subscribe("1", changedSubscription, nil)
+		waitSubscribers(t, store, 1)
+		if _, err := store.RevokeAPIToken(adminCtx(), models.NewGlobalID("ApiToken", api.ID)); err != nil {
+			t.Fatal(err)
+		}
+		for err == nil {
+			_, err = ws.read(10 * time.Second)
+		}
+		if got := websocket.CloseStatus(err); got != closeForbidden {
+			t.Errorf("close %d (%v), want %d", got, err, closeForbidden)
+		}
+	})
+}
