@@ -535,3 +535,47 @@ func TestLiveCredentialRevoked(t *testing.T) {
 		}
 	})
 }
+
+// TestLiveConnectionBound checks that upgrades beyond LiveOptions'
+// MaxConnections are refused with 503 OVERLOADED and Retry-After, and that
+// a closed connection frees its place.
+func TestLiveConnectionBound(t *testing.T) {
+	store := modelstest.Seeded(t, modelstest.Dialects()[0])
+	srv := httptest.NewServer(NewHandler(store, Options{Auth: AuthOptions{PublicRead: true}, Live: LiveOptions{MaxConnections: 2}}))
+	t.Cleanup(srv.Close)
+	var open []*wsClient
+	for range 2 {
+		ws, _, err := dialLive(t, srv.URL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		open = append(open, ws)
+	}
+	_, resp, err := dialLive(t, srv.URL, nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		t.Fatalf("third connection: err %v, status %d, want 503 with Retry-After", err, status)
+	}
+	var body struct {
+		Errors []gqlError `json:"errors"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || len(body.Errors) != 1 || body.Errors[0].Code() != codeOverloaded {
+		t.Errorf("refusal body: %+v (%v), want one OVERLOADED error", body.Errors, err)
+	}
+	open[0].conn.Close(websocket.StatusNormalClosure, "")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ws, _, err := dialLive(t, srv.URL, nil)
+		if err == nil {
+			ws.conn.Close(websocket.StatusNormalClosure, "")
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no place freed by a closed connection: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
