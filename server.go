@@ -128,7 +128,6 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 	cfg.Live.MaxSubscriptionsPerConnection = env.int("LIVE_MAX_SUBSCRIPTIONS", 20)
-	cfg.Live.MaxConnections = env.int("LIVE_MAX_CONNECTIONS", 1000)
 	cfg.JWT = graph.JWTConfig{
 		Issuer: getenv("JWT_ISSUER"), Audience: getenv("JWT_AUDIENCE"),
 		JWKSURL: getenv("JWT_JWKS_URL"), Secret: []byte(getenv("JWT_SECRET")),

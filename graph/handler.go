@@ -197,10 +197,9 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	// authenticates in connection_init, and each operation it starts
 	// still passes the document limits (the limiter extension).
 	var live http.Handler = withRequestID(withLiveSession(withBatcher(store, srv)))
-	liveConns := &liveConnections{max: int64(opts.Live.MaxConnections)}
 	graphqlHandler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isUpgrade(r) {
-			liveConns.serve(w, r, live)
+			live.ServeHTTP(w, r)
 			return
 		}
 		api.ServeHTTP(w, r)

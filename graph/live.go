@@ -36,10 +36,6 @@ type LiveOptions struct {
 	// MaxSubscriptionsPerConnection bounds the subscriptions one
 	// connection holds at once (default 20).
 	MaxSubscriptionsPerConnection int
-	// MaxConnections bounds the live connections the handler holds at
-	// once (default 1,000); beyond it an upgrade is refused with 503
-	// OVERLOADED and Retry-After, before anything is read from it.
-	MaxConnections int
 	// KeepAlive is how often the server pings an idle connection
 	// (default 15 s).
 	KeepAlive time.Duration
@@ -56,7 +52,6 @@ type LiveOptions struct {
 // Defaults of LiveOptions.
 const (
 	defaultMaxSubscriptions = 20
-	defaultMaxConnections   = 1000
 	defaultKeepAlive        = 15 * time.Second
 	defaultInitTimeout      = 10 * time.Second
 	defaultRecheck          = 30 * time.Second
@@ -65,9 +60,6 @@ const (
 func (o LiveOptions) withDefaults() LiveOptions {
 	if o.MaxSubscriptionsPerConnection <= 0 {
 		o.MaxSubscriptionsPerConnection = defaultMaxSubscriptions
-	}
-	if o.MaxConnections <= 0 {
-		o.MaxConnections = defaultMaxConnections
 	}
 	if o.KeepAlive <= 0 {
 		o.KeepAlive = defaultKeepAlive
@@ -196,28 +188,6 @@ type liveConnKey struct{}
 // isUpgrade reports whether r asks for a WebSocket.
 func isUpgrade(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
-}
-
-// liveConnections counts a handler's open live connections against their
-// bound: each holds goroutines and a subscriber buffer for hours, so
-// without one a client could open them until memory runs out.
-type liveConnections struct {
-	open atomic.Int64
-	max  int64
-}
-
-// serve runs the live connection of r through next if the bound allows,
-// and refuses it with 503 OVERLOADED otherwise.
-func (lc *liveConnections) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	if lc.open.Add(1) > lc.max {
-		lc.open.Add(-1)
-		w.Header().Set("Retry-After", "5")
-		writeError(w, http.StatusServiceUnavailable, codeOverloaded,
-			"the server holds as many live connections as it allows; try again later")
-		return
-	}
-	defer lc.open.Add(-1)
-	next.ServeHTTP(w, r)
 }
 
 // websocketTransport is gqlgen's WebSocket transport (graphql-transport-ws
