@@ -28,6 +28,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -73,6 +74,7 @@ type config struct {
 	LogLevel         slog.Level
 	ShutdownTimeout  time.Duration
 	ShutdownDelay    time.Duration // serve on, not ready, before closing the listener
+	Live             graph.LiveOptions
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -118,6 +120,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 	cfg.ShutdownTimeout = env.duration("SHUTDOWN_TIMEOUT", 20*time.Second)
 	cfg.ShutdownDelay = env.duration("SHUTDOWN_DELAY", 0)
 	cfg.DatabaseWait = env.durationOrZero("DATABASE_WAIT", 60*time.Second)
+	// Browsers on other origins may open live connections only from the
+	// origins listed (none by default).
+	for _, o := range strings.Split(getenv("CORS_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			cfg.Live.OriginPatterns = append(cfg.Live.OriginPatterns, o)
+		}
+	}
+	cfg.Live.MaxSubscriptionsPerConnection = env.int("LIVE_MAX_SUBSCRIPTIONS", 20)
+	cfg.Live.MaxConnections = env.int("LIVE_MAX_CONNECTIONS", 1000)
 	cfg.JWT = graph.JWTConfig{
 		Issuer: getenv("JWT_ISSUER"), Audience: getenv("JWT_AUDIENCE"),
 		JWKSURL: getenv("JWT_JWKS_URL"), Secret: []byte(getenv("JWT_SECRET")),
@@ -370,7 +381,7 @@ func serve(ctx context.Context, cfg config, store *models.Store, logger *slog.Lo
 		Metrics: metrics, PrivateMetrics: cfg.MetricsAddr != "", Auth: graph.AuthOptions{PublicRead: cfg.PublicRead}, Limits: cfg.Limits,
 		Admission:    cfg.Admission,
 		MaxBodyBytes: cfg.MaxBodyBytes, Timeout: cfg.RequestTimeout, DisableIntrospection: !cfg.Introspection,
-		Tracing: tracing}
+		Tracing: tracing, Live: cfg.Live}
 	if cfg.JWT.Issuer != "" || cfg.JWT.JWKSURL != "" || len(cfg.JWT.Secret) > 0 {
 		if opts.Auth.JWT, err = graph.NewJWTVerifier(ctx, cfg.JWT); err != nil {
 			return fmt.Errorf("JWT configuration: %w", err)

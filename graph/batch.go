@@ -53,9 +53,13 @@ type batcherKey struct{}
 // withBatcher gives each request its own batcher.
 func withBatcher(store *models.Store, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b := &batcher{store: store, siblings: map[string][]any{}, calls: map[string]*call{}}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), batcherKey{}, b)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), batcherKey{}, newBatcher(store))))
 	})
+}
+
+// newBatcher returns an empty batcher.
+func newBatcher(store *models.Store) *batcher {
+	return &batcher{store: store, siblings: map[string][]any{}, calls: map[string]*call{}}
 }
 
 func batcherFrom(ctx context.Context) *batcher {

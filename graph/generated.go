@@ -61,6 +61,7 @@ type ResolverRoot interface {
 	Statistic() StatisticResolver
 	StatisticConnection() StatisticConnectionResolver
 	StatisticSeries() StatisticSeriesResolver
+	Subscription() SubscriptionResolver
 	Topic() TopicResolver
 	TopicPlace() TopicPlaceResolver
 	Viewer() ViewerResolver
@@ -89,6 +90,13 @@ type ComplexityRoot struct {
 		Title        func(childComplexity int) int
 		UpdatedAt    func(childComplexity int) int
 		Version      func(childComplexity int) int
+	}
+
+	ActionItemChange struct {
+		ActionItem     func(childComplexity int) int
+		AuditEntry     func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		PreviousStatus func(childComplexity int) int
 	}
 
 	ActionItemConnection struct {
@@ -843,6 +851,10 @@ type ComplexityRoot struct {
 		ScopePlace        func(childComplexity int) int
 	}
 
+	Subscription struct {
+		ActionItemChanged func(childComplexity int, filter *models.ActionItemFilter) int
+	}
+
 	Topic struct {
 		Citations   func(childComplexity int, first *int, after *string, last *int, before *string, filter *models.CitationFilter, orderBy []*models.CitationOrder) int
 		Description func(childComplexity int) int
@@ -1161,6 +1173,9 @@ type StatisticSeriesResolver interface {
 	ScopePlace(ctx context.Context, obj *models.StatisticSeries) (*models.Place, error)
 	Points(ctx context.Context, obj *models.StatisticSeries) ([]*models.SeriesPoint, error)
 }
+type SubscriptionResolver interface {
+	ActionItemChanged(ctx context.Context, filter *models.ActionItemFilter) (<-chan *models.ActionItemChange, error)
+}
 type TopicResolver interface {
 	ID(ctx context.Context, obj *models.Topic) (*models.GlobalID, error)
 
@@ -1315,6 +1330,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ActionItem.Version(childComplexity), true
+
+	case "ActionItemChange.actionItem":
+		if e.ComplexityRoot.ActionItemChange.ActionItem == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionItemChange.ActionItem(childComplexity), true
+	case "ActionItemChange.auditEntry":
+		if e.ComplexityRoot.ActionItemChange.AuditEntry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionItemChange.AuditEntry(childComplexity), true
+	case "ActionItemChange.kind":
+		if e.ComplexityRoot.ActionItemChange.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionItemChange.Kind(childComplexity), true
+	case "ActionItemChange.previousStatus":
+		if e.ComplexityRoot.ActionItemChange.PreviousStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionItemChange.PreviousStatus(childComplexity), true
 
 	case "ActionItemConnection.edges":
 		if e.ComplexityRoot.ActionItemConnection.Edges == nil {
@@ -4808,6 +4848,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StatisticSeries.ScopePlace(childComplexity), true
 
+	case "Subscription.actionItemChanged":
+		if e.ComplexityRoot.Subscription.ActionItemChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_actionItemChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ActionItemChanged(childComplexity, args["filter"].(*models.ActionItemFilter)), true
+
 	case "Topic.citations":
 		if e.ComplexityRoot.Topic.Citations == nil {
 			break
@@ -5195,6 +5247,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -5240,6 +5309,7 @@ Conventions:
 schema {
   query: Query
   mutation: Mutation
+  subscription: Subscription
 }
 
 """
@@ -9771,6 +9841,55 @@ type ApiTokenPayload {
   "The token as it now is."
   apiToken: ApiToken!
 }
+
+"""
+Live updates, over graphql-transport-ws on /graphql (see the README's "Live
+updates"). Each event is published in the transaction of the change it
+describes, so a subscriber sees exactly the changes that committed, in commit
+order, from any replica. Every event is resolved like a query by the
+subscriber, with the subscriber's role and visibility: an item the subscriber
+may not see, or that does not match the filter, sends nothing.
+"""
+type Subscription {
+  """
+  One event per committed change of an action item matching filter (every
+  action item the subscriber may see when absent). The filter is applied to
+  the item as it is after the change. Removals carry no item to match, so
+  they reach only admins, who may read the whole audit log.
+  """
+  actionItemChanged(
+    "Only changes leaving the item matching this filter."
+    filter: ActionItemFilter
+  ): ActionItemChange!
+}
+
+"What happened to an action item."
+enum ActionItemChangeKind {
+  "It was created."
+  CREATED
+  "Its fields, other than its status, were changed."
+  UPDATED
+  "Its status moved along the workflow."
+  STATUS_CHANGED
+  "It was removed."
+  REMOVED
+}
+
+"One committed change of an action item, as a subscriber sees it."
+type ActionItemChange {
+  "What happened."
+  kind: ActionItemChangeKind!
+  "The item as it is after the change, read when the event is delivered; null once removed."
+  actionItem: ActionItem
+  "Its status before the change; null for a creation."
+  previousStatus: ActionItemStatus
+  """
+  The audit entry recording the change, shown as the item's history shows it
+  (who made it only to admins and to the actor themself); null for a removal
+  seen by anyone but an admin.
+  """
+  auditEntry: AuditEntry
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -9817,6 +9936,20 @@ func (ec *executionContext) childFields_ActionItem(ctx context.Context, field gr
 		return ec.fieldContext_ActionItem_updatedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ActionItem", field.Name)
+}
+
+func (ec *executionContext) childFields_ActionItemChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_ActionItemChange_kind(ctx, field)
+	case "actionItem":
+		return ec.fieldContext_ActionItemChange_actionItem(ctx, field)
+	case "previousStatus":
+		return ec.fieldContext_ActionItemChange_previousStatus(ctx, field)
+	case "auditEntry":
+		return ec.fieldContext_ActionItemChange_auditEntry(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActionItemChange", field.Name)
 }
 
 func (ec *executionContext) childFields_ActionItemConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -15615,6 +15748,20 @@ func (ec *executionContext) field_Statistic_citations_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Subscription_actionItemChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*models.ActionItemFilter, error) {
+			return ec.unmarshalOActionItemFilter2ᚖtrackerᚋmodelsᚐActionItemFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_TopicPlace_citations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -16447,6 +16594,116 @@ func (ec *executionContext) _ActionItem_updatedAt(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_ActionItem_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ActionItem", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ActionItemChange_kind(ctx context.Context, field graphql.CollectedField, obj *models.ActionItemChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionItemChange_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ActionItemChangeKind) graphql.Marshaler {
+			return ec.marshalNActionItemChangeKind2trackerᚋmodelsᚐActionItemChangeKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionItemChange_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionItemChange", field, false, false, "ActionItemChangeKind")
+}
+
+func (ec *executionContext) _ActionItemChange_actionItem(ctx context.Context, field graphql.CollectedField, obj *models.ActionItemChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionItemChange_actionItem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActionItem, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ActionItem) graphql.Marshaler {
+			return ec.marshalOActionItem2ᚖtrackerᚋmodelsᚐActionItem(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ActionItemChange_actionItem(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActionItemChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActionItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ActionItemChange_previousStatus(ctx context.Context, field graphql.CollectedField, obj *models.ActionItemChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionItemChange_previousStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreviousStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ActionItemStatus) graphql.Marshaler {
+			return ec.marshalOActionItemStatus2ᚖtrackerᚋmodelsᚐActionItemStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ActionItemChange_previousStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionItemChange", field, false, false, "ActionItemStatus")
+}
+
+func (ec *executionContext) _ActionItemChange_auditEntry(ctx context.Context, field graphql.CollectedField, obj *models.ActionItemChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionItemChange_auditEntry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AuditEntry, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.AuditEntry) graphql.Marshaler {
+			return ec.marshalOAuditEntry2ᚖtrackerᚋmodelsᚐAuditEntry(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ActionItemChange_auditEntry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActionItemChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntry(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ActionItemConnection_edges(ctx context.Context, field graphql.CollectedField, obj *models.Connection[models.ActionItem]) (ret graphql.Marshaler) {
@@ -31544,6 +31801,50 @@ func (ec *executionContext) fieldContext_StatisticSeries_changePercent(_ context
 	return graphql.NewScalarFieldContext("StatisticSeries", field, false, false, "Float")
 }
 
+func (ec *executionContext) _Subscription_actionItemChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_actionItemChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ActionItemChanged(ctx, fc.Args["filter"].(*models.ActionItemFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ActionItemChange) graphql.Marshaler {
+			return ec.marshalNActionItemChange2ᚖtrackerᚋmodelsᚐActionItemChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_actionItemChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActionItemChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_actionItemChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Topic_id(ctx context.Context, field graphql.CollectedField, obj *models.Topic) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -41046,6 +41347,54 @@ func (ec *executionContext) _ActionItem(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var actionItemChangeImplementors = []string{"ActionItemChange"}
+
+func (ec *executionContext) _ActionItemChange(ctx context.Context, sel ast.SelectionSet, obj *models.ActionItemChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, actionItemChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ActionItemChange")
+		case "kind":
+			out.Values[i] = ec._ActionItemChange_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actionItem":
+			out.Values[i] = ec._ActionItemChange_actionItem(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "previousStatus":
+			out.Values[i] = ec._ActionItemChange_previousStatus(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "auditEntry":
+			out.Values[i] = ec._ActionItemChange_auditEntry(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var actionItemConnectionImplementors = []string{"ActionItemConnection"}
 
 func (ec *executionContext) _ActionItemConnection(ctx context.Context, sel ast.SelectionSet, obj *models.Connection[models.ActionItem]) graphql.Marshaler {
@@ -46049,6 +46398,26 @@ func (ec *executionContext) _StatisticSeries(ctx context.Context, sel ast.Select
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "actionItemChanged":
+		return ec._Subscription_actionItemChanged(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var topicImplementors = []string{"Topic", "Node", "Cited"}
 
 func (ec *executionContext) _Topic(ctx context.Context, sel ast.SelectionSet, obj *models.Topic) graphql.Marshaler {
@@ -46794,6 +47163,24 @@ func (ec *executionContext) marshalNActionItem2ᚖtrackerᚋmodelsᚐActionItem(
 		return graphql.Null
 	}
 	return ec._ActionItem(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNActionItemChange2ᚖtrackerᚋmodelsᚐActionItemChange(ctx context.Context, sel ast.SelectionSet, v *models.ActionItemChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ActionItemChange!")
+		return graphql.Null
+	}
+	return ec._ActionItemChange(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNActionItemChangeKind2trackerᚋmodelsᚐActionItemChangeKind(ctx context.Context, v any) (models.ActionItemChangeKind, error) {
+	var res models.ActionItemChangeKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNActionItemChangeKind2trackerᚋmodelsᚐActionItemChangeKind(ctx context.Context, sel ast.SelectionSet, v models.ActionItemChangeKind) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNActionItemConnection2ᚖtrackerᚋmodelsᚐConnection(ctx context.Context, sel ast.SelectionSet, v *models.Connection[models.ActionItem]) graphql.Marshaler {
@@ -49683,6 +50070,13 @@ func (ec *executionContext) unmarshalOAuditActionFilter2ᚖtrackerᚋmodelsᚐAu
 	}
 	res, err := ec.unmarshalInputAuditActionFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAuditEntry2ᚖtrackerᚋmodelsᚐAuditEntry(ctx context.Context, sel ast.SelectionSet, v *models.AuditEntry) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AuditEntry(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOAuditEntryFilter2ᚕᚖtrackerᚋmodelsᚐAuditEntryFilterᚄ(ctx context.Context, v any) ([]*models.AuditEntryFilter, error) {

@@ -63,6 +63,8 @@ type Options struct {
 	// by the SHA-256 of their text; see LoadTrustedDocuments. Otherwise
 	// clients may register queries as automatic persisted queries.
 	TrustedDocuments map[string]string
+	// Live configures subscriptions over WebSocket.
+	Live LiveOptions
 	// Tracing wraps requests in OpenTelemetry server spans, continuing the
 	// caller's trace, for the global tracer provider. Off, requests carry
 	// no span of their own (operations and statements still ask the
@@ -100,6 +102,7 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	o.Live = o.Live.withDefaults()
 	return o
 }
 
@@ -147,6 +150,8 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	}))
 	adm := newAdmission(opts.Admission, opts.Metrics)
 	srv.AddTransport(httpTransport{admission: adm})
+	srv.AddTransport(websocketTransport(store, opts.Auth, opts.Live, opts.Logger))
+	store.Changes().SetLogger(opts.Logger)
 	queryCache := lru.New[*ast.QueryDocument](1000)
 	srv.SetQueryCache(queryCache)
 	srv.SetParserTokenLimit(opts.Limits.MaxTokens)
@@ -169,6 +174,7 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	if opts.ReportStatements {
 		srv.AroundResponses(reportStatements)
 	}
+	srv.AroundResponses(freshBatcher(store))
 
 	// Outermost first: an ID for the request, its log line and metrics,
 	// a deadline, the HTTP rules (reading the body by the deadline), an
@@ -186,8 +192,22 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 		api = otelhttp.NewHandler(api, "/graphql")
 	}
 
+	// A WebSocket upgrade skips the request deadline and the HTTP body
+	// rules, which a connection living for hours has no use for: it
+	// authenticates in connection_init, and each operation it starts
+	// still passes the document limits (the limiter extension).
+	var live http.Handler = withRequestID(withLiveSession(withBatcher(store, srv)))
+	liveConns := &liveConnections{max: int64(opts.Live.MaxConnections)}
+	graphqlHandler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isUpgrade(r) {
+			liveConns.serve(w, r, live)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
+
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", api)
+	mux.Handle("/graphql", graphqlHandler)
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.HandleFunc("GET /readyz", readyz(store, opts.Draining))
 	if opts.Metrics != nil && !opts.PrivateMetrics {

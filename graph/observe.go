@@ -282,9 +282,12 @@ func traceOperation(ctx context.Context, next graphql.OperationHandler) graphql.
 	return func(ctx context.Context) *graphql.Response {
 		defer span.End() // one response per operation: no subscriptions or @defer here
 		resp := handler(ctx)
-		if resp == nil && ctx.Err() != nil {
+		if resp == nil && ctx.Err() != nil && typ != "subscription" {
 			// The request's time ran out before its operation ran; gqlgen
-			// then answers nothing, and the client deserves a reason.
+			// then answers nothing, and the client deserves a reason. A
+			// subscription's nil is its end (its connection or operation
+			// is over): answering it would make gqlgen ask for the next
+			// response at once, forever.
 			resp = &graphql.Response{Errors: gqlerror.List{{Message: timeoutMessage,
 				Extensions: map[string]any{"code": codeTimeout}}}}
 			noteAnswer(ctx, codeTimeout)

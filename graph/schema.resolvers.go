@@ -955,6 +955,11 @@ func (r *statisticSeriesResolver) Points(ctx context.Context, obj *models.Statis
 	return derived(ctx, obj, func(s *models.StatisticSeries) []*models.SeriesPoint { return s.Points }, objects)
 }
 
+// ActionItemChanged is the resolver for the actionItemChanged field.
+func (r *subscriptionResolver) ActionItemChanged(ctx context.Context, filter *models.ActionItemFilter) (<-chan *models.ActionItemChange, error) {
+	return actionItemChanged(ctx, r.Store, filter)
+}
+
 // ID is the resolver for the id field.
 func (r *topicResolver) ID(ctx context.Context, obj *models.Topic) (*models.GlobalID, error) {
 	return nodeID("Topic", obj.ID)
@@ -1108,6 +1113,9 @@ func (r *Resolver) StatisticConnection() StatisticConnectionResolver {
 // StatisticSeries returns StatisticSeriesResolver implementation.
 func (r *Resolver) StatisticSeries() StatisticSeriesResolver { return &statisticSeriesResolver{r} }
 
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 // Topic returns TopicResolver implementation.
 func (r *Resolver) Topic() TopicResolver { return &topicResolver{r} }
 
@@ -1149,6 +1157,7 @@ type (
 	statisticResolver             struct{ *Resolver }
 	statisticConnectionResolver   struct{ *Resolver }
 	statisticSeriesResolver       struct{ *Resolver }
+	subscriptionResolver          struct{ *Resolver }
 	topicResolver                 struct{ *Resolver }
 	topicPlaceResolver            struct{ *Resolver }
 	viewerResolver                struct{ *Resolver }

@@ -174,7 +174,7 @@ func (s *Store) audit(ctx context.Context, tx *gorm.DB, c change) error {
 	if err := tx.Create(&e).Error; err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
-	return nil
+	return s.publishAudited(tx, c, e.ID)
 }
 
 // unaudited are the fields left out of change lists: bookkeeping, and a

@@ -78,6 +78,7 @@ type Store struct {
 	maxPage int
 	writes  *writeHealth // whether the database takes writes
 	tokens  *tokenCache  // API tokens recently authenticated
+	changes *Changes     // change events (changes.go)
 }
 
 // NewStore returns a Store over db, opened by Open.
@@ -86,8 +87,10 @@ func NewStore(db *gorm.DB) *Store {
 	if err != nil {
 		panic(fmt.Sprintf("NewStore: %v", err)) // a *gorm.DB from Open always has one
 	}
-	return &Store{db: db, sqlDB: sqlDB, dialect: Dialect(db.Name()), now: now, maxPage: DefaultMaxPageSize,
+	s := &Store{db: db, sqlDB: sqlDB, dialect: Dialect(db.Name()), now: now, maxPage: DefaultMaxPageSize,
 		writes: &writeHealth{}, tokens: newTokenCache()}
+	s.changes = &Changes{store: s}
+	return s
 }
 
 // SetMaxPageSize sets the largest page a connection may return.

@@ -1503,6 +1503,15 @@ type StringFilter struct {
 	IsNull *bool `json:"isNull,omitempty"`
 }
 
+// Live updates, over graphql-transport-ws on /graphql (see the README's "Live
+// updates"). Each event is published in the transaction of the change it
+// describes, so a subscriber sees exactly the changes that committed, in commit
+// order, from any replica. Every event is resolved like a query by the
+// subscriber, with the subscriber's role and visibility: an item the subscriber
+// may not see, or that does not match the filter, sends nothing.
+type Subscription struct {
+}
+
 // Conditions on topics. All conditions given must hold.
 type TopicFilter struct {
 	// Only in a to-one relation's filter, such as `parent: {isNull: true}`: true matches when there is no related object, false when there is one (with the other conditions given). Refused elsewhere, where there is always an object.
@@ -1573,6 +1582,70 @@ type UpdateActionItemStatusInput struct {
 	Note *string `json:"note,omitempty"`
 	// The version you read: the change fails with CONFLICT if it has changed since.
 	ExpectedVersion int `json:"expectedVersion"`
+}
+
+// What happened to an action item.
+type ActionItemChangeKind string
+
+const (
+	// It was created.
+	ActionItemChangeKindCreated ActionItemChangeKind = "CREATED"
+	// Its fields, other than its status, were changed.
+	ActionItemChangeKindUpdated ActionItemChangeKind = "UPDATED"
+	// Its status moved along the workflow.
+	ActionItemChangeKindStatusChanged ActionItemChangeKind = "STATUS_CHANGED"
+	// It was removed.
+	ActionItemChangeKindRemoved ActionItemChangeKind = "REMOVED"
+)
+
+var AllActionItemChangeKind = []ActionItemChangeKind{
+	ActionItemChangeKindCreated,
+	ActionItemChangeKindUpdated,
+	ActionItemChangeKindStatusChanged,
+	ActionItemChangeKindRemoved,
+}
+
+func (e ActionItemChangeKind) IsValid() bool {
+	switch e {
+	case ActionItemChangeKindCreated, ActionItemChangeKindUpdated, ActionItemChangeKindStatusChanged, ActionItemChangeKindRemoved:
+		return true
+	}
+	return false
+}
+
+func (e ActionItemChangeKind) String() string {
+	return string(e)
+}
+
+func (e *ActionItemChangeKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ActionItemChangeKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ActionItemChangeKind", str)
+	}
+	return nil
+}
+
+func (e ActionItemChangeKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ActionItemChangeKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ActionItemChangeKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // Fields action items can be sorted by.

@@ -280,7 +280,16 @@ func (s *Store) write(ctx context.Context, r Role, fn func(tx *gorm.DB, u *User)
 	// Errors from the transaction itself (begin, commit, a statement fn
 	// did not map) go through dbError too: a database that goes away in
 	// the middle of a write is UNAVAILABLE, and nothing was written.
-	err = dbError(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return fn(tx, u) }), "the change")
+	// The write's change events wait in its context (SQLite; Postgres
+	// sends them with the commit) and go out once it committed.
+	pending := &pendingChanges{}
+	tctx := context.WithValue(ctx, pendingKey{}, pending)
+	err = dbError(s.db.WithContext(tctx).Transaction(func(tx *gorm.DB) error { return fn(tx, u) }), "the change")
 	s.writes.noteWrite(err)
+	if err == nil {
+		for _, ev := range pending.events {
+			s.changes.deliver(ev)
+		}
+	}
 	return err
 }

@@ -505,3 +505,15 @@ func closeDB(db *gorm.DB) {
 		_ = sqlDB.Close()
 	}
 }
+
+// Replica returns a second Store on the Postgres database of s, as a
+// second server process would hold it: a pool and a change listener of
+// its own.
+func Replica(t testing.TB, s *models.Store) *models.Store {
+	t.Helper()
+	var name string
+	if err := s.DB().Raw("SELECT current_database()").Scan(&name).Error; err != nil {
+		t.Fatalf("replica: %v", err)
+	}
+	return openStore(t, models.Config{DatabaseURL: withDatabase(name), MaxOpenConns: PostgresMaxOpenConns})
+}
