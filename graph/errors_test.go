@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
 	"tracker/models"
 )
 
@@ -50,5 +53,27 @@ func TestInternalErrorsLogBounded(t *testing.T) {
 	}
 	if log.Len() != 0 {
 		t.Errorf("a canceled request's error was logged: %s", log.String())
+	}
+}
+
+// TestTraceOperationEndsSubscriptions checks that a subscription whose
+// stream has ended (nil, its context done) ends, while a query whose
+// context ran out is answered TIMEOUT. Answering the subscription's nil
+// made gqlgen's WebSocket loop ask for the next response at once, forever.
+func TestTraceOperationEndsSubscriptions(t *testing.T) {
+	for _, tc := range []struct {
+		op      ast.Operation
+		timeout bool
+	}{{ast.Subscription, false}, {ast.Query, true}} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		ctx = graphql.WithOperationContext(ctx, &graphql.OperationContext{Operation: &ast.OperationDefinition{Operation: tc.op}})
+		handler := traceOperation(ctx, func(context.Context) graphql.ResponseHandler {
+			return func(context.Context) *graphql.Response { return nil }
+		})
+		resp := handler(ctx)
+		if got := resp != nil; got != tc.timeout {
+			t.Errorf("%s whose context is done: answered %v, want %v", tc.op, got, tc.timeout)
+		}
 	}
 }
