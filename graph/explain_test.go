@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -134,6 +135,13 @@ func TestExplainAtScale(t *testing.T) {
 				}
 			}
 			for _, st := range stmts {
+				if wholeCount.MatchString(st.SQL) {
+					// Counting every row of a table reads all of them, by
+					// a sequential or an index-only scan: which one the
+					// planner takes depends on how much of the table
+					// autovacuum has marked all-visible yet, not on us.
+					continue
+				}
 				var plan []byte
 				if err := tx.QueryRow("EXPLAIN (FORMAT JSON) "+st.SQL, st.Args...).Scan(&plan); err != nil {
 					t.Fatalf("explain %s: %v", st.SQL, err)
@@ -174,3 +182,7 @@ func seqScans(t *testing.T, plan []byte) []string {
 	}
 	return out
 }
+
+// wholeCount matches a count of every row of a table: the totalCount of
+// an unfiltered root list.
+var wholeCount = regexp.MustCompile(`^SELECT COUNT\(\*\) FROM \w+ a WHERE 1 = 1$`)
