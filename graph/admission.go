@@ -14,8 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"golang.org/x/sync/semaphore"
-
-	"tracker/models"
 )
 
 // Admission control: the operations estimated to cost at least MinCost (the
@@ -200,9 +198,14 @@ func (e *refusal) write(ctx context.Context, w http.ResponseWriter) {
 func (a *admission) credentialsRefusal(ctx context.Context, w http.ResponseWriter) {
 	a.refused.WithLabelValues("credentials").Inc()
 	noteCode(ctx, codeOverloaded)
-	w.Header().Set("Retry-After", a.retryAfter)
-	writeError(w, http.StatusServiceUnavailable, models.Code(codeOverloaded),
-		"the server is too busy to check the credentials; try again shortly")
+	writeOverloaded(w, a.retryAfter, "the server is too busy to check the credentials; try again shortly")
+}
+
+// writeOverloaded answers a request refused outside the executor for want
+// of capacity: 503, Retry-After (in seconds) and one OVERLOADED error.
+func writeOverloaded(w http.ResponseWriter, retryAfter, message string) {
+	w.Header().Set("Retry-After", retryAfter)
+	writeError(w, http.StatusServiceUnavailable, codeOverloaded, message)
 }
 
 // noteCode records the code of a request answered outside the executor,

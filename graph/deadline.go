@@ -80,9 +80,7 @@ func answerByDeadline(logger *slog.Logger, ab *abandoned, next http.Handler) htt
 		ctx := r.Context()
 		if ab.running.Load() >= ab.max {
 			noteAnswer(ctx, codeOverloaded)
-			w.Header().Set("Retry-After", "1")
-			writeError(w, http.StatusServiceUnavailable, codeOverloaded,
-				"the server is finishing work that ran out of time: retry in a second")
+			writeOverloaded(w, "1", "the server is finishing work that ran out of time: retry in a second")
 			return
 		}
 		rw := &raceWriter{w: w, header: http.Header{}}

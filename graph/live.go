@@ -211,9 +211,7 @@ type liveConnections struct {
 func (lc *liveConnections) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	if lc.open.Add(1) > lc.max {
 		lc.open.Add(-1)
-		w.Header().Set("Retry-After", "5")
-		writeError(w, http.StatusServiceUnavailable, codeOverloaded,
-			"the server holds as many live connections as it allows; try again later")
+		writeOverloaded(w, "5", "the server holds as many live connections as it allows; try again later")
 		return
 	}
 	defer lc.open.Add(-1)
