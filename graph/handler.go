@@ -65,6 +65,11 @@ type Options struct {
 	TrustedDocuments map[string]string
 	// Live configures subscriptions over WebSocket.
 	Live LiveOptions
+	// DisableCompiler runs every query through gqlgen's executor, field
+	// by field, instead of compiling the root fields it covers into one
+	// SQL statement each that builds their JSON (QUERY_COMPILER=off).
+	// Both give byte-identical responses; the compiler is faster.
+	DisableCompiler bool
 	// Tracing wraps requests in OpenTelemetry server spans, continuing the
 	// caller's trace, for the global tracer provider. Off, requests carry
 	// no span of their own (operations and statements still ask the
