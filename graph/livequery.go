@@ -120,6 +120,7 @@ func (lq *liveQueries) InterceptOperation(ctx context.Context, next graphql.Oper
 		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{Message: "too many subscriptions on this connection: at most " + strconv.Itoa(int(lc.max)),
 			Extensions: map[string]any{"code": codeTooManySubscriptions}}}})
 	}
+	context.AfterFunc(ctx, func() { lc.subs.Add(-1) })
 	m := &liveMember{ctx: ctx, next: next, ready: make(chan struct{}, 1)}
 	key, tables, all := liveKey(lq.schema, oc, models.UserFrom(ctx))
 	var once sync.Once
@@ -129,10 +130,7 @@ func (lq *liveQueries) InterceptOperation(ctx context.Context, next graphql.Oper
 		// may run the member's handler chain from then on.
 		once.Do(func() {
 			g := lq.join(key, tables, all, m)
-			context.AfterFunc(ctx, func() {
-				lq.leave(g, m)
-				lc.subs.Add(-1)
-			})
+			context.AfterFunc(ctx, func() { lq.leave(g, m) })
 		})
 		return m.next1(rctx)
 	}
@@ -324,12 +322,21 @@ func (g *liveGroup) due() {
 	}
 }
 
-// fail ends g's members with err: live updates are unavailable.
+// fail ends g's members with err (live updates are unavailable), and
+// lets the next subscriber of its query start a group anew.
 func (g *liveGroup) fail(err error) {
 	resp := &graphql.Response{Errors: gqlerror.List{{Message: models.ErrorMessage(err), Extensions: map[string]any{"code": models.ErrorCode(err)}}}}
+	lq := g.lq
+	lq.mu.Lock()
+	if lq.groups[g.key] == g {
+		delete(lq.groups, g.key)
+		lq.distinct.Set(float64(len(lq.groups)))
+	}
 	g.mu.Lock()
 	members := slices.Clone(g.members)
 	g.mu.Unlock()
+	lq.mu.Unlock()
+	g.cancel()
 	for _, m := range members {
 		m.offer(resp)
 		m.end()

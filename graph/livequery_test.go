@@ -237,6 +237,76 @@ func TestLiveQuery(t *testing.T) {
 	})
 }
 
+// followInitiative is what a dashboard following an initiative holds
+// (the README's "Live queries" shows it): the initiative, the progress of
+// its action items, its latest meetings and the statistics of a metric.
+const followInitiative = `query Follow($s: String!, $metric: String!) @live {
+  initiative(slug: $s) {
+    title status
+    actionItems { progress { total done open blocked } }
+    meetings(last: 3) { totalCount nodes { slug title date { label } } }
+  }
+  deploymentStatistics(last: 3, filter: {metric: {key: {eq: $metric}}}) { totalCount nodes { value asOf { label } } }
+}`
+
+// TestLiveQueryFollowsAnInitiative holds followInitiative and records,
+// as an admin, a meeting of the initiative, a statistic of the metric and
+// a meeting of nothing: the first two send a new result showing them, the
+// last sends nothing.
+func TestLiveQueryFollowsAnInitiative(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, d models.Dialect) {
+		store := modelstest.Seeded(t, d)
+		srv, c, _ := liveQueryServer(t, store, Options{LiveQueries: LiveQueryOptions{MinInterval: 20 * time.Millisecond}})
+		tok, _ := mustToken(t, store, models.RoleAdmin, nil, nil)
+		admin := c.as(tok)
+		const waci = "west-africa-coast-initiative"
+		ws := openStream(t, srv.URL, nil)
+		ws.subscribe("f", followInitiative, map[string]any{"s": waci, "metric": "un-police-deployed"})
+		type result struct {
+			Initiative struct {
+				Meetings struct {
+					TotalCount int
+					Nodes      []struct{ Slug string }
+				}
+			}
+			DeploymentStatistics struct {
+				TotalCount int
+				Nodes      []struct{ Value float64 }
+			}
+		}
+		read := func() result {
+			t.Helper()
+			var r result
+			if err := json.Unmarshal(ws.next("f"), &r); err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		before := read()
+		waitSubscribers(t, store, 1)
+		org := models.NewGlobalID("Organization", orgID(t, store, "un-secretariat")).String()
+
+		admin.mustQuery(`mutation($org: ID!, $i: ID!) { recordMeeting(input: {slug: "live-review", title: "Live review", kind: TALKS,
+			organizerId: $org, date: {date: "2030-01-02"}, initiativeIds: [$i]}) { meeting { id } } }`,
+			map[string]any{"org": org, "i": gid(t, c, "initiative", waci)}, &struct{}{})
+		after := read()
+		if got := after.Initiative.Meetings; got.TotalCount != before.Initiative.Meetings.TotalCount+1 || got.Nodes[len(got.Nodes)-1].Slug != "live-review" {
+			t.Errorf("meetings after recording one: %+v, before %+v", got, before.Initiative.Meetings)
+		}
+
+		admin.mustQuery(`mutation { recordStatistic(input: {metricKey: "un-police-deployed", value: 12345, asOf: {date: "2030-01-01"}}) { statistic { id } } }`,
+			nil, &struct{}{})
+		after = read()
+		if got := after.DeploymentStatistics; got.TotalCount != before.DeploymentStatistics.TotalCount+1 || got.Nodes[len(got.Nodes)-1].Value != 12345 {
+			t.Errorf("statistics after recording one: %+v, before %+v", got, before.DeploymentStatistics)
+		}
+
+		admin.mustQuery(`mutation($org: ID!) { recordMeeting(input: {slug: "live-other", title: "Other", kind: TALKS, organizerId: $org}) { meeting { id } } }`,
+			map[string]any{"org": org}, &struct{}{})
+		ws.quiet()
+	})
+}
+
 // TestLiveQueryMultiplexed holds one live query N times, over two
 // connections, and a second one with other variables: a change runs each
 // distinct query once, whatever the number of its subscribers, and every
