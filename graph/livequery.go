@@ -221,7 +221,7 @@ func (lq *liveQueries) join(key string, tables map[string]bool, all bool, m *liv
 		g = &liveGroup{lq: lq, key: key, tables: tables, all: all, ctx: ctx, cancel: cancel, kick: make(chan struct{}, 1)}
 		lq.groups[key] = g
 		lq.distinct.Set(float64(len(lq.groups)))
-		go g.run()
+		defer func() { go g.run() }() // once m is a member: the first run is for it
 	}
 	g.mu.Lock()
 	g.members = append(g.members, m)
