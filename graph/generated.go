@@ -69,6 +69,7 @@ type ResolverRoot interface {
 
 type DirectiveRoot struct {
 	HasRole func(ctx context.Context, obj any, next graphql.Resolver, role models.Role) (res any, err error)
+	Live    func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -5209,7 +5210,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			if first {
 				first = false
 				ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
-				data = ec._Query(ctx, opCtx.Operation.SelectionSet)
+				data = ec._queryMiddleware(ctx, opCtx.Operation, func(ctx context.Context) (any, error) {
+					return ec._Query(ctx, opCtx.Operation.SelectionSet), nil
+				})
 			} else {
 				if atomic.LoadInt32(&ec.PendingDeferred) > 0 {
 					result := <-ec.DeferredResults
@@ -5319,6 +5322,20 @@ lesser role get FORBIDDEN. Officers are further limited, field by field, to
 the organizations their credentials are scoped to.
 """
 directive @hasRole("The least role allowed." role: Role!) on FIELD_DEFINITION
+
+"""
+Makes a query live (the convention of GraphQL Yoga's live-query plugin):
+sent over a streaming transport (graphql-transport-ws on /graphql), the
+query sends its full result first, then a new full result each time a
+committed change alters it, and nothing when a change leaves it
+byte-identical. A live query counts as one of the connection's
+subscriptions; it is checked against the same limits, roles and row rules
+as the query, and re-runs through the same read path, at most once per
+interval however fast changes come, and always once after the last. Over
+plain HTTP (POST or GET) the directive is ignored and the query answers
+once. See the README's "Live queries".
+"""
+directive @live on QUERY
 
 "A calendar date, written ` + "`" + `YYYY-MM-DD` + "`" + `."
 scalar Date
@@ -9849,6 +9866,10 @@ describes, so a subscriber sees exactly the changes that committed, in commit
 order, from any replica. Every event is resolved like a query by the
 subscriber, with the subscriber's role and visibility: an item the subscriber
 may not see, or that does not match the filter, sends nothing.
+
+To follow a state rather than events — an initiative, its meetings and
+statistics, a board of action items — send a query marked ` + "`" + `@live` + "`" + ` instead:
+it sends its whole result again each time a change alters it.
 """
 type Subscription {
   """
@@ -11566,6 +11587,33 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 		return ec.fieldContext___Type_isOneOf(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type __Type", field.Name)
+}
+
+func (ec *executionContext) _queryMiddleware(ctx context.Context, obj *ast.OperationDefinition, next func(ctx context.Context) (any, error)) graphql.Marshaler {
+
+	for _, d := range obj.Directives {
+		switch d.Name {
+		case "live":
+			n := next
+			next = func(ctx context.Context) (any, error) {
+				if ec.Directives.Live == nil {
+					return nil, errors.New("directive live is not implemented")
+				}
+				return ec.Directives.Live(ctx, obj, n)
+			}
+		}
+	}
+	tmp, err := next(ctx)
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if data, ok := tmp.(graphql.Marshaler); ok {
+		return data
+	}
+	graphql.AddErrorf(ctx, `unexpected type %T from directive, should be graphql.Marshaler`, tmp)
+	return graphql.Null
+
 }
 
 // endregion ************************** internal!.gotpl ***************************

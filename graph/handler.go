@@ -70,6 +70,8 @@ type Options struct {
 	// SQL statement each that builds their JSON (QUERY_COMPILER=off).
 	// Both give byte-identical responses; the compiler is faster.
 	DisableCompiler bool
+	// LiveQueries configures queries marked @live.
+	LiveQueries LiveQueryOptions
 	// Tracing wraps requests in OpenTelemetry server spans, continuing the
 	// caller's trace, for the global tracer provider. Off, requests carry
 	// no span of their own (operations and statements still ask the
@@ -150,7 +152,7 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 
 	srv := handler.New(NewExecutableSchema(Config{
 		Resolvers:  &Resolver{Store: store},
-		Directives: DirectiveRoot{HasRole: hasRole},
+		Directives: DirectiveRoot{HasRole: hasRole, Live: liveDirective},
 		Complexity: complexityRoot(store.MaxPageSize()),
 	}))
 	adm := newAdmission(opts.Admission, opts.Metrics)
@@ -173,6 +175,9 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	srv.Use(&limiter{limits: opts.Limits, cache: queryCache})
 	srv.SetErrorPresenter(presentError(opts.Logger))
 	srv.SetRecoverFunc(recoverPanic(opts.Logger))
+	// Live queries run each time through the operation middleware that
+	// follows them: they come first.
+	srv.Use(newLiveQueries(store, opts.LiveQueries, opts.Timeout, opts.Metrics))
 	srv.AroundOperations(traceOperation)
 	srv.AroundResponses(recordErrors(m))
 	srv.AroundResponses(capErrors(opts.Limits.MaxErrors))

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -42,6 +43,24 @@ type Change struct {
 	PreviousStatus *ActionItemStatus `json:"p,omitempty"`
 	// AuditEntryID is the audit entry recording the change.
 	AuditEntryID uint `json:"a"`
+	// Tables are the tables the change may have written: its entity's
+	// own, the join tables linking that entity to others, and the audit
+	// log. A live query re-runs only for a change of a table it reads
+	// (see ReadTables); an event naming none may have written anything.
+	Tables []string `json:"t,omitempty"`
+}
+
+// Touches reports whether c may have written any of tables.
+func (c Change) Touches(tables map[string]bool) bool {
+	if len(c.Tables) == 0 {
+		return true
+	}
+	for _, t := range c.Tables {
+		if tables[t] {
+			return true
+		}
+	}
+	return false
 }
 
 // SubscriptionBuffer is how many events a subscriber may have waiting; a
@@ -273,27 +292,143 @@ func (s *Store) publish(tx *gorm.DB, ev Change) error {
 	return nil
 }
 
-// changeKinds maps audit actions to the event kinds of action items.
+// changeKinds maps audit actions to the kinds of change events.
 var changeKinds = map[AuditAction]ActionItemChangeKind{
 	AuditActionCreate:       ActionItemChangeKindCreated,
 	AuditActionUpdate:       ActionItemChangeKindUpdated,
 	AuditActionStatusChange: ActionItemChangeKindStatusChanged,
 	AuditActionDelete:       ActionItemChangeKindRemoved,
+	AuditActionRevoke:       ActionItemChangeKindUpdated,
 }
 
 // publishAudited publishes the event of change c, recorded as audit entry
-// id, for the entities that have events (action items).
+// id: every audited write has one, naming its entity and the tables it
+// may have written, so that live queries know which of them to re-run.
 func (s *Store) publishAudited(tx *gorm.DB, c change, id uint) error {
 	kind, ok := changeKinds[c.action]
-	if c.entityType != "ActionItem" || !ok {
-		return nil
+	if !ok {
+		return fmt.Errorf("publish: no change kind for audit action %s", c.action) // the actions are fixed: a bug
 	}
-	ev := Change{Entity: c.entityType, ID: c.entityID, Kind: kind, AuditEntryID: id, PreviousStatus: c.from}
+	ev := Change{Entity: c.entityType, ID: c.entityID, Kind: kind, AuditEntryID: id, PreviousStatus: c.from,
+		Tables: writtenTables()[c.entityType]}
 	if b, ok := c.before.(*ActionItem); ok && b != nil && ev.PreviousStatus == nil {
 		st := b.Status
 		ev.PreviousStatus = &st
 	}
 	return s.publish(tx, ev)
+}
+
+// writtenTables maps each entity's GraphQL type to the tables a write of
+// it may touch: its own table, every join table of a relation at either
+// of its ends, and the audit log. It errs on the side of more tables: a
+// live query re-run for nothing sends nothing, one not re-run would stay
+// stale.
+var writtenTables = sync.OnceValue(func() map[string][]string {
+	out := map[string][]string{}
+	add := func(node, table string) {
+		if !slices.Contains(out[node], table) {
+			out[node] = append(out[node], table)
+		}
+	}
+	for _, e := range entities {
+		add(e.node, e.base)
+		add(e.node, auditLog.base)
+	}
+	for _, e := range entities {
+		for _, l := range e.links {
+			if l.kind == viaTable {
+				add(e.node, l.via)
+				add(l.to.node, l.via)
+			}
+		}
+	}
+	for _, ts := range out {
+		slices.Sort(ts)
+	}
+	return out
+})
+
+// What a query reads, for live queries: the graph package walks a query's
+// selection and asks, for each field, which tables it reads. The answers
+// come from the entities and relations declared in this package, so a new
+// relation is covered as soon as it is declared.
+
+// TypeTables returns the table the rows of GraphQL type node are stored
+// in, if node is an entity.
+func TypeTables(node string) []string {
+	if e := entityByNode(node); e != nil {
+		return []string{e.base}
+	}
+	return nil
+}
+
+// FieldTables returns the tables that field of GraphQL type node reads
+// besides those of the type it returns: a relation's join table, or what
+// a computed field reads. all reports a field that may read any table
+// (a full-text search).
+func FieldTables(node, field string) (tables []string, all bool) {
+	if t, ok := computedReads[node+"."+field]; ok {
+		return t, t == nil
+	}
+	e := entityByNode(node)
+	if e == nil {
+		return nil, false
+	}
+	if l, ok := e.links[field]; ok {
+		return linkTables(l), false
+	}
+	return nil, false
+}
+
+// computedReads are the fields computed from tables their type does not
+// name; nil for any table.
+var computedReads = map[string][]string{
+	"Query.search":             nil,
+	"Query.topPartners":        {"initiatives", "meetings", "organizations", "participants", "partnerships"},
+	"Indicator.change":         {"statistics"},
+	"Indicator.changePercent":  {"statistics"},
+	"Organization.ancestors":   {"organizations"},
+	"Organization.memberCount": {"statistics"},
+}
+
+// linkTables returns the tables following l reads.
+func linkTables(l link) []string {
+	if l.kind == viaTable {
+		return []string{l.to.base, l.via}
+	}
+	return []string{l.to.base}
+}
+
+// FilterTables returns the tables that filter, a filter on GraphQL type
+// node as decoded from a request's arguments (maps, lists and values),
+// reads through its relation filters ({partnerships: {some: {…}}},
+// {parent: {…}}), besides node's own table.
+func FilterTables(node string, filter any) []string {
+	e := entityByNode(node)
+	if e == nil {
+		return nil
+	}
+	var out []string
+	var walk func(e *entity, v any)
+	walk = func(e *entity, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, sub := range v {
+				if l, ok := e.links[k]; ok {
+					out = append(out, linkTables(l)...)
+					walk(l.to, sub)
+					continue
+				}
+				walk(e, sub) // and, or, not, some, every, none
+			}
+		case []any:
+			for _, sub := range v {
+				walk(e, sub)
+			}
+		}
+	}
+	walk(e, filter)
+	return out
 }
 
 // ActionItemChange is one committed change of an action item as a

@@ -1509,6 +1509,10 @@ type StringFilter struct {
 // order, from any replica. Every event is resolved like a query by the
 // subscriber, with the subscriber's role and visibility: an item the subscriber
 // may not see, or that does not match the filter, sends nothing.
+//
+// To follow a state rather than events — an initiative, its meetings and
+// statistics, a board of action items — send a query marked `@live` instead:
+// it sends its whole result again each time a change alters it.
 type Subscription struct {
 }
 
