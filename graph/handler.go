@@ -149,8 +149,10 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 		Complexity: complexityRoot(store.MaxPageSize()),
 	}))
 	adm := newAdmission(opts.Admission, opts.Metrics)
+	liveConns := &liveConnections{max: int64(opts.Live.MaxConnections), perCaller: opts.Live.MaxConnectionsPerCaller, metrics: m}
+	srv.AddTransport(sseTransport{}) // before httpTransport, which would take its requests too
 	srv.AddTransport(httpTransport{admission: adm})
-	srv.AddTransport(websocketTransport(store, opts.Auth, opts.Live, opts.Logger))
+	srv.AddTransport(websocketTransport(store, opts.Auth, opts.Live, liveConns, m, opts.Logger))
 	store.Changes().SetLogger(opts.Logger)
 	queryCache := lru.New[*ast.QueryDocument](1000)
 	srv.SetQueryCache(queryCache)
@@ -169,6 +171,7 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	srv.SetErrorPresenter(presentError(opts.Logger))
 	srv.SetRecoverFunc(recoverPanic(opts.Logger))
 	srv.AroundOperations(traceOperation)
+	srv.AroundOperations(observeLive(m))
 	srv.AroundResponses(recordErrors(m))
 	srv.AroundResponses(capErrors(opts.Limits.MaxErrors))
 	if opts.ReportStatements {
@@ -197,14 +200,24 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	// authenticates in connection_init, and each operation it starts
 	// still passes the document limits (the limiter extension).
 	var live http.Handler = withRequestID(withLiveSession(withBatcher(store, srv)))
-	liveConns := &liveConnections{max: int64(opts.Live.MaxConnections)}
-	graphqlHandler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isUpgrade(r) {
-			liveConns.serve(w, r, live)
-			return
+	// A stream (graphql-sse) skips them too, once its body is read; it
+	// authenticates as requests do.
+	var stream http.Handler = withBatcher(store, srv)
+	stream = sseStream(store, opts.Auth, opts.Live, liveConns, m, stream)
+	stream = authenticate(store, opts.Auth, adm, stream)
+	stream = sseProtocol(opts.MaxBodyBytes, opts.Limits.MaxTokens, stream)
+	stream = withRequestID(stream)
+	var graphqlHandler http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case isUpgrade(r):
+			liveConns.serve(w, r, live, transportWebSocket)
+		case isEventStream(r):
+			liveConns.serve(w, r, stream, transportSSE)
+		default:
+			api.ServeHTTP(w, r)
 		}
-		api.ServeHTTP(w, r)
 	})
+	graphqlHandler = withCORS(opts.Live.OriginPatterns, graphqlHandler)
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graphqlHandler)

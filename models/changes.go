@@ -42,6 +42,9 @@ type Change struct {
 	PreviousStatus *ActionItemStatus `json:"p,omitempty"`
 	// AuditEntryID is the audit entry recording the change.
 	AuditEntryID uint `json:"a"`
+	// At is when the change was published, just before its commit, in
+	// Unix microseconds: for the delivery latency metric.
+	At int64 `json:"t,omitempty"`
 }
 
 // SubscriptionBuffer is how many events a subscriber may have waiting; a
@@ -257,6 +260,7 @@ type pendingKey struct{}
 // publish publishes ev within tx: on Postgres as a notification of the
 // transaction, on SQLite into the write's pending events (see write).
 func (s *Store) publish(tx *gorm.DB, ev Change) error {
+	ev.At = time.Now().UnixMicro()
 	if s.dialect == Postgres {
 		payload, err := json.Marshal(ev)
 		if err != nil {
