@@ -262,10 +262,11 @@ type codedConn struct {
 		code   int // the code of the protocol error the next 1002 close stands for
 		reason string
 	}
-	queue    chan any      // messages to write, and at last a closeFrame
-	stop     chan struct{} // closed by Close: the writer stops
-	done     chan struct{} // closed when the writer has stopped
-	closing  atomic.Bool   // a closeFrame is queued, or the connection is too slow
+	errored  map[string]bool // operations ended by an error message (WriteJSON's, which gqlgen serializes)
+	queue    chan any        // messages to write, and at last a closeFrame
+	stop     chan struct{}   // closed by Close: the writer stops
+	done     chan struct{}   // closed when the writer has stopped
+	closing  atomic.Bool     // a closeFrame is queued, or the connection is too slow
 	slow     atomic.Bool
 	stopOnce sync.Once
 }
@@ -367,14 +368,26 @@ func (c *codedConn) protocolError(code int, reason string) {
 }
 
 // WriteJSON queues a message, noting connection_ack and the operations
-// that end; a full queue closes the connection with 1008.
+// that end; a full queue closes the connection with 1008. The complete
+// gqlgen sends after an operation's error message is dropped: in
+// graphql-transport-ws, error ends the operation.
 func (c *codedConn) WriteJSON(v any) error {
 	typ, id := messageFields(v)
 	switch typ {
 	case "connection_ack":
 		c.acked.Store(true)
-	case "complete", "error":
+	case "error":
 		c.session.stop(id)
+		if c.errored == nil {
+			c.errored = map[string]bool{}
+		}
+		c.errored[id] = true
+	case "complete":
+		c.session.stop(id)
+		if c.errored[id] {
+			delete(c.errored, id)
+			return nil
+		}
 	}
 	if c.closing.Load() {
 		return net.ErrClosed

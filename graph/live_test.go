@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"tracker/models"
 	"tracker/models/modelstest"
@@ -578,4 +579,92 @@ func TestLiveConnectionBound(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// closeCode reads until the connection ends and returns its close code.
+func closeCode(ws *wsClient) websocket.StatusCode {
+	var err error
+	for err == nil {
+		_, err = ws.read(10 * time.Second)
+	}
+	return websocket.CloseStatus(err)
+}
+
+// TestLiveProtocolCloseCodes checks the close codes of
+// graphql-transport-ws that gqlgen does not send by itself: 4409 for a
+// subscribe reusing the ID of a running operation, 4429 for a second
+// connection_init, 4500 when the credentials cannot be checked (the
+// database is gone) — and that the metrics count each by its code.
+func TestLiveProtocolCloseCodes(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, d models.Dialect) {
+		store := modelstest.Seeded(t, d)
+		reg := prometheus.NewRegistry()
+		srv := httptest.NewServer(NewHandler(store, Options{Metrics: reg, Auth: AuthOptions{PublicRead: true}}))
+		t.Cleanup(srv.Close)
+
+		ws, _, err := dialLive(t, srv.URL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws.init(nil)
+		ws.subscribe("1", changedSubscription, nil)
+		waitSubscribers(t, store, 1)
+		ws.subscribe("1", changedSubscription, nil)
+		if got := closeCode(ws); got != closeDuplicateID {
+			t.Errorf("subscribe with a running ID: close %d, want %d", got, closeDuplicateID)
+		}
+
+		ws, _, err = dialLive(t, srv.URL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws.init(nil)
+		ws.send(wsMessage{Type: "connection_init"})
+		if got := closeCode(ws); got != closeTooManyInits {
+			t.Errorf("second connection_init: close %d, want %d", got, closeTooManyInits)
+		}
+
+		// An ID may be used again once its operation completed.
+		ws, _, err = dialLive(t, srv.URL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws.init(nil)
+		ws.subscribe("q", `subscription { actionItemChanged(filter: {slug: {eq: 1}}) { kind } }`, nil)
+		if m, err := ws.read(5 * time.Second); err != nil || m.ID != "q" || (m.Type != "error" && m.Type != "next") {
+			t.Fatalf("invalid subscription: %+v, %v", m, err)
+		}
+		ws.subscribe("q", changedSubscription, nil)
+		waitSubscribers(t, store, 1)
+		expectQuiet(t, ws)
+
+		if d == models.Postgres {
+			// A replica whose database connections are gone: the token
+			// cannot be looked up.
+			tok, _ := mustToken(t, store, models.RoleViewer, nil, nil)
+			replica := modelstest.Replica(t, store)
+			down := httptest.NewServer(NewHandler(replica, Options{}))
+			t.Cleanup(down.Close)
+			sqlDB, err := replica.DB().DB()
+			if err != nil {
+				t.Fatal(err)
+			}
+			sqlDB.Close()
+			ws, _, err = dialLive(t, down.URL, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.Marshal(map[string]any{"authorization": "Bearer " + tok})
+			ws.send(wsMessage{Type: "connection_init", Payload: b})
+			if got := closeCode(ws); got != closeServerError {
+				t.Errorf("credentials not checkable: close %d, want %d", got, closeServerError)
+			}
+		}
+
+		for _, code := range []string{"4409", "4429"} {
+			if got := metricValue(t, reg, "tracker_live_refusals_total", map[string]string{"transport": "websocket", "code": code}); got != 1 {
+				t.Errorf("refusals %s = %v, want 1", code, got)
+			}
+		}
+	})
 }
