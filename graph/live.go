@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -72,11 +73,68 @@ type LiveOptions struct {
 	// IdleTimeout closes a WebSocket that has held no operation for this
 	// long (default 5 min) with 1000.
 	IdleTimeout time.Duration
-	// Drain, when closed, ends every live connection: a WebSocket with
+	// Drain, once drained, ends every live connection: a WebSocket with
 	// 1001 (going away), an SSE stream without its complete event, so
-	// that clients reconnect, to another replica. The server closes it on
-	// SIGTERM once the HTTP drain has begun.
-	Drain <-chan struct{}
+	// that clients reconnect, to another replica. The server drains it on
+	// SIGTERM once the HTTP drain has begun. Nil: never.
+	Drain *LiveDrain
+}
+
+// LiveDrain ends the live connections of the handlers it is given to
+// (LiveOptions.Drain) when the server shuts down.
+type LiveDrain struct {
+	once  sync.Once
+	done  chan struct{}
+	mu    sync.Mutex
+	conns []*liveConnections
+}
+
+// NewLiveDrain returns a LiveDrain not yet drained.
+func NewLiveDrain() *LiveDrain { return &LiveDrain{done: make(chan struct{})} }
+
+// Drain ends every live connection and waits until they are gone, or ctx
+// ends. Live connections opened from now on end at once.
+func (d *LiveDrain) Drain(ctx context.Context) error {
+	d.once.Do(func() { close(d.done) })
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if d.open() == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%d live connections still open: %w", d.open(), ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// draining returns a channel closed once Drain is called (nil, never
+// closed, for a nil d).
+func (d *LiveDrain) draining() <-chan struct{} {
+	if d == nil {
+		return nil
+	}
+	return d.done
+}
+
+func (d *LiveDrain) track(lc *liveConnections) {
+	if d != nil {
+		d.mu.Lock()
+		d.conns = append(d.conns, lc)
+		d.mu.Unlock()
+	}
+}
+
+func (d *LiveDrain) open() int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var n int64
+	for _, lc := range d.conns {
+		n += lc.open.Load()
+	}
+	return n
 }
 
 // Defaults of LiveOptions.
@@ -678,7 +736,7 @@ func superviseLive(ctx context.Context, store *models.Store, auth AuthOptions, o
 		select {
 		case <-ctx.Done():
 			return endNone
-		case <-o.Drain:
+		case <-o.Drain.draining():
 			return endDraining
 		case <-expiry:
 			return endRevoked

@@ -283,12 +283,13 @@ func TestSSECredentialRevoked(t *testing.T) {
 	})
 }
 
-// TestLiveDrain closes LiveOptions.Drain, as the server does on SIGTERM:
+// TestLiveDrain drains LiveOptions.Drain, as the server does on SIGTERM:
 // a WebSocket is closed with 1001 (going away) and an SSE stream ends
-// without complete, so that clients reconnect, to another replica.
+// without complete, so that clients reconnect, to another replica; Drain
+// returns once both are gone.
 func TestLiveDrain(t *testing.T) {
 	store := modelstest.Seeded(t, modelstest.Dialects()[0])
-	drain := make(chan struct{})
+	drain := NewLiveDrain()
 	srv := httptest.NewServer(NewHandler(store, Options{Auth: AuthOptions{PublicRead: true}, Live: LiveOptions{Drain: drain}}))
 	t.Cleanup(srv.Close)
 	ws, _, err := dialLive(t, srv.URL, nil)
@@ -302,7 +303,12 @@ func TestLiveDrain(t *testing.T) {
 		t.Fatal("not a stream")
 	}
 	waitSubscribers(t, store, 2)
-	close(drain)
+	drained := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		drained <- drain.Drain(ctx)
+	}()
 	for err == nil {
 		_, err = ws.read(10 * time.Second)
 	}
@@ -311,6 +317,9 @@ func TestLiveDrain(t *testing.T) {
 	}
 	if ev, ok := s.next(10 * time.Second); ok {
 		t.Errorf("SSE: got %+v, want the end of the stream without complete", ev)
+	}
+	if err := <-drained; err != nil {
+		t.Errorf("drain: %v", err)
 	}
 	waitSubscribers(t, store, 0)
 }
@@ -414,4 +423,23 @@ func metricValue(t *testing.T, reg *prometheus.Registry, name string, labels map
 		}
 	}
 	return 0
+}
+
+// TestSSEOutlivesServerTimeouts checks that a stream is not cut by the
+// HTTP server's read and write timeouts, which bound ordinary requests:
+// keep-alive comments still arrive, and then an event, well past them.
+func TestSSEOutlivesServerTimeouts(t *testing.T) {
+	c, store := officerClient(t, modelstest.Dialects()[0])
+	srv := httptest.NewUnstartedServer(NewHandler(store, Options{Auth: AuthOptions{PublicRead: true}, Live: LiveOptions{KeepAlive: 50 * time.Millisecond}}))
+	srv.Config.ReadTimeout, srv.Config.WriteTimeout = 200*time.Millisecond, 200*time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	_, s := openSSE(t, srv.URL+"/graphql", http.MethodPost, changedSubscription, nil, nil)
+	if s == nil {
+		t.Fatal("not a stream")
+	}
+	waitSubscribers(t, store, 1)
+	time.Sleep(time.Second)
+	previous := moveItem(t, c, liveSlug)
+	expectSSEChange(t, s, liveSlug, previous)
 }
