@@ -9,6 +9,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -442,4 +445,59 @@ func TestSSEOutlivesServerTimeouts(t *testing.T) {
 	time.Sleep(time.Second)
 	previous := moveItem(t, c, liveSlug)
 	expectSSEChange(t, s, liveSlug, previous)
+}
+
+// TestSSEGraphQLSSEClient runs the npm client graphql-sse (web/e2e/sse.mjs)
+// against the real handler: it subscribes over Server-Sent Events with
+// the officer's token in its Authorization header, the officer moves the
+// item over HTTP, and the client prints the one event it received.
+// Without node or `npm ci --prefix web` it skips loudly, except under
+// CI=true.
+func TestSSEGraphQLSSEClient(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, nodeErr := exec.LookPath("node")
+	_, pkgErr := os.Stat(filepath.Join(root, "web", "node_modules", "graphql-sse"))
+	if nodeErr != nil || pkgErr != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("graphql-sse check cannot run in CI: node %v, web/node_modules/graphql-sse %v", nodeErr, pkgErr)
+		}
+		t.Skipf("SKIPPING the graphql-sse client check: node %v, web/node_modules/graphql-sse %v (run `npm ci --prefix web`)", nodeErr, pkgErr)
+	}
+	modelstest.Each(t, func(t *testing.T, d models.Dialect) {
+		c, store := officerClient(t, d)
+		ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, node, filepath.Join("web", "e2e", "sse.mjs"), c.url, liveSlug)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "LIVE_TOKEN="+c.token)
+		cmd.WaitDelay = 5 * time.Second
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		lines := bufio.NewScanner(stdout)
+		var got []string
+		for lines.Scan() {
+			got = append(got, lines.Text())
+			if lines.Text() == "connected" {
+				waitSubscribers(t, store, 1)
+				moveItem(t, c, liveSlug)
+			}
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("graphql-sse client: %v\nstdout: %q\nstderr: %s", err, got, stderr.Bytes())
+		}
+		if len(got) != 2 || !strings.Contains(got[1], `"kind":"STATUS_CHANGED"`) || !strings.Contains(got[1], liveSlug) {
+			t.Fatalf("graphql-sse client printed %q", got)
+		}
+		t.Logf("graphql-sse client: %s", got[1])
+	})
 }
