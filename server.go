@@ -120,8 +120,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	cfg.ShutdownTimeout = env.duration("SHUTDOWN_TIMEOUT", 20*time.Second)
 	cfg.ShutdownDelay = env.duration("SHUTDOWN_DELAY", 0)
 	cfg.DatabaseWait = env.durationOrZero("DATABASE_WAIT", 60*time.Second)
-	// Browsers on other origins may open live connections only from the
-	// origins listed (none by default).
+	// Browsers on other origins may call the API (CORS) and open live
+	// connections only from the origins listed (none by default).
 	for _, o := range strings.Split(getenv("CORS_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			cfg.Live.OriginPatterns = append(cfg.Live.OriginPatterns, o)
@@ -129,6 +129,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	cfg.Live.MaxSubscriptionsPerConnection = env.int("LIVE_MAX_SUBSCRIPTIONS", 20)
 	cfg.Live.MaxConnections = env.int("LIVE_MAX_CONNECTIONS", 1000)
+	cfg.Live.MaxConnectionsPerCaller = env.int("LIVE_MAX_CONNECTIONS_PER_CALLER", 20)
+	cfg.Live.SendQueue = env.int("LIVE_SEND_QUEUE", 64)
+	cfg.Live.IdleTimeout = env.duration("LIVE_IDLE_TIMEOUT", 5*time.Minute)
+	cfg.Live.InitTimeout = env.duration("LIVE_INIT_TIMEOUT", 10*time.Second)
+	cfg.Live.KeepAlive = env.duration("LIVE_KEEPALIVE", 15*time.Second)
+	cfg.Live.Recheck = env.duration("LIVE_RECHECK", 30*time.Second)
 	cfg.JWT = graph.JWTConfig{
 		Issuer: getenv("JWT_ISSUER"), Audience: getenv("JWT_AUDIENCE"),
 		JWKSURL: getenv("JWT_JWKS_URL"), Secret: []byte(getenv("JWT_SECRET")),
@@ -394,6 +400,8 @@ func serve(ctx context.Context, cfg config, store *models.Store, logger *slog.Lo
 	}
 	var draining atomic.Bool
 	opts.Draining = draining.Load
+	liveDrain := graph.NewLiveDrain()
+	opts.Live.Drain = liveDrain
 	logger.Info("configuration", "public_read", cfg.PublicRead, "jwt", opts.Auth.JWT != nil,
 		"introspection", cfg.Introspection, "trusted_documents", len(opts.TrustedDocuments),
 		"max_depth", cfg.Limits.MaxDepth, "max_complexity", cfg.Limits.MaxComplexity, "max_page_size", cfg.MaxPageSize,
@@ -439,9 +447,16 @@ func serve(ctx context.Context, cfg config, store *models.Store, logger *slog.Lo
 		logger.Info("shutting down: not ready, still serving", "delay", cfg.ShutdownDelay.String())
 		time.Sleep(cfg.ShutdownDelay)
 	}
-	logger.Info("shutting down: draining in-flight requests", "timeout", cfg.ShutdownTimeout.String())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	// Live connections last for hours: they are told to go (WebSocket
+	// close 1001, SSE streams ended without complete) so that their
+	// clients reconnect to another replica, and gone before the rest.
+	logger.Info("shutting down: closing live connections")
+	if err := liveDrain.Drain(shutdownCtx); err != nil {
+		logger.Warn("shutting down: live connections did not all close", "err", err)
+	}
+	logger.Info("shutting down: draining in-flight requests", "timeout", cfg.ShutdownTimeout.String())
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"net"
@@ -11,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"tracker/graph"
 )
@@ -161,5 +164,82 @@ func TestLoadConfigDocumentLimits(t *testing.T) {
 	}
 	if _, err := loadConfig(func(k string) string { return map[string]string{"MAX_SELECTIONS": "-1"}[k] }); err == nil {
 		t.Error("MAX_SELECTIONS=-1 accepted")
+	}
+}
+
+// TestDrainLiveConnections runs the server, opens a WebSocket subscription
+// and an SSE stream, and stops the server as SIGTERM does: the WebSocket
+// is closed with 1001 (going away) and the stream ends without complete,
+// so that clients reconnect to another replica, and run returns.
+func TestDrainLiveConnections(t *testing.T) {
+	addr := freeAddr(t)
+	env := map[string]string{"SQLITE_PATH": filepath.Join(t.TempDir(), "t.db"), "SEED": "never", "LOG_LEVEL": "warn",
+		"LISTEN_ADDR": addr, "LIVE_KEEPALIVE": "50ms"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, io.Discard, io.Discard) }()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the server did not get ready")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	const subscription = `{"query":"subscription { actionItemChanged { kind } }"}`
+
+	wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer wcancel()
+	ws, _, err := websocket.Dial(wctx, "ws://"+addr+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	for _, m := range []string{`{"type":"connection_init"}`, `{"id":"1","type":"subscribe","payload":` + subscription + `}`} {
+		if err := ws.Write(wctx, websocket.MessageText, []byte(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, b, err := ws.Read(wctx); err != nil || !strings.Contains(string(b), "connection_ack") {
+		t.Fatalf("connection_init: %s, %v", b, err)
+	}
+
+	req, _ := http.NewRequestWithContext(wctx, http.MethodPost, "http://"+addr+"/graphql", strings.NewReader(subscription))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	stream := bufio.NewReader(resp.Body)
+	if line, err := stream.ReadString('\n'); err != nil || !strings.HasPrefix(line, ":") {
+		t.Fatalf("stream: %q, %v", line, err)
+	}
+
+	cancel() // as SIGTERM
+	var readErr error
+	for readErr == nil {
+		_, _, readErr = ws.Read(wctx)
+	}
+	if got := websocket.CloseStatus(readErr); got != websocket.StatusGoingAway {
+		t.Errorf("WebSocket: close %d (%v), want 1001", got, readErr)
+	}
+	rest, err := io.ReadAll(stream)
+	if err != nil || strings.Contains(string(rest), "event: complete") || strings.Contains(string(rest), "event: next") {
+		t.Errorf("stream after SIGTERM: %q, %v; want its end, without complete", rest, err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not return after SIGTERM")
 	}
 }

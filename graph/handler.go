@@ -156,8 +156,11 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 		Complexity: complexityRoot(store.MaxPageSize()),
 	}))
 	adm := newAdmission(opts.Admission, opts.Metrics)
+	liveConns := &liveConnections{max: int64(opts.Live.MaxConnections), perCaller: opts.Live.MaxConnectionsPerCaller, metrics: m}
+	opts.Live.Drain.track(liveConns)
+	srv.AddTransport(sseTransport{}) // before httpTransport, which would take its requests too
 	srv.AddTransport(httpTransport{admission: adm})
-	srv.AddTransport(websocketTransport(store, opts.Auth, opts.Live, opts.Logger))
+	srv.AddTransport(websocketTransport(store, opts.Auth, opts.Live, liveConns, m, opts.Logger))
 	store.Changes().SetLogger(opts.Logger)
 	queryCache := lru.New[*ast.QueryDocument](1000)
 	srv.SetQueryCache(queryCache)
@@ -179,6 +182,7 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	// follows them: they come first.
 	srv.Use(newLiveQueries(store, opts.LiveQueries, opts.Timeout, opts.Metrics))
 	srv.AroundOperations(traceOperation)
+	srv.AroundOperations(observeLive(m))
 	srv.AroundResponses(recordErrors(m))
 	srv.AroundResponses(capErrors(opts.Limits.MaxErrors))
 	if opts.ReportStatements {
@@ -207,14 +211,24 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	// authenticates in connection_init, and each operation it starts
 	// still passes the document limits (the limiter extension).
 	var live http.Handler = withRequestID(withLiveSession(withBatcher(store, srv)))
-	liveConns := &liveConnections{max: int64(opts.Live.MaxConnections)}
-	graphqlHandler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isUpgrade(r) {
-			liveConns.serve(w, r, live)
-			return
+	// A stream (graphql-sse) skips them too, once its body is read; it
+	// authenticates as requests do.
+	var stream http.Handler = withBatcher(store, srv)
+	stream = sseStream(store, opts.Auth, opts.Live, liveConns, m, stream)
+	stream = authenticate(store, opts.Auth, adm, stream)
+	stream = sseProtocol(opts.MaxBodyBytes, opts.Limits.MaxTokens, stream)
+	stream = withRequestID(stream)
+	var graphqlHandler http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case isUpgrade(r):
+			liveConns.serve(w, r, live, transportWebSocket)
+		case isEventStream(r):
+			liveConns.serve(w, r, stream, transportSSE)
+		default:
+			api.ServeHTTP(w, r)
 		}
-		api.ServeHTTP(w, r)
 	})
+	graphqlHandler = withCORS(opts.Live.OriginPatterns, graphqlHandler)
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graphqlHandler)

@@ -5,16 +5,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"tracker/models"
 	"tracker/models/modelstest"
@@ -577,5 +582,280 @@ func TestLiveConnectionBound(t *testing.T) {
 			t.Fatalf("no place freed by a closed connection: %v", err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// closeCode reads until the connection ends and returns its close code.
+func closeCode(ws *wsClient) websocket.StatusCode {
+	var err error
+	for err == nil {
+		_, err = ws.read(10 * time.Second)
+	}
+	return websocket.CloseStatus(err)
+}
+
+// TestLiveProtocolCloseCodes checks the close codes of
+// graphql-transport-ws that gqlgen does not send by itself: 4409 for a
+// subscribe reusing the ID of a running operation, 4429 for a second
+// connection_init, 4500 when the credentials cannot be checked (the
+// database is gone) — and that the metrics count each by its code.
+func TestLiveProtocolCloseCodes(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, d models.Dialect) {
+		store := modelstest.Seeded(t, d)
+		reg := prometheus.NewRegistry()
+		srv := httptest.NewServer(NewHandler(store, Options{Metrics: reg, Auth: AuthOptions{PublicRead: true}}))
+		t.Cleanup(srv.Close)
+
+		ws, _, err := dialLive(t, srv.URL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws.init(nil)
+		ws.subscribe("1", changedSubscription, nil)
+		waitSubscribers(t, store, 1)
+		ws.subscribe("1", changedSubscription, nil)
+		if got := closeCode(ws); got != closeDuplicateID {
+			t.Errorf("subscribe with a running ID: close %d, want %d", got, closeDuplicateID)
+		}
+
+		ws, _, err = dialLive(t, srv.URL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws.init(nil)
+		ws.send(wsMessage{Type: "connection_init"})
+		if got := closeCode(ws); got != closeTooManyInits {
+			t.Errorf("second connection_init: close %d, want %d", got, closeTooManyInits)
+		}
+
+		// An ID may be used again once its operation completed.
+		ws, _, err = dialLive(t, srv.URL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws.init(nil)
+		ws.subscribe("q", `subscription { actionItemChanged(filter: {slug: {eq: 1}}) { kind } }`, nil)
+		if m, err := ws.read(5 * time.Second); err != nil || m.ID != "q" || (m.Type != "error" && m.Type != "next") {
+			t.Fatalf("invalid subscription: %+v, %v", m, err)
+		}
+		ws.subscribe("q", changedSubscription, nil)
+		waitSubscribers(t, store, 1)
+		expectQuiet(t, ws)
+
+		if d == models.Postgres {
+			// A replica whose database connections are gone: the token
+			// cannot be looked up.
+			tok, _ := mustToken(t, store, models.RoleViewer, nil, nil)
+			replica := modelstest.Replica(t, store)
+			down := httptest.NewServer(NewHandler(replica, Options{}))
+			t.Cleanup(down.Close)
+			sqlDB, err := replica.DB().DB()
+			if err != nil {
+				t.Fatal(err)
+			}
+			sqlDB.Close()
+			ws, _, err = dialLive(t, down.URL, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.Marshal(map[string]any{"authorization": "Bearer " + tok})
+			ws.send(wsMessage{Type: "connection_init", Payload: b})
+			if got := closeCode(ws); got != closeServerError {
+				t.Errorf("credentials not checkable: close %d, want %d", got, closeServerError)
+			}
+		}
+
+		for _, code := range []string{"4409", "4429"} {
+			if got := metricValue(t, reg, "tracker_live_refusals_total", map[string]string{"transport": "websocket", "code": code}); got != 1 {
+				t.Errorf("refusals %s = %v, want 1", code, got)
+			}
+		}
+	})
+}
+
+// TestLiveCallerBound checks LiveOptions.MaxConnectionsPerCaller across
+// transports: with one place per caller, a caller holding an SSE stream
+// has a WebSocket closed with 1013 at connection_init, while another
+// caller's is accepted; the place is free again once the stream ends.
+func TestLiveCallerBound(t *testing.T) {
+	store := modelstest.Seeded(t, modelstest.Dialects()[0])
+	srv := httptest.NewServer(NewHandler(store, Options{Live: LiveOptions{MaxConnectionsPerCaller: 1}}))
+	t.Cleanup(srv.Close)
+	tokA, _ := mustToken(t, store, models.RoleViewer, nil, nil)
+	tokB, _ := mustToken(t, store, models.RoleViewer, nil, nil)
+	resp, s := openSSE(t, srv.URL+"/graphql", http.MethodPost, changedSubscription, nil, http.Header{"Authorization": {"Bearer " + tokA}})
+	if s == nil {
+		t.Fatal("not a stream")
+	}
+	waitSubscribers(t, store, 1)
+
+	initAs := func(tok string) *wsClient {
+		ws, _, err := dialLive(t, srv.URL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(map[string]any{"authorization": "Bearer " + tok})
+		ws.send(wsMessage{Type: "connection_init", Payload: b})
+		return ws
+	}
+	if got := closeCode(initAs(tokA)); got != closeTooManyForCaller {
+		t.Errorf("second connection of a caller: close %d, want %d", got, closeTooManyForCaller)
+	}
+	if m, err := initAs(tokB).read(5 * time.Second); err != nil || m.Type != "connection_ack" {
+		t.Errorf("another caller: %+v, %v; want connection_ack", m, err)
+	}
+	resp.Body.Close()
+	waitSubscribers(t, store, 0)
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		m, err := initAs(tokA).read(5 * time.Second)
+		if err == nil && m.Type == "connection_ack" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the place of a closed stream is not freed: %+v, %v", m, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestLiveIdleTimeout checks that a WebSocket holding no operation for
+// IdleTimeout is closed with 1000, and one holding a subscription is not.
+func TestLiveIdleTimeout(t *testing.T) {
+	store := modelstest.Seeded(t, modelstest.Dialects()[0])
+	srv := httptest.NewServer(NewHandler(store, Options{Auth: AuthOptions{PublicRead: true}, Live: LiveOptions{IdleTimeout: 200 * time.Millisecond}}))
+	t.Cleanup(srv.Close)
+	busy, _, err := dialLive(t, srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	busy.init(nil)
+	busy.subscribe("1", changedSubscription, nil)
+	idle, _, err := dialLive(t, srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idle.init(nil)
+	start := time.Now()
+	if got := closeCode(idle); got != closeIdle {
+		t.Errorf("idle connection: close %d, want %d", got, closeIdle)
+	}
+	if d := time.Since(start); d < 150*time.Millisecond || d > 3*time.Second {
+		t.Errorf("idle connection closed after %s, want about 200ms", d)
+	}
+	if m, err := busy.read(time.Second); err == nil || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("busy connection: %+v, %v; want it open", m, err)
+	}
+}
+
+// TestLiveSlowConsumer subscribes with a client that stops reading, on a
+// socket with a small receive buffer, and has an officer move items until
+// the connection's send queue (4 messages) is full (the server's socket
+// has a small send buffer too): the server closes it
+// with 1008 at once, and the client, reading again, gets what was already
+// sent (not what was still queued) and then that close code. Events are large (40 aliases of a
+// description) so that the socket buffers fill after few changes.
+func TestLiveSlowConsumer(t *testing.T) {
+	c, store := officerClient(t, modelstest.Dialects()[0])
+	reg := prometheus.NewRegistry()
+	srv := httptest.NewUnstartedServer(NewHandler(store, Options{Metrics: reg, Auth: AuthOptions{PublicRead: true}, Live: LiveOptions{SendQueue: 4}}))
+	srv.Listener = smallSendBuffers{srv.Listener}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	dialer := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		return rc.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/graphql", &websocket.DialOptions{
+		Subprotocols: []string{"graphql-transport-ws"},
+		HTTPClient:   &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadLimit(1 << 20)
+	defer conn.CloseNow()
+	ws := &wsClient{t: t, conn: conn, ctx: ctx}
+	ws.init(nil)
+	var big strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&big, " d%d: description", i)
+	}
+	ws.subscribe("1", `subscription { actionItemChanged { kind actionItem {`+big.String()+` } } }`, nil)
+	waitSubscribers(t, store, 1)
+
+	slow := func() float64 {
+		return metricValue(t, reg, "tracker_live_refusals_total", map[string]string{"transport": "websocket", "code": "1008"})
+	}
+	moves := 0
+	for ; slow() == 0; moves++ {
+		if moves == 400 {
+			t.Fatalf("no slow-consumer close after %d changes", moves)
+		}
+		moveItem(t, c, liveSlug)
+	}
+	events := 0
+	for err == nil {
+		var m wsMessage
+		if m, err = ws.read(10 * time.Second); err == nil && m.Type == "next" {
+			events++
+		}
+	}
+	if got := websocket.CloseStatus(err); got != closeSlowConsumer {
+		t.Errorf("close %d (%v), want %d", got, err, closeSlowConsumer)
+	}
+	if events >= moves {
+		t.Errorf("received %d events of %d changes: the server held them all", events, moves)
+	}
+	t.Logf("closed after %d changes, %d events received", moves, events)
+	waitSubscribers(t, store, 0)
+}
+
+// smallSendBuffers gives the connections it accepts a small send buffer,
+// so that a client that does not read fills it soon.
+type smallSendBuffers struct{ net.Listener }
+
+func (l smallSendBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetWriteBuffer(8192)
+	}
+	return c, err
+}
+
+// TestLiveMetrics checks the live metrics of a WebSocket: its connection
+// and subscription while open, and for an event delivered, the event and
+// its delivery latency.
+func TestLiveMetrics(t *testing.T) {
+	c, store := officerClient(t, modelstest.Dialects()[0])
+	reg := prometheus.NewRegistry()
+	srv := httptest.NewServer(NewHandler(store, Options{Metrics: reg, Auth: AuthOptions{PublicRead: true}}))
+	t.Cleanup(srv.Close)
+	ws, _, err := dialLive(t, srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.init(nil)
+	ws.subscribe("1", changedSubscription, nil)
+	waitSubscribers(t, store, 1)
+	previous := moveItem(t, c, liveSlug)
+	expectChange(t, ws, "1", liveSlug, previous)
+	ws.t = t
+	labels := map[string]string{"transport": "websocket"}
+	for name, want := range map[string]float64{"tracker_live_connections": 1, "tracker_live_subscriptions": 1,
+		"tracker_live_events_total": 1, "tracker_live_delivery_seconds": 1} {
+		if got := metricValue(t, reg, name, labels); got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+	ws.conn.Close(websocket.StatusNormalClosure, "")
+	for deadline := time.Now().Add(5 * time.Second); metricValue(t, reg, "tracker_live_connections", labels) != 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("tracker_live_connections stays at 1 after the connection closed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := metricValue(t, reg, "tracker_live_subscriptions", labels); got != 0 {
+		t.Errorf("tracker_live_subscriptions = %v after the connection closed", got)
 	}
 }

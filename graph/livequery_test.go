@@ -32,34 +32,12 @@ func liveQueryServer(t *testing.T, store *models.Store, opts Options) (*httptest
 	return srv, (&client{t: t, url: srv.URL + "/graphql", store: store}).as(tok), reg
 }
 
-// metricValue returns the value of the counter or gauge name in reg.
-func metricValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			if c := m.GetCounter(); c != nil {
-				return c.GetValue()
-			}
-			return m.GetGauge().GetValue()
-		}
-	}
-	t.Fatalf("no metric %s", name)
-	return 0
-}
-
 // waitMetric waits until the metric name of reg is want.
 func waitMetric(t *testing.T, reg *prometheus.Registry, name string, want float64) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); metricValue(t, reg, name) != want; {
+	for deadline := time.Now().Add(10 * time.Second); metricValue(t, reg, name, nil) != want; {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s = %v, want %v", name, metricValue(t, reg, name), want)
+			t.Fatalf("%s = %v, want %v", name, metricValue(t, reg, name, nil), want)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -202,7 +180,7 @@ func TestLiveQuery(t *testing.T) {
 		if got := itemStatus(t, update); got == previous || got != itemNow(t, c, liveSlug).Status {
 			t.Fatalf("update %s after moving the item from %s", update, previous)
 		}
-		if n := metricValue(t, reg, reexecutions); n != 1 {
+		if n := metricValue(t, reg, reexecutions, nil); n != 1 {
 			t.Errorf("re-executions after one change = %v, want 1", n)
 		}
 
@@ -211,7 +189,7 @@ func TestLiveQuery(t *testing.T) {
 			t.Fatal(err)
 		}
 		ws.quiet()
-		if n := metricValue(t, reg, reexecutions); n != 1 {
+		if n := metricValue(t, reg, reexecutions, nil); n != 1 {
 			t.Errorf("re-executions after a change of sources = %v, want 1", n)
 		}
 
@@ -327,7 +305,7 @@ func TestLiveQueryMultiplexed(t *testing.T) {
 		}
 		conns[0].subscribe("other", liveItem, map[string]any{"s": "no-such-item"})
 		conns[0].fails("other", "NOT_FOUND")
-		if n := metricValue(t, reg, "tracker_live_queries"); n != 2 {
+		if n := metricValue(t, reg, "tracker_live_queries", nil); n != 2 {
 			t.Fatalf("distinct live queries = %v, want 2", n)
 		}
 		waitSubscribers(t, store, 2)
@@ -352,10 +330,10 @@ func TestLiveQueryMultiplexed(t *testing.T) {
 		for _, ws := range conns {
 			ws.quiet()
 		}
-		if n := metricValue(t, reg, reexecutions); n != 2*rounds {
+		if n := metricValue(t, reg, reexecutions, nil); n != 2*rounds {
 			t.Errorf("re-executions = %v, want %d", n, 2*rounds)
 		}
-		t.Logf("%d subscribers of one live query and 1 of another: %v re-executions for %d changes", 2*perConn, metricValue(t, reg, reexecutions), rounds)
+		t.Logf("%d subscribers of one live query and 1 of another: %v re-executions for %d changes", 2*perConn, metricValue(t, reg, reexecutions, nil), rounds)
 	})
 }
 
@@ -409,7 +387,7 @@ func TestLiveQueryOverHTTP(t *testing.T) {
 	if out.ActionItem.Slug != liveSlug {
 		t.Errorf("answer %+v", out)
 	}
-	if n := metricValue(t, reg, "tracker_live_queries"); n != 0 {
+	if n := metricValue(t, reg, "tracker_live_queries", nil); n != 0 {
 		t.Errorf("distinct live queries after an HTTP request = %v, want 0", n)
 	}
 }
@@ -482,7 +460,7 @@ func TestLiveQueryCoalesces(t *testing.T) {
 			}
 			last = m.Payload
 		}
-		runs := metricValue(t, reg, reexecutions)
+		runs := metricValue(t, reg, reexecutions, nil)
 		if runs >= burst || runs < 1 {
 			t.Errorf("re-executions for a burst of %d changes = %v", burst, runs)
 		}
@@ -510,7 +488,7 @@ func TestLiveQueryEnds(t *testing.T) {
 		waitSubscribers0(t, store)
 		moveItem(t, c, liveSlug)
 		ws.quiet()
-		if n := metricValue(t, reg, reexecutions); n != 0 {
+		if n := metricValue(t, reg, reexecutions, nil); n != 0 {
 			t.Errorf("re-executions after complete = %v, want 0", n)
 		}
 

@@ -95,6 +95,14 @@ type metrics struct {
 	// abandoned counts requests answered TIMEOUT whose work runs on.
 	abandoned prometheus.Gauge
 	names     operationNames
+
+	// Live connections (graph/live.go, graph/sse.go), by transport
+	// (websocket, sse).
+	liveConnections   *prometheus.GaugeVec
+	liveSubscriptions *prometheus.GaugeVec
+	liveEvents        *prometheus.CounterVec
+	liveLatency       *prometheus.HistogramVec
+	liveRefusals      *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -111,9 +119,22 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		abandoned: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tracker_graphql_requests_abandoned",
 			Help: "GraphQL requests answered TIMEOUT at their deadline whose work still runs."}),
 		names: operationNames{seen: map[string]bool{}},
+		liveConnections: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tracker_live_connections",
+			Help: "Live connections open, by transport (websocket, sse)."}, []string{"transport"}),
+		liveSubscriptions: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tracker_live_subscriptions",
+			Help: "Subscriptions and live queries running on live connections, by transport."}, []string{"transport"}),
+		liveEvents: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tracker_live_events_total",
+			Help: "Results written to live connections (next messages and events), by transport."}, []string{"transport"}),
+		liveLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "tracker_live_delivery_seconds",
+			Help:    "From a change's commit to its subscription's result being handed to the connection's writer, by transport.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}}, []string{"transport"}),
+		liveRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tracker_live_refusals_total",
+			Help: "Live connections refused or closed by the server, by transport and code: a WebSocket close code (4400, 4401, 4403, 4408, 4409, 4429, 4500, 1008, 1013) or an HTTP refusal's error code (OVERLOADED, TOO_MANY_CONNECTIONS)."},
+			[]string{"transport", "code"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.duration, m.errors, m.inFlight, m.abandoned)
+		reg.MustRegister(m.requests, m.duration, m.errors, m.inFlight, m.abandoned,
+			m.liveConnections, m.liveSubscriptions, m.liveEvents, m.liveLatency, m.liveRefusals)
 	}
 	return m
 }

@@ -48,6 +48,9 @@ type Change struct {
 	// log. A live query re-runs only for a change of a table it reads
 	// (see ReadTables); an event naming none may have written anything.
 	Tables []string `json:"t,omitempty"`
+	// At is when the change was published, just before its commit, in
+	// Unix microseconds: for the delivery latency metric.
+	At int64 `json:"at,omitempty"`
 }
 
 // Touches reports whether c may have written any of tables.
@@ -276,6 +279,7 @@ type pendingKey struct{}
 // publish publishes ev within tx: on Postgres as a notification of the
 // transaction, on SQLite into the write's pending events (see write).
 func (s *Store) publish(tx *gorm.DB, ev Change) error {
+	ev.At = time.Now().UnixMicro()
 	if s.dialect == Postgres {
 		payload, err := json.Marshal(ev)
 		if err != nil {
