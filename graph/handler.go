@@ -178,11 +178,12 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	srv.Use(&limiter{limits: opts.Limits, cache: queryCache})
 	srv.SetErrorPresenter(presentError(opts.Logger))
 	srv.SetRecoverFunc(recoverPanic(opts.Logger))
-	// Live queries run each time through the operation middleware that
-	// follows them: they come first.
+	// observeLive counts and times each subscriber's operation. Live
+	// queries and subscriptions then run in groups (liveQueries), each
+	// run going through the operation middleware that follows.
+	srv.AroundOperations(observeLive(m))
 	srv.Use(newLiveQueries(store, opts.LiveQueries, opts.Timeout, opts.Metrics))
 	srv.AroundOperations(traceOperation)
-	srv.AroundOperations(observeLive(m))
 	srv.AroundResponses(recordErrors(m))
 	srv.AroundResponses(capErrors(opts.Limits.MaxErrors))
 	if opts.ReportStatements {

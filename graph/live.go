@@ -21,7 +21,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"tracker/models"
 )
@@ -856,19 +855,14 @@ func actionItemChanged(ctx context.Context, store *models.Store, filter *models.
 	if lc == nil {
 		return nil, models.Errorf(models.CodeInvalid, "subscriptions need a live connection: a WebSocket (graphql-transport-ws) or Server-Sent Events (graphql-sse)")
 	}
-	if lc.subs.Add(1) > lc.max {
-		lc.subs.Add(-1)
-		return nil, &gqlerror.Error{Message: "too many subscriptions on this connection: at most " + strconv.Itoa(int(lc.max)),
-			Extensions: map[string]any{"code": codeTooManySubscriptions}}
-	}
+	// The connection's subscription bound was applied by liveQueries,
+	// which runs identical subscriptions once for all their subscribers.
 	events, err := store.Changes().Subscribe(ctx)
 	if err != nil {
-		lc.subs.Add(-1)
 		return nil, err
 	}
 	out := make(chan *models.ActionItemChange, 1)
 	go func() {
-		defer lc.subs.Add(-1)
 		defer close(out)
 		for ev := range events {
 			if ev.Entity != "ActionItem" {

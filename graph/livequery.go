@@ -75,8 +75,11 @@ type liveQueries struct {
 	reexecutions prometheus.Counter
 	distinct     prometheus.Gauge
 
+	sharedSubs   prometheus.Gauge
+
 	mu     sync.Mutex
 	groups map[string]*liveGroup
+	subs   map[string]*subGroup // shared subscriptions: see subgroup.go
 }
 
 var (
@@ -86,14 +89,16 @@ var (
 
 // newLiveQueries returns the extension, its metrics joining reg (if not nil).
 func newLiveQueries(store *models.Store, opts LiveQueryOptions, timeout time.Duration, reg *prometheus.Registry) *liveQueries {
-	lq := &liveQueries{store: store, opts: opts.withDefaults(), timeout: timeout, groups: map[string]*liveGroup{},
+	lq := &liveQueries{store: store, opts: opts.withDefaults(), timeout: timeout, groups: map[string]*liveGroup{}, subs: map[string]*subGroup{},
 		reexecutions: prometheus.NewCounter(prometheus.CounterOpts{Name: "tracker_live_reexecutions_total",
 			Help: "Runs of live queries after a change, one per group of identical live queries however many subscribers hold it."}),
 		distinct: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tracker_live_queries",
 			Help: "Distinct live queries held (groups of identical live queries)."}),
+		sharedSubs: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tracker_live_subscription_groups",
+			Help: "Distinct subscriptions held (groups of identical subscriptions, each executed once per event)."}),
 	}
 	if reg != nil {
-		reg.MustRegister(lq.reexecutions, lq.distinct)
+		reg.MustRegister(lq.reexecutions, lq.distinct, lq.sharedSubs)
 	}
 	return lq
 }
@@ -107,12 +112,17 @@ func (lq *liveQueries) Validate(es graphql.ExecutableSchema) error {
 	return nil
 }
 
-// InterceptOperation runs a live query sent over a streaming transport,
-// and passes every other operation on.
+// InterceptOperation runs a live query or a subscription sent over a
+// streaming transport as a member of its group, counted against the
+// connection's bound, and passes every other operation on.
 func (lq *liveQueries) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	oc := graphql.GetOperationContext(ctx)
 	lc, _ := ctx.Value(liveConnKey{}).(*liveConn)
-	if lc == nil || oc == nil || oc.Operation == nil || oc.Operation.Operation != ast.Query || oc.Operation.Directives.ForName("live") == nil {
+	if lc == nil || oc == nil || oc.Operation == nil {
+		return next(ctx)
+	}
+	subscription := oc.Operation.Operation == ast.Subscription
+	if !subscription && (oc.Operation.Operation != ast.Query || oc.Operation.Directives.ForName("live") == nil) {
 		return next(ctx)
 	}
 	if lc.subs.Add(1) > lc.max {
@@ -121,6 +131,9 @@ func (lq *liveQueries) InterceptOperation(ctx context.Context, next graphql.Oper
 			Extensions: map[string]any{"code": codeTooManySubscriptions}}}})
 	}
 	context.AfterFunc(ctx, func() { lc.subs.Add(-1) })
+	if subscription {
+		return lq.interceptSubscription(ctx, oc, next)
+	}
 	m := &liveMember{ctx: ctx, next: next, ready: make(chan struct{}, 1)}
 	key, tables, all := liveKey(lq.schema, oc, models.UserFrom(ctx))
 	var once sync.Once
