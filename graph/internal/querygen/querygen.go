@@ -770,7 +770,7 @@ func (s *state) value(t *ast.Type, name, owner string) any {
 		return enumValue(d.EnumValues[s.r.IntN(len(d.EnumValues))].Name)
 	case ast.InputObject:
 		switch {
-		case name == "filter":
+		case name == "filter" || isRowFilter(d):
 			if rt := rowType(s.g.schema, d); rt != "" {
 				owner = rt
 			}
@@ -866,7 +866,8 @@ func (s *state) order(d *ast.Definition) any {
 func (s *state) input(d *ast.Definition, owner string) any {
 	var o object
 	for _, f := range d.Fields {
-		if f.Type.NonNull || s.chance(0.4) {
+		nested := s.g.schema.Types[f.Type.Name()].Kind == ast.InputObject
+		if f.Type.NonNull || !nested && s.chance(0.4) {
 			o = append(o, field{f.Name, s.value(f.Type, f.Name, owner)})
 		}
 	}
