@@ -238,6 +238,7 @@ type state struct {
 
 	selections, aliases int
 	inFragment          int // > 0 while a named fragment's body is made
+	inline              int // inline fragments around the set being made
 }
 
 // fragment is a named fragment of the document.
@@ -271,6 +272,9 @@ func (s *state) operation() Query {
 			break
 		}
 		f := roots[s.r.IntN(len(roots))]
+		if slices.ContainsFunc(f.Directives, func(d *ast.Directive) bool { return d.Name == "hasRole" }) && s.chance(0.6) {
+			f = roots[s.r.IntN(len(roots))] // most callers are refused them
+		}
 		s.field(&body, s.g.schema.Query, f, set, 1, 0, 1, []string{})
 	}
 	if s.chance(0.1) {
@@ -419,6 +423,9 @@ func (s *state) selections0(b *strings.Builder, t *ast.Definition, set names, de
 	}
 	abstract := t.Kind == ast.Interface || t.Kind == ast.Union
 	n := 1 + s.r.IntN(s.cfg.MaxFields)
+	if s.inFragment > 0 || s.inline > 0 {
+		n = 1 + s.r.IntN(min(3, s.cfg.MaxFields)) // they are repeated or nested
+	}
 	wrote := 0
 	for i := 0; i < n || wrote == 0; i++ {
 		if s.selections >= s.cfg.MaxSelections && wrote > 0 {
@@ -430,11 +437,14 @@ func (s *state) selections0(b *strings.Builder, t *ast.Definition, set names, de
 			b.WriteString(" __typename")
 			set["__typename"] = "__typename:String!"
 			s.selections++
-		case k == 1 && !s.cfg.NoFragments && s.inlineFragment(b, t, set, depth, rel, cost, path):
+		case k == 1 && s.canInline() && s.inlineFragment(b, t, set, depth, rel, cost, path):
 		case k == 2 && !s.cfg.NoFragments && s.spread(b, t, set, depth, rel, cost):
-		case abstract && k < 6 && !s.cfg.NoFragments && s.inlineFragment(b, t, set, depth, rel, cost, path):
+		case abstract && k < 5 && s.canInline() && s.inlineFragment(b, t, set, depth, rel, cost, path):
 		default:
 			f := fields[s.r.IntN(len(fields))]
+			if _, again := set[f.Name]; again && s.chance(0.7) {
+				f = fields[s.r.IntN(len(fields))] // fewer repeats
+			}
 			s.field(b, t, f, set, depth, rel, cost, path)
 		}
 		wrote++
@@ -452,6 +462,8 @@ func isEntity(d *ast.Definition) bool {
 // an interface of t, on a possible type of an abstract t, or without a
 // type condition.
 func (s *state) inlineFragment(b *strings.Builder, t *ast.Definition, set names, depth, rel, cost int, path []string) bool {
+	s.inline++
+	defer func() { s.inline-- }()
 	on := s.overlapping(t)
 	cond := s.r.IntN(len(on) + 1)
 	b.WriteString(" ...")
@@ -470,6 +482,11 @@ func (s *state) inlineFragment(b *strings.Builder, t *ast.Definition, set names,
 	b.WriteString(" }")
 	return true
 }
+
+// canInline reports whether an inline fragment may go here: they nest
+// two deep at most, else the sets on abstract types (which take many)
+// would grow without end.
+func (s *state) canInline() bool { return !s.cfg.NoFragments && s.inline < 2 }
 
 // overlapping returns the types a fragment in a set of type t may be on:
 // t, its interfaces, and for an abstract t its possible types.
@@ -586,6 +603,9 @@ func (s *state) connectionArgs(f *ast.FieldDefinition, t *ast.Definition, cost i
 	maxPage := s.cfg.MaxPage
 	has := func(n string) bool { return f.Arguments.ForName(n) != nil }
 	mode := s.r.IntN(10)
+	if mode == 9 && s.chance(0.7) {
+		mode = s.r.IntN(9) // refusals: about one connection in thirty
+	}
 	if cost*50 > s.cfg.MaxCost && mode < 2 {
 		mode = 2
 	}
@@ -838,8 +858,15 @@ func (s *state) anyID() string {
 	if len(types) == 0 || s.chance(0.05) {
 		return base64.RawURLEncoding.EncodeToString([]byte("Organization:987654"))
 	}
-	return pick(s, s.g.samples.IDs[types[s.r.IntN(len(types))]])
+	typ := types[s.r.IntN(len(types))]
+	if noNode[typ] && (s.cfg.NoErrors || !s.chance(0.1)) {
+		typ = types[0]
+	}
+	return pick(s, s.g.samples.IDs[typ])
 }
+
+// noNode are the types whose IDs node(id:) refuses.
+var noNode = map[string]bool{"AuditEntry": true, "ApiToken": true}
 
 // word returns a word of the samples' text, or a made-up one.
 func (s *state) word() string {
@@ -890,6 +917,9 @@ func (s *state) filter(d *ast.Definition, owner string, level int) any {
 		deeper := ft.Kind == ast.InputObject && isRowFilter(ft)
 		if (f.Name == "and" || f.Name == "or" || f.Name == "not" || deeper) && level >= 2 {
 			continue
+		}
+		if f.Name == "isNull" && level == 0 && (s.cfg.NoErrors || !s.chance(0.05)) {
+			continue // a row is never null; only a to-one relation may be
 		}
 		seen[f.Name] = true
 		var v any
