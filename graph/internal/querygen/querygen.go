@@ -710,8 +710,8 @@ func (s *state) args(parent *ast.Definition, f *ast.FieldDefinition, cost int) (
 		pick := optional[s.r.IntN(len(optional))]
 		for _, a := range optional {
 			switch {
-			case a == pick && (s.cfg.NoErrors || !s.chance(0.03)):
-			case a != pick && !s.cfg.NoErrors && s.chance(0.03):
+			case a == pick && (s.cfg.NoErrors || !s.chance(0.01)):
+			case a != pick && !s.cfg.NoErrors && s.chance(0.01):
 			default:
 				continue
 			}
@@ -756,6 +756,10 @@ func (s *state) arg(a *ast.ArgumentDefinition, owner string) string {
 	return a.Name + ": " + literal(v)
 }
 
+// lookupKeys are the arguments of lookups, which take exactly one key:
+// never null.
+var lookupKeys = map[string]bool{"id": true, "slug": true, "key": true, "acronym": true}
+
 // enumValue is a value of an enum type.
 type enumValue string
 
@@ -770,7 +774,7 @@ type field struct {
 // value returns a value of type t for an argument or input field named
 // name, whose rows are of type owner when known.
 func (s *state) value(t *ast.Type, name, owner string) any {
-	if !t.NonNull && s.chance(0.02) {
+	if !t.NonNull && !lookupKeys[name] && s.chance(0.02) {
 		return nil
 	}
 	if t.Elem != nil {
@@ -812,7 +816,7 @@ func (s *state) scalar(typ, name, owner string) any {
 		switch {
 		case name == "ids" || owner == "" || owner == "Node" || sm.IDs[owner] == nil:
 			return s.anyID()
-		case !s.cfg.NoErrors && s.chance(0.05):
+		case !s.cfg.NoErrors && s.chance(0.02):
 			return "bm9wZQ" // not an ID this API made
 		case s.chance(0.07):
 			return base64.RawURLEncoding.EncodeToString([]byte(owner + ":987654")) // no such row
@@ -905,6 +909,12 @@ func (s *state) input(d *ast.Definition, owner string) any {
 // conditions on its fields, and at shallow levels and/or/not and
 // conditions on relations.
 func (s *state) filter(d *ast.Definition, owner string, level int) any {
+	return s.rowFilter(d, owner, level, false)
+}
+
+// rowFilter returns a filter of input type d; toOne says it filters a
+// to-one relation, the one place isNull on a row means something.
+func (s *state) rowFilter(d *ast.Definition, owner string, level int, toOne bool) any {
 	var o object
 	n := 1 + s.r.IntN(3)
 	seen := map[string]bool{}
@@ -918,7 +928,7 @@ func (s *state) filter(d *ast.Definition, owner string, level int) any {
 		if (f.Name == "and" || f.Name == "or" || f.Name == "not" || deeper) && level >= 2 {
 			continue
 		}
-		if f.Name == "isNull" && level == 0 && (s.cfg.NoErrors || !s.chance(0.05)) {
+		if f.Name == "isNull" && !toOne && (s.cfg.NoErrors || !s.chance(0.02)) {
 			continue // a row is never null; only a to-one relation may be
 		}
 		seen[f.Name] = true
@@ -938,7 +948,7 @@ func (s *state) filter(d *ast.Definition, owner string, level int) any {
 			inner := s.g.schema.Types[q.Type.Name()]
 			v = object{{q.Name, s.filter(inner, rowType(s.g.schema, inner), level+1)}}
 		case deeper:
-			v = s.filter(ft, rowType(s.g.schema, ft), level+1)
+			v = s.rowFilter(ft, rowType(s.g.schema, ft), level+1, true)
 		case ft.Kind == ast.InputObject:
 			v = s.condition(ft, f.Name, owner)
 		default:
