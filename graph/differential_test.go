@@ -44,6 +44,7 @@ import (
 // A failure prints the seed, caller, document, variables, a diff of the
 // two bodies and the command that runs that seed alone.
 func TestDifferential(t *testing.T) {
+	t.Parallel() // on databases of its own
 	n, start := 500, uint64(0)
 	if s := os.Getenv("DIFF_SEED"); s != "" {
 		v, err := strconv.ParseUint(s, 10, 64)
@@ -100,7 +101,11 @@ func TestDifferential(t *testing.T) {
 					t.Fatalf("stopping after %d failures", dt.failures)
 				}
 			}
-			t.Logf("%d documents replayed as each caller: %s", len(replay), &st)
+			from := map[string]int{}
+			for _, doc := range replay {
+				from[strings.SplitN(doc.from, ":", 2)[0]]++
+			}
+			t.Logf("%d documents replayed as each caller (operations by file: %v): %s", len(replay), from, &st)
 		})
 	})
 }
