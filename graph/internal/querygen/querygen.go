@@ -327,7 +327,7 @@ func (s *state) field(b *strings.Builder, parent *ast.Definition, f *ast.FieldDe
 	if isConnection(t) {
 		args, pageSize, cursorVar, cursorFrom = s.connectionArgs(f, t, cost)
 	} else {
-		args, pageSize = s.args(parent, f, cost)
+		args, pageSize = s.args(parent, f)
 	}
 	argText := ""
 	if len(args) > 0 {
@@ -693,12 +693,11 @@ func (s *state) nodeOf(t *ast.Definition) string {
 }
 
 // args returns the arguments of a field that is not a connection.
-func (s *state) args(parent *ast.Definition, f *ast.FieldDefinition, cost int) ([]string, int) {
+func (s *state) args(parent *ast.Definition, f *ast.FieldDefinition) ([]string, int) {
 	var args []string
 	page := 1
 	t := s.typeOf(f.Type)
 	// Lookups take exactly one of their optional keys.
-	keys := 0
 	var optional []*ast.ArgumentDefinition
 	for _, a := range f.Arguments {
 		if !a.Type.NonNull && a.DefaultValue == nil {
@@ -716,7 +715,6 @@ func (s *state) args(parent *ast.Definition, f *ast.FieldDefinition, cost int) (
 				continue
 			}
 			args = append(args, s.arg(a, t.Name))
-			keys++
 		}
 		return args, page
 	}

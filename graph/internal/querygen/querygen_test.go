@@ -3,6 +3,7 @@ package querygen_test
 import (
 	"encoding/base64"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -47,10 +48,14 @@ func samples() *querygen.Samples {
 // query.
 func TestGeneratedQueriesAreValid(t *testing.T) {
 	schema := loadSchema(t)
-	for _, cfg := range []querygen.Config{{}, {NoFragments: true, NoVariables: true, Roots: []string{"initiatives", "node"}}} {
+	for _, c := range []struct {
+		cfg   querygen.Config
+		seeds uint64
+	}{{querygen.Config{}, 2000}, {querygen.Config{NoFragments: true, NoVariables: true, Roots: []string{"initiatives", "node"}}, 300}} {
+		cfg := c.cfg
 		gen := querygen.New(schema, samples(), cfg)
 		features := map[string]int{}
-		for seed := range uint64(2000) {
+		for seed := range c.seeds {
 			q := gen.Generate(seed)
 			doc, err := parser.ParseQuery(&ast.Source{Input: q.Document})
 			if err != nil {
@@ -66,6 +71,14 @@ func TestGeneratedQueriesAreValid(t *testing.T) {
 			if _, err := validator.VariableValues(schema, op, q.Variables); err != nil {
 				t.Fatalf("seed %d: variables %v: %v\n%s", seed, q.Variables, err, q.Document)
 			}
+			if cfg.NoFragments && strings.Contains(q.Document, "...") || cfg.NoVariables && strings.Contains(q.Document, "$") {
+				t.Fatalf("seed %d: config %+v not followed:\n%s", seed, cfg, q.Document)
+			}
+			for _, sel := range op.SelectionSet {
+				if f, ok := sel.(*ast.Field); ok && len(cfg.Roots) > 0 && f.Name != "__typename" && !slices.Contains(cfg.Roots, f.Name) {
+					t.Fatalf("seed %d: root field %s, want one of %v", seed, f.Name, cfg.Roots)
+				}
+			}
 			if again := gen.Generate(seed); again.Document != q.Document {
 				t.Fatalf("seed %d gave two documents:\n%s\n%s", seed, q.Document, again.Document)
 			}
@@ -80,7 +93,7 @@ func TestGeneratedQueriesAreValid(t *testing.T) {
 				features["cursor variable"]++
 			}
 		}
-		t.Logf("config %+v: documents with each feature, of 2000: %v", cfg, features)
+		t.Logf("config %+v: documents with each feature, of %d: %v", cfg, c.seeds, features)
 		if len(cfg.Roots) == 0 {
 			for _, f := range []string{"alias", "inline fragment", "fragment", "include", "skip", "variable", "filter", "and/or/not",
 				"orderBy", "last", "node", "nodes", "__typename", "cursor variable"} {
