@@ -61,7 +61,7 @@ func TestDifferential(t *testing.T) {
 		n = v
 	}
 	replay := replayDocuments(t)
-	modelstest.Each(t, func(t *testing.T, d models.Dialect) {
+	modelstest.EachParallel(t, func(t *testing.T, d models.Dialect) {
 		dt := newDiffTarget(t, modelstest.Seeded(t, d))
 		gen := querygen.New(dt.schema, dt.samples, querygen.Config{})
 		t.Run("generated", func(t *testing.T) {
