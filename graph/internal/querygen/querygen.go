@@ -403,13 +403,13 @@ func (s *state) selectionSet(b *strings.Builder, t *ast.Definition, depth, rel, 
 		s.selections += 5
 		b.WriteString(" pageInfo { hasNextPage hasPreviousPage startCursor endCursor }")
 	}
-	s.selections0(b, t, set, depth, rel, cost, path)
+	s.fill(b, t, set, depth, rel, cost, path)
 	b.WriteString(" }")
 }
 
-// selections0 writes the selections of a set of type t into b, at least
+// fill writes the selections of a set of type t into b, at least
 // one.
-func (s *state) selections0(b *strings.Builder, t *ast.Definition, set names, depth, rel, cost int, path []string) {
+func (s *state) fill(b *strings.Builder, t *ast.Definition, set names, depth, rel, cost int, path []string) {
 	var fields []*ast.FieldDefinition
 	for _, f := range t.Fields {
 		if !s.selectable(t, f) {
@@ -478,7 +478,7 @@ func (s *state) inlineFragment(b *strings.Builder, t *ast.Definition, set names,
 	if target.Name != t.Name {
 		path = nil // the response may hold it only for some objects
 	}
-	s.selections0(b, target, set, depth, rel, cost, path)
+	s.fill(b, target, set, depth, rel, cost, path)
 	b.WriteString(" }")
 	return true
 }
@@ -529,7 +529,7 @@ func (s *state) spread(b *strings.Builder, t *ast.Definition, set names, depth, 
 		s.inFragment++
 		body.WriteString("{")
 		// shallow: one more relation at most below where it is spread
-		s.selections0(&body, target, f.names, depth, max(rel, s.cfg.MaxRelations-1), cost, nil)
+		s.fill(&body, target, f.names, depth, max(rel, s.cfg.MaxRelations-1), cost, nil)
 		body.WriteString(" }")
 		s.inFragment--
 		f.text = body.String()
