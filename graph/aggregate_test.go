@@ -213,6 +213,15 @@ func TestAggregates(t *testing.T) {
 				t.Errorf("topPartners = %s, want %s", got, want)
 			}
 			c.mustFail(`{ topPartners(first: 1000) { rank } }`, nil, "BAD_USER_INPUT")
+			// null, explicit or from a variable, is the default; it was a
+			// nil pointer dereference.
+			var def, null struct{ TopPartners json.RawMessage }
+			c.mustQuery(`{ topPartners { rank organization { name } } }`, nil, &def)
+			c.mustQuery(`query($by: PartnerRanking) { topPartners(first: null, by: $by) { rank organization { name } } }`,
+				map[string]any{"by": nil}, &null)
+			if string(null.TopPartners) != string(def.TopPartners) {
+				t.Errorf("topPartners(first: null, by: null) = %s, want the defaults' %s", null.TopPartners, def.TopPartners)
+			}
 		})
 	})
 }

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"tracker/models"
@@ -75,4 +78,44 @@ func recoverPanic(logger *slog.Logger) graphql.RecoverFunc {
 		}
 		return errors.New("panic in resolver")
 	}
+}
+
+// orderErrors sorts the errors of each response by their path, list
+// indexes by number and field names alphabetically, errors without a path
+// first: gqlgen collects them in the order its goroutines fail (the items
+// of a list are marshaled concurrently), so the same query would
+// otherwise list the same errors in another order from one run to the
+// next, keep other ones past MaxErrors, and a response would not be the
+// same bytes whatever path (executor or compiler) makes it. It runs inside
+// capErrors.
+func orderErrors(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	if resp != nil && len(resp.Errors) > 1 {
+		slices.SortStableFunc(resp.Errors, func(a, b *gqlerror.Error) int { return comparePaths(a.Path, b.Path) })
+	}
+	return resp
+}
+
+// comparePaths orders response paths element by element, a prefix first.
+func comparePaths(a, b ast.Path) int {
+	for i := range min(len(a), len(b)) {
+		ia, aIsIndex := a[i].(ast.PathIndex)
+		ib, bIsIndex := b[i].(ast.PathIndex)
+		switch {
+		case aIsIndex && bIsIndex:
+			if ia != ib {
+				return int(ia) - int(ib)
+			}
+		case aIsIndex != bIsIndex:
+			if aIsIndex {
+				return -1
+			}
+			return 1
+		default:
+			if c := strings.Compare(string(a[i].(ast.PathName)), string(b[i].(ast.PathName))); c != 0 {
+				return c
+			}
+		}
+	}
+	return len(a) - len(b)
 }

@@ -186,6 +186,7 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	srv.AroundOperations(traceOperation)
 	srv.AroundResponses(recordErrors(m))
 	srv.AroundResponses(capErrors(opts.Limits.MaxErrors))
+	srv.AroundResponses(orderErrors)
 	if opts.ReportStatements {
 		srv.AroundResponses(reportStatements)
 	}

@@ -136,11 +136,23 @@ func searched(ctx context.Context, store *models.Store, text string, p models.Pa
 }
 
 // topPartners resolves topPartners and registers the organizations ranked.
-func topPartners(ctx context.Context, store *models.Store, first int, by models.PartnerRanking, filter *models.OrganizationFilter) ([]*models.PartnerActivity, error) {
-	ranking, err := store.TopPartners(ctx, first, by, filter)
+// An argument given as null takes its default, as one left out does
+// (gqlgen passes nil for an explicit null).
+func topPartners(ctx context.Context, store *models.Store, first *int, by *models.PartnerRanking, filter *models.OrganizationFilter) ([]*models.PartnerActivity, error) {
+	n, ranking := defaultTopPartners, models.PartnerRankingInitiatives
+	if first != nil {
+		n = *first
+	}
+	if by != nil {
+		ranking = *by
+	}
+	partners, err := store.TopPartners(ctx, n, ranking, filter)
 	if err != nil {
 		return nil, err
 	}
-	batcherFrom(ctx).register(fieldPath(ctx), objects(ranking))
-	return ranking, nil
+	batcherFrom(ctx).register(fieldPath(ctx), objects(partners))
+	return partners, nil
 }
+
+// defaultTopPartners is the default of topPartners(first:), in the schema.
+const defaultTopPartners = 10

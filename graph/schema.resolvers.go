@@ -717,7 +717,7 @@ func (r *queryResolver) Partnerships(ctx context.Context, first *int, after *str
 
 // TopPartners is the resolver for the topPartners field.
 func (r *queryResolver) TopPartners(ctx context.Context, first *int, by *models.PartnerRanking, filter *models.OrganizationFilter) ([]*models.PartnerActivity, error) {
-	return topPartners(ctx, r.Store, *first, *by, filter)
+	return topPartners(ctx, r.Store, first, by, filter)
 }
 
 // Organization is the resolver for the organization field.
