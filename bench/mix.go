@@ -59,7 +59,7 @@ func loadMix(only []string) ([]*mixQuery, error) {
 	if len(out) == 0 {
 		return nil, fmt.Errorf("-queries %s: no such query in the mix", strings.Join(only, ","))
 	}
-	order := []string{"frontpage", "actionitems", "series", "aggregate", "search"}
+	order := []string{"frontpage", "actionitems", "series", "aggregate", "search", "overview", "initiative", "organizations", "blocked"}
 	slices.SortStableFunc(out, func(a, b *mixQuery) int {
 		return rank(order, a.name) - rank(order, b.name)
 	})
