@@ -45,7 +45,15 @@ type stats struct {
 	P99        float64 `json:"p99Ms"`
 	Max        float64 `json:"maxMs"`
 	Statements float64 `json:"statementsPerRequest"` // mean; -1 if unknown
-	Bytes      float64 `json:"bytesPerResponse"`     // mean
+
+	// Transactions is the database's transactions per request, from
+	// pg_stat_database: what a peer, which reports no statements, runs.
+	// Postgres publishes these counters about once a second while busy,
+	// so they lag the measurement by up to a second at both ends; one
+	// statement outside a transaction is one transaction, a pgx batch one
+	// in all.
+	Transactions float64 `json:"transactionsPerRequest"`
+	Bytes        float64 `json:"bytesPerResponse"` // mean
 
 	// CPU time per successful request, in milliseconds: the server's and
 	// its allocations (when the measurement is of the server), the
@@ -82,8 +90,12 @@ func (d driver) measure(ctx context.Context, newTask func() task, probe func(con
 		return s, ctx.Err()
 	}
 	n := float64(s.Requests)
-	db, self := d.cpu(ctx).since(cpu)
+	db, self, xacts := d.cpu(ctx).since(cpu)
 	s.DBCPU, s.BenchCPU = db*1000/n, self*1000/n
+	s.Transactions = -1
+	if xacts >= 0 {
+		s.Transactions = xacts / n
+	}
 	if probe != nil {
 		after, err := probe(ctx)
 		if err != nil {

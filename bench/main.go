@@ -16,6 +16,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -53,7 +54,9 @@ type config struct {
 	Warmup      time.Duration // unmeasured time before each measurement
 	Timeout     time.Duration // per request
 	JSON        bool
-	Queries     []string // a subset of the mix; empty: all of it
+	Queries     []string  // a subset of the mix; empty: all of it
+	Peers       keyValues // name=URL of each peer (PostGraphile)
+	PeerPIDs    keyValues // name=PID (or a file holding it) of each peer's process
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -68,6 +71,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.Warmup, "warmup", 3*time.Second, "unmeasured warm-up before each measurement")
 	fs.DurationVar(&cfg.Timeout, "timeout", 10*time.Second, "timeout of each request")
 	fs.BoolVar(&cfg.JSON, "json", false, "print the results as JSON instead of Markdown")
+	fs.Var(&cfg.Peers, "peer", "`name=URL` of a running PostGraphile over the same database, measured beside the server (repeatable; see bench/postgraphile/run)")
+	fs.Var(&cfg.PeerPIDs, "peer-pid", "`name=PID` of a peer's process, or name=FILE holding it, for its CPU time and memory (repeatable)")
 	queries := fs.String("queries", "", "comma-separated `names` of the mix's queries to run (default all)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -82,6 +87,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, fmt.Errorf("-concurrency %d: want 1 to 1024", cfg.Concurrency)
 	case cfg.Duration <= 0 || cfg.Warmup < 0 || cfg.Timeout <= 0:
 		return cfg, fmt.Errorf("-duration and -timeout must be positive, -warmup not negative")
+	}
+	for _, p := range cfg.PeerPIDs {
+		if cfg.Peers.lookup(p[0]) == "" {
+			return cfg, fmt.Errorf("-peer-pid %s: no -peer of that name", p[0])
+		}
 	}
 	return cfg, nil
 }
@@ -145,10 +155,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s.logf("%d initiatives; checking that the floor fetches the same data as the server", n)
-	for _, q := range mix {
-		if err := q.check(setupCtx, s.gql, pool, s.vars, s.p); err != nil {
+	for _, kv := range cfg.Peers {
+		p, err := newPeer(setupCtx, kv[0], kv[1], cfg.PeerPIDs.lookup(kv[0]), httpClient)
+		if err != nil {
 			return err
+		}
+		s.peers = append(s.peers, p)
+	}
+	s.logf("%d initiatives; checking that the floor and the peers fetch the same data as the server", n)
+	for _, q := range mix {
+		ours, err := q.check(setupCtx, s.gql, pool, s.vars, s.p)
+		if err != nil {
+			return err
+		}
+		for _, p := range s.peers {
+			if q.peer == "" {
+				continue
+			}
+			if err := q.checkPeer(setupCtx, ours, p, s.vars); err != nil {
+				return err
+			}
 		}
 	}
 	rep, err := s.measure(ctx, mix)
@@ -167,15 +193,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // session is what a run measures with.
 type session struct {
-	cfg  config
-	base string // the server's base URL
-	http *http.Client
-	gql  *gqlClient
-	pool *pgxpool.Pool // for the floor
-	mon  *monitor
-	vars map[string]any // the mix's variables
-	p    params         // the same, for the floor
-	logf func(format string, a ...any)
+	cfg   config
+	base  string // the server's base URL
+	http  *http.Client
+	gql   *gqlClient
+	pool  *pgxpool.Pool // for the floor
+	mon   *monitor
+	peers []*peer
+	vars  map[string]any // the mix's variables
+	p     params         // the same, for the floor
+	logf  func(format string, a ...any)
 }
 
 // measure measures the HTTP round trip alone, then each query of the mix
@@ -221,6 +248,27 @@ func (s *session) measure(ctx context.Context, mix []*mixQuery) (*report, error)
 			return nil, err
 		}
 		res.PeakRSS = s.mon.phase()
+		for _, p := range s.peers {
+			pr := peerResult{Peer: p.name}
+			if q.peer == "" {
+				pr.NA = cmp.Or(peerNA[q.name], "no document in bench/postgraphile/queries")
+				res.Peers = append(res.Peers, pr)
+				continue
+			}
+			body, err := json.Marshal(map[string]any{"query": p.document(q.peer), "variables": s.vars})
+			if err != nil {
+				return nil, err
+			}
+			s.logf("%s: peer %s", q.name, p.name)
+			st, peak, err := p.peakRSS(ctx, 200*time.Millisecond, func() (stats, error) {
+				return d.measure(ctx, func() task { return p.gql.task(body) }, p.probe)
+			})
+			if err != nil {
+				return nil, err
+			}
+			pr.Stats, pr.PeakRSS = &st, peak
+			res.Peers = append(res.Peers, pr)
+		}
 		for _, v := range q.floor {
 			s.logf("%s: floor %s", q.name, v.name)
 			st, err := d.measure(ctx, func() task { return v.task(s.pool, s.p) }, nil)
