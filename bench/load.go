@@ -25,6 +25,7 @@ type driver struct {
 	duration    time.Duration
 	warmup      time.Duration
 	timeout     time.Duration
+	settle      time.Duration                // idle time before each measurement, for the database's counters to catch up
 	cpu         func(context.Context) cpuUse // the database's and this process's CPU time
 }
 
@@ -48,10 +49,11 @@ type stats struct {
 
 	// Transactions is the database's transactions per request, from
 	// pg_stat_database: what a peer, which reports no statements, runs.
-	// Postgres publishes these counters about once a second while busy,
-	// so they lag the measurement by up to a second at both ends; one
-	// statement outside a transaction is one transaction, a pgx batch one
-	// in all.
+	// One statement outside a transaction is one transaction, a pgx batch
+	// one in all. A busy backend publishes its counts about once a second,
+	// so they lag the measurement by up to a second at both ends, which
+	// cancels out; an idle one 10 s later, which is why, with peers, each
+	// measurement starts after statsSettle of quiet.
 	Transactions float64 `json:"transactionsPerRequest"`
 	Bytes        float64 `json:"bytesPerResponse"` // mean
 
@@ -73,6 +75,13 @@ func (d driver) measure(ctx context.Context, newTask func() task, probe func(con
 	tasks := make([]task, d.concurrency)
 	for i := range tasks {
 		tasks[i] = newTask()
+	}
+	if d.settle > 0 {
+		select {
+		case <-ctx.Done():
+			return stats{}, ctx.Err()
+		case <-time.After(d.settle):
+		}
 	}
 	if d.warmup > 0 {
 		d.drive(ctx, tasks, d.warmup)

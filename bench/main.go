@@ -4,11 +4,15 @@
 // concurrency: the same data fetched by hand-written SQL through pgx, with no
 // GraphQL layer. It reports every figure with its ratio to the floor, the
 // server's peak memory, and whether its goroutines and database connections
-// return to idle afterwards. It starts nothing by itself.
+// return to idle afterwards. With -peer it measures, in the same run, a
+// PostGraphile over the same database (bench/postgraphile) with the queries
+// it can express, after checking that it returns the same data. It starts
+// nothing by itself.
 //
 // Usage:
 //
 //	go run ./bench -url http://127.0.0.1:8080 -database-url postgres://postgres@127.0.0.1:5432/tracker
+//	go run ./bench -url … -database-url … -peer postgraphile5=http://127.0.0.1:5678 -peer-pid postgraphile5=pg5.pid
 //
 // The server must serve a database seeded with `tracker seed --synthetic N`
 // and run with REPORT_STATEMENTS=true; -database-url names the same
@@ -102,6 +106,12 @@ const (
 	maxP99Ratio        = 3.0   // GraphQL p99 ≤ 3 × the floor's
 	maxRSS             = 150e6 // server resident memory, bytes
 	settleTimeout      = 10 * time.Second
+
+	// statsSettle is the quiet before each measurement of a run with
+	// peers: a Postgres backend gone idle publishes the transactions it
+	// counted in its last second 10 s later (PGSTAT_IDLE_INTERVAL), which
+	// would otherwise fall into the next measurement's.
+	statsSettle = 11 * time.Second
 )
 
 // run is the whole program: it connects, checks that the floor fetches the
@@ -232,6 +242,9 @@ func (s *session) measure(ctx context.Context, mix []*mixQuery) (*report, error)
 	}
 	d := driver{concurrency: s.cfg.Concurrency, duration: s.cfg.Duration, warmup: s.cfg.Warmup, timeout: s.cfg.Timeout,
 		cpu: func(ctx context.Context) cpuUse { return readCPU(ctx, s.pool) }}
+	if len(s.peers) > 0 {
+		d.settle = statsSettle
+	}
 	s.logf("HTTP round trip alone: GET /healthz")
 	if rep.HTTPOnly, err = d.measure(ctx, func() task { return s.gql.getTask(s.base + "/healthz") }, s.mon.scrape); err != nil {
 		return nil, err

@@ -224,7 +224,7 @@ func (rep *report) peerMarkdown(w io.Writer) {
 			q.Name, f.RPS, best.Peer, b.RPS, g.RPS, ratio(g.RPS, b.RPS), ratio(g.RPS, f.RPS), g.P99, b.P99, f.P99,
 			g.ServerCPU, b.ServerCPU, megabytes(q.PeakRSS), megabytes(best.PeakRSS))
 	}
-	p("\nEvery server (xacts/req: the database's transactions per request from pg_stat_database, which is statements per request for a server that runs each outside a transaction; server CPU: the tracker's from its metrics, a peer's from /proc of its processes; ours ÷ this in requests/s):\n\n")
+	p("\nEvery server (SQL/req: the statements the tracker reports, n/a for a peer; xacts/req: the database's transactions per request from pg_stat_database, which is statements per request for a server that runs each outside a transaction; server CPU: the tracker's from its metrics, a peer's from /proc of its processes; ours ÷ this in requests/s):\n\n")
 	p("| Query | Server | req/s | p50 | p99 | errors | SQL/req | xacts/req | server CPU ms/req | Postgres CPU ms/req | peak RSS | ours ÷ this |\n")
 	p("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, q := range rep.Queries {
@@ -243,7 +243,7 @@ func (rep *report) peerMarkdown(w io.Writer) {
 				if pr.PeakRSS > 0 {
 					rss = megabytes(pr.PeakRSS)
 				}
-				row(pr.Peer, *pr.Stats, "?", fmt.Sprintf("%.2f", pr.Stats.ServerCPU), rss)
+				row(pr.Peer, *pr.Stats, "n/a", fmt.Sprintf("%.2f", pr.Stats.ServerCPU), rss)
 			}
 		}
 		for _, f := range q.Floors {
