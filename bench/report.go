@@ -239,11 +239,11 @@ func (rep *report) peerMarkdown(w io.Writer) {
 		row("tracker", g, statements(g.Statements), fmt.Sprintf("%.2f", g.ServerCPU), megabytes(q.PeakRSS))
 		for _, pr := range q.Peers {
 			if pr.Stats != nil {
-				rss := "?"
+				cpu, rss := "?", "?" // no -peer-pid
 				if pr.PeakRSS > 0 {
-					rss = megabytes(pr.PeakRSS)
+					cpu, rss = fmt.Sprintf("%.2f", pr.Stats.ServerCPU), megabytes(pr.PeakRSS)
 				}
-				row(pr.Peer, *pr.Stats, "n/a", fmt.Sprintf("%.2f", pr.Stats.ServerCPU), rss)
+				row(pr.Peer, *pr.Stats, "n/a", cpu, rss)
 			}
 		}
 		for _, f := range q.Floors {
