@@ -220,9 +220,13 @@ func (rep *report) peerMarkdown(w io.Writer) {
 			continue
 		}
 		g, f, b := q.GraphQL, q.floor().Stats, *best.Stats
-		p("| %s | %.0f | %s | %.0f | %.0f | **%.2f** | %.2f | %.1f / %.1f / %.1f | %.2f vs %.2f | %s vs %s |\n",
+		cpu, rss := "?", "?" // no -peer-pid
+		if best.PeakRSS > 0 {
+			cpu, rss = fmt.Sprintf("%.2f", b.ServerCPU), megabytes(best.PeakRSS)
+		}
+		p("| %s | %.0f | %s | %.0f | %.0f | **%.2f** | %.2f | %.1f / %.1f / %.1f | %.2f vs %s | %s vs %s |\n",
 			q.Name, f.RPS, best.Peer, b.RPS, g.RPS, ratio(g.RPS, b.RPS), ratio(g.RPS, f.RPS), g.P99, b.P99, f.P99,
-			g.ServerCPU, b.ServerCPU, megabytes(q.PeakRSS), megabytes(best.PeakRSS))
+			g.ServerCPU, cpu, megabytes(q.PeakRSS), rss)
 	}
 	p("\nEvery server (SQL/req: the statements the tracker reports, n/a for a peer; xacts/req: the database's transactions per request from pg_stat_database, which is statements per request for a server that runs each outside a transaction; server CPU: the tracker's from its metrics, a peer's from /proc of its processes; ours ÷ this in requests/s):\n\n")
 	p("| Query | Server | req/s | p50 | p99 | errors | SQL/req | xacts/req | server CPU ms/req | Postgres CPU ms/req | peak RSS | ours ÷ this |\n")
