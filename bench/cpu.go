@@ -17,6 +17,7 @@ import (
 type cpuUse struct {
 	backends map[int]float64 // by backend PID
 	self     float64
+	xacts    float64 // the database's transactions committed and rolled back (pg_stat_database)
 }
 
 // clockTicks is the unit of /proc/PID/stat times (USER_HZ, 100 on Linux).
@@ -33,6 +34,10 @@ func readCPU(ctx context.Context, pool *pgxpool.Pool) cpuUse {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
+	if err := pool.QueryRow(ctx, `SELECT xact_commit + xact_rollback FROM pg_stat_database
+		WHERE datname = current_database()`).Scan(&u.xacts); err != nil {
+		u.xacts = -1
+	}
 	rows, err := pool.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
 	if err != nil {
 		return u
@@ -77,11 +82,16 @@ func procCPU(pid int) (float64, bool) {
 }
 
 // since returns the database's and this process's CPU seconds from earlier
-// to u. A backend that started meanwhile counts whole; one that ended is
-// lost (the pools keep theirs).
-func (u cpuUse) since(earlier cpuUse) (db, self float64) {
+// to u, and the database's transactions (-1 if unknown). A backend that
+// started meanwhile counts whole; one that ended is lost (the pools keep
+// theirs).
+func (u cpuUse) since(earlier cpuUse) (db, self, xacts float64) {
 	for pid, s := range u.backends {
 		db += s - earlier.backends[pid]
 	}
-	return db, u.self - earlier.self
+	xacts = -1
+	if u.xacts >= 0 && earlier.xacts >= 0 {
+		xacts = u.xacts - earlier.xacts
+	}
+	return db, u.self - earlier.self, xacts
 }

@@ -43,7 +43,7 @@ func (v variant) task(pool *pgxpool.Pool, p params) task {
 	}
 }
 
-// floors returns the two floor variants of each query of the mix, by name.
+// floors returns the floor variants of each query of the mix, by name.
 func floors() map[string][]variant {
 	return map[string][]variant{
 		"frontpage":   {jsonVariant(frontPageSQL(), frontPageArgs), {name: "go", statements: 4, fetch: frontPageGo}},
@@ -51,6 +51,11 @@ func floors() map[string][]variant {
 		"series":      {jsonVariant(seriesSQL(), seriesArgs), {name: "go", statements: 1, fetch: seriesGo}},
 		"aggregate":   {jsonVariant(aggregateSQL(), aggregateArgs), {name: "go", statements: 4, fetch: aggregateGo}},
 		"search":      {jsonVariant(searchSQL(), searchArgs), {name: "go", statements: 1, fetch: searchGo}},
+		// The queries measured against PostGraphile have a json variant only.
+		"overview":      {jsonVariant(overviewSQL(), overviewArgs)},
+		"initiative":    {jsonVariant(initiativeSQL(), initiativeArgs)},
+		"organizations": {jsonVariant(organizationsSQL(), organizationsArgs)},
+		"blocked":       {jsonVariant(blockedSQL(), blockedArgs)},
 	}
 }
 

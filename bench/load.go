@@ -25,6 +25,7 @@ type driver struct {
 	duration    time.Duration
 	warmup      time.Duration
 	timeout     time.Duration
+	settle      time.Duration                // idle time before each measurement, for the database's counters to catch up
 	cpu         func(context.Context) cpuUse // the database's and this process's CPU time
 }
 
@@ -45,7 +46,16 @@ type stats struct {
 	P99        float64 `json:"p99Ms"`
 	Max        float64 `json:"maxMs"`
 	Statements float64 `json:"statementsPerRequest"` // mean; -1 if unknown
-	Bytes      float64 `json:"bytesPerResponse"`     // mean
+
+	// Transactions is the database's transactions per request, from
+	// pg_stat_database: what a peer, which reports no statements, runs.
+	// One statement outside a transaction is one transaction, a pgx batch
+	// one in all. A busy backend publishes its counts about once a second,
+	// so they lag the measurement by up to a second at both ends, which
+	// cancels out; an idle one 10 s later, which is why, with peers, each
+	// measurement starts after statsSettle of quiet.
+	Transactions float64 `json:"transactionsPerRequest"`
+	Bytes        float64 `json:"bytesPerResponse"` // mean
 
 	// CPU time per successful request, in milliseconds: the server's and
 	// its allocations (when the measurement is of the server), the
@@ -66,6 +76,13 @@ func (d driver) measure(ctx context.Context, newTask func() task, probe func(con
 	for i := range tasks {
 		tasks[i] = newTask()
 	}
+	if d.settle > 0 {
+		select {
+		case <-ctx.Done():
+			return stats{}, ctx.Err()
+		case <-time.After(d.settle):
+		}
+	}
 	if d.warmup > 0 {
 		d.drive(ctx, tasks, d.warmup)
 	}
@@ -82,8 +99,12 @@ func (d driver) measure(ctx context.Context, newTask func() task, probe func(con
 		return s, ctx.Err()
 	}
 	n := float64(s.Requests)
-	db, self := d.cpu(ctx).since(cpu)
+	db, self, xacts := d.cpu(ctx).since(cpu)
 	s.DBCPU, s.BenchCPU = db*1000/n, self*1000/n
+	s.Transactions = -1
+	if xacts >= 0 {
+		s.Transactions = xacts / n
+	}
 	if probe != nil {
 		after, err := probe(ctx)
 		if err != nil {

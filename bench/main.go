@@ -4,11 +4,15 @@
 // concurrency: the same data fetched by hand-written SQL through pgx, with no
 // GraphQL layer. It reports every figure with its ratio to the floor, the
 // server's peak memory, and whether its goroutines and database connections
-// return to idle afterwards. It starts nothing by itself.
+// return to idle afterwards. With -peer it measures, in the same run, a
+// PostGraphile over the same database (bench/postgraphile) with the queries
+// it can express, after checking that it returns the same data. It starts
+// nothing by itself.
 //
 // Usage:
 //
 //	go run ./bench -url http://127.0.0.1:8080 -database-url postgres://postgres@127.0.0.1:5432/tracker
+//	go run ./bench -url … -database-url … -peer postgraphile5=http://127.0.0.1:5678 -peer-pid postgraphile5=pg5.pid
 //
 // The server must serve a database seeded with `tracker seed --synthetic N`
 // and run with REPORT_STATEMENTS=true; -database-url names the same
@@ -16,6 +20,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -53,7 +58,9 @@ type config struct {
 	Warmup      time.Duration // unmeasured time before each measurement
 	Timeout     time.Duration // per request
 	JSON        bool
-	Queries     []string // a subset of the mix; empty: all of it
+	Queries     []string  // a subset of the mix; empty: all of it
+	Peers       keyValues // name=URL of each peer (PostGraphile)
+	PeerPIDs    keyValues // name=PID (or a file holding it) of each peer's process
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -68,6 +75,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.Warmup, "warmup", 3*time.Second, "unmeasured warm-up before each measurement")
 	fs.DurationVar(&cfg.Timeout, "timeout", 10*time.Second, "timeout of each request")
 	fs.BoolVar(&cfg.JSON, "json", false, "print the results as JSON instead of Markdown")
+	fs.Var(&cfg.Peers, "peer", "`name=URL` of a running PostGraphile over the same database, measured beside the server (repeatable; see bench/postgraphile/run)")
+	fs.Var(&cfg.PeerPIDs, "peer-pid", "`name=PID` of a peer's process, or name=FILE holding it, for its CPU time and memory (repeatable)")
 	queries := fs.String("queries", "", "comma-separated `names` of the mix's queries to run (default all)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -83,6 +92,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	case cfg.Duration <= 0 || cfg.Warmup < 0 || cfg.Timeout <= 0:
 		return cfg, fmt.Errorf("-duration and -timeout must be positive, -warmup not negative")
 	}
+	for _, p := range cfg.PeerPIDs {
+		if cfg.Peers.lookup(p[0]) == "" {
+			return cfg, fmt.Errorf("-peer-pid %s: no -peer of that name", p[0])
+		}
+	}
 	return cfg, nil
 }
 
@@ -92,6 +106,12 @@ const (
 	maxP99Ratio        = 3.0   // GraphQL p99 ≤ 3 × the floor's
 	maxRSS             = 150e6 // server resident memory, bytes
 	settleTimeout      = 10 * time.Second
+
+	// statsSettle is the quiet before each measurement of a run with
+	// peers: a Postgres backend gone idle publishes the transactions it
+	// counted in its last second 10 s later (PGSTAT_IDLE_INTERVAL), which
+	// would otherwise fall into the next measurement's.
+	statsSettle = 11 * time.Second
 )
 
 // run is the whole program: it connects, checks that the floor fetches the
@@ -145,10 +165,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s.logf("%d initiatives; checking that the floor fetches the same data as the server", n)
-	for _, q := range mix {
-		if err := q.check(setupCtx, s.gql, pool, s.vars, s.p); err != nil {
+	for _, kv := range cfg.Peers {
+		p, err := newPeer(setupCtx, kv[0], kv[1], cfg.PeerPIDs.lookup(kv[0]), httpClient)
+		if err != nil {
 			return err
+		}
+		s.peers = append(s.peers, p)
+	}
+	s.logf("%d initiatives; checking that the floor and the peers fetch the same data as the server", n)
+	for _, q := range mix {
+		ours, err := q.check(setupCtx, s.gql, pool, s.vars, s.p)
+		if err != nil {
+			return err
+		}
+		for _, p := range s.peers {
+			if q.peer == "" {
+				continue
+			}
+			if err := q.checkPeer(setupCtx, ours, p, s.vars); err != nil {
+				return err
+			}
 		}
 	}
 	rep, err := s.measure(ctx, mix)
@@ -167,15 +203,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // session is what a run measures with.
 type session struct {
-	cfg  config
-	base string // the server's base URL
-	http *http.Client
-	gql  *gqlClient
-	pool *pgxpool.Pool // for the floor
-	mon  *monitor
-	vars map[string]any // the mix's variables
-	p    params         // the same, for the floor
-	logf func(format string, a ...any)
+	cfg   config
+	base  string // the server's base URL
+	http  *http.Client
+	gql   *gqlClient
+	pool  *pgxpool.Pool // for the floor
+	mon   *monitor
+	peers []*peer
+	vars  map[string]any // the mix's variables
+	p     params         // the same, for the floor
+	logf  func(format string, a ...any)
 }
 
 // measure measures the HTTP round trip alone, then each query of the mix
@@ -205,6 +242,9 @@ func (s *session) measure(ctx context.Context, mix []*mixQuery) (*report, error)
 	}
 	d := driver{concurrency: s.cfg.Concurrency, duration: s.cfg.Duration, warmup: s.cfg.Warmup, timeout: s.cfg.Timeout,
 		cpu: func(ctx context.Context) cpuUse { return readCPU(ctx, s.pool) }}
+	if len(s.peers) > 0 {
+		d.settle = statsSettle
+	}
 	s.logf("HTTP round trip alone: GET /healthz")
 	if rep.HTTPOnly, err = d.measure(ctx, func() task { return s.gql.getTask(s.base + "/healthz") }, s.mon.scrape); err != nil {
 		return nil, err
@@ -221,6 +261,27 @@ func (s *session) measure(ctx context.Context, mix []*mixQuery) (*report, error)
 			return nil, err
 		}
 		res.PeakRSS = s.mon.phase()
+		for _, p := range s.peers {
+			pr := peerResult{Peer: p.name}
+			if q.peer == "" {
+				pr.NA = cmp.Or(peerNA[q.name], "no document in bench/postgraphile/queries")
+				res.Peers = append(res.Peers, pr)
+				continue
+			}
+			body, err := json.Marshal(map[string]any{"query": p.document(q.peer), "variables": s.vars})
+			if err != nil {
+				return nil, err
+			}
+			s.logf("%s: peer %s", q.name, p.name)
+			st, peak, err := p.peakRSS(ctx, 200*time.Millisecond, func() (stats, error) {
+				return d.measure(ctx, func() task { return p.gql.task(body) }, p.probe)
+			})
+			if err != nil {
+				return nil, err
+			}
+			pr.Stats, pr.PeakRSS = &st, peak
+			res.Peers = append(res.Peers, pr)
+		}
 		for _, v := range q.floor {
 			s.logf("%s: floor %s", q.name, v.name)
 			st, err := d.measure(ctx, func() task { return v.task(s.pool, s.p) }, nil)

@@ -26,6 +26,7 @@ type mixQuery struct {
 	name  string // the file's name without .graphql
 	query string
 	floor []variant
+	peer  string // PostGraphile's document; "" if it has none
 }
 
 // loadMix returns the queries of the mix named in only (all if empty), in
@@ -50,7 +51,11 @@ func loadMix(only []string) ([]*mixQuery, error) {
 		}
 		delete(floors, name)
 		if len(only) == 0 || slices.Contains(only, name) {
-			out = append(out, &mixQuery{name: name, query: string(b), floor: v})
+			doc, err := peerDocument(name)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, &mixQuery{name: name, query: string(b), floor: v, peer: doc})
 		}
 	}
 	if len(floors) > 0 {
@@ -59,7 +64,7 @@ func loadMix(only []string) ([]*mixQuery, error) {
 	if len(out) == 0 {
 		return nil, fmt.Errorf("-queries %s: no such query in the mix", strings.Join(only, ","))
 	}
-	order := []string{"frontpage", "actionitems", "series", "aggregate", "search"}
+	order := []string{"frontpage", "actionitems", "series", "aggregate", "search", "overview", "initiative", "organizations", "blocked"}
 	slices.SortStableFunc(out, func(a, b *mixQuery) int {
 		return rank(order, a.name) - rank(order, b.name)
 	})
@@ -156,24 +161,25 @@ func tsquery(text string) string {
 	return strings.Join(words, " & ")
 }
 
-// check fails unless the server and both floor variants return the same
-// data for q, so that the floor is really the same work.
-func (q *mixQuery) check(ctx context.Context, gql *gqlClient, pool *pgxpool.Pool, vars map[string]any, p params) error {
+// check fails unless the server and every floor variant return the same
+// data for q, so that the floor is really the same work; it returns the
+// server's data.
+func (q *mixQuery) check(ctx context.Context, gql *gqlClient, pool *pgxpool.Pool, vars map[string]any, p params) ([]byte, error) {
 	resp, err := gql.do(ctx, q.query, vars)
 	if err != nil {
-		return fmt.Errorf("%s: %w", q.name, err)
+		return nil, fmt.Errorf("%s: %w", q.name, err)
 	}
 	if resp.Extensions.SQLStatements == nil {
-		return fmt.Errorf("%s: the response has no extensions.sqlStatements: start the server with REPORT_STATEMENTS=true", q.name)
+		return nil, fmt.Errorf("%s: the response has no extensions.sqlStatements: start the server with REPORT_STATEMENTS=true", q.name)
 	}
 	for _, v := range q.floor {
 		got, err := v.fetch(ctx, pool, p)
 		if err != nil {
-			return fmt.Errorf("%s: floor %s: %w", q.name, v.name, err)
+			return nil, fmt.Errorf("%s: floor %s: %w", q.name, v.name, err)
 		}
 		if d := jsonDiff(resp.Data, got); d != "" {
-			return fmt.Errorf("%s: floor %s does not return the server's data: %s", q.name, v.name, d)
+			return nil, fmt.Errorf("%s: floor %s does not return the server's data: %s", q.name, v.name, d)
 		}
 	}
-	return nil
+	return resp.Data, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 )
@@ -34,6 +35,7 @@ type queryResult struct {
 	Name            string        `json:"name"`
 	GraphQL         stats         `json:"graphql"`
 	Floors          []floorResult `json:"floors"`
+	Peers           []peerResult  `json:"peers,omitempty"`
 	Floor           string        `json:"floor"`           // the faster variant
 	ThroughputRatio float64       `json:"throughputRatio"` // GraphQL rps / floor rps
 	P99Ratio        float64       `json:"p99Ratio"`        // GraphQL p99 / floor p99
@@ -115,12 +117,21 @@ func (rep *report) markdown(w io.Writer) {
 	p("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, q := range rep.Queries {
 		p("| %s", q.Name)
-		for _, f := range q.Floors {
-			p(" | %.0f | %.2f | %.2f", f.Stats.RPS, f.Stats.P50, f.Stats.P99)
+		for _, name := range []string{"json", "go"} {
+			if i := slices.IndexFunc(q.Floors, func(f floorResult) bool { return f.Variant == name }); i >= 0 {
+				f := q.Floors[i].Stats
+				p(" | %.0f | %.2f | %.2f", f.RPS, f.P50, f.P99)
+			} else {
+				p(" | – | – | –")
+			}
 		}
 		p(" | %.0f", q.GraphQL.Bytes)
-		for _, f := range q.Floors {
-			p(" | %.0f", f.Stats.Bytes)
+		for _, name := range []string{"json", "go"} {
+			if i := slices.IndexFunc(q.Floors, func(f floorResult) bool { return f.Variant == name }); i >= 0 {
+				p(" | %.0f", q.Floors[i].Stats.Bytes)
+			} else {
+				p(" | –")
+			}
 		}
 		p(" |\n")
 	}
@@ -131,6 +142,9 @@ func (rep *report) markdown(w io.Writer) {
 		g, f := q.GraphQL, q.floor().Stats
 		p("| %s | %.2f | %.2f | %.2f | %.2f | %.0f | %.2f | %.2f | %.2f |\n", q.Name, g.ServerCPU, g.DBCPU, g.BenchCPU,
 			g.ServerCPU+g.DBCPU+g.BenchCPU, g.ServerAlloc, f.DBCPU, f.BenchCPU, f.DBCPU+f.BenchCPU)
+	}
+	if slices.ContainsFunc(rep.Queries, func(q queryResult) bool { return len(q.Peers) > 0 }) {
+		rep.peerMarkdown(w)
 	}
 	h := rep.HTTPOnly
 	p("\nThe HTTP round trip alone (GET /healthz, same client and concurrency): %.0f req/s, p50 %.2f ms, p99 %.2f ms, %d errors; server CPU %.3f ms/req.\n",
@@ -172,4 +186,78 @@ func pass(ok bool) string {
 		return "PASS"
 	}
 	return "MISS"
+}
+
+// bestPeer returns the peer measurement of the query with the most
+// requests/s, if any.
+func (r *queryResult) bestPeer() (peerResult, bool) {
+	var best peerResult
+	for _, p := range r.Peers {
+		if p.Stats != nil && (best.Stats == nil || p.Stats.RPS > best.Stats.RPS) {
+			best = p
+		}
+	}
+	return best, best.Stats != nil
+}
+
+// peerMarkdown writes the comparison with the peers: a summary per query
+// against the fastest peer and the floor, then every server's figures.
+func (rep *report) peerMarkdown(w io.Writer) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	p("\n#### Against the peers\n\n")
+	p("Ours ÷ the fastest peer and ÷ the floor, in requests/s; CPU is each server's own, per request:\n\n")
+	p("| Query | floor req/s | fastest peer | peer req/s | ours req/s | ours ÷ peer | ours ÷ floor | p99 ms ours / peer / floor | CPU ms/req ours vs peer | peak RSS ours vs peer |\n")
+	p("|---|--:|---|--:|--:|--:|--:|--:|--:|--:|\n")
+	var na []string
+	for _, q := range rep.Queries {
+		for _, pr := range q.Peers {
+			if pr.NA != "" {
+				na = append(na, fmt.Sprintf("%s on %s: %s", q.Name, pr.Peer, pr.NA))
+			}
+		}
+		best, ok := q.bestPeer()
+		if !ok {
+			continue
+		}
+		g, f, b := q.GraphQL, q.floor().Stats, *best.Stats
+		cpu, rss := "?", "?" // no -peer-pid
+		if best.PeakRSS > 0 {
+			cpu, rss = fmt.Sprintf("%.2f", b.ServerCPU), megabytes(best.PeakRSS)
+		}
+		p("| %s | %.0f | %s | %.0f | %.0f | **%.2f** | %.2f | %.1f / %.1f / %.1f | %.2f vs %s | %s vs %s |\n",
+			q.Name, f.RPS, best.Peer, b.RPS, g.RPS, ratio(g.RPS, b.RPS), ratio(g.RPS, f.RPS), g.P99, b.P99, f.P99,
+			g.ServerCPU, cpu, megabytes(q.PeakRSS), rss)
+	}
+	p("\nEvery server (SQL/req: the statements the tracker reports, n/a for a peer; xacts/req: the database's transactions per request from pg_stat_database, which is statements per request for a server that runs each outside a transaction; server CPU: the tracker's from its metrics, a peer's from /proc of its processes; ours ÷ this in requests/s):\n\n")
+	p("| Query | Server | req/s | p50 | p99 | errors | SQL/req | xacts/req | server CPU ms/req | Postgres CPU ms/req | peak RSS | ours ÷ this |\n")
+	p("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, q := range rep.Queries {
+		if _, ok := q.bestPeer(); !ok {
+			continue
+		}
+		g := q.GraphQL
+		row := func(server string, s stats, sql, cpu, rss string) {
+			p("| %s | %s | %.0f | %.2f | %.2f | %d | %s | %s | %s | %.2f | %s | %.2f |\n", q.Name, server, s.RPS, s.P50, s.P99,
+				s.Errors, sql, statements(s.Transactions), cpu, s.DBCPU, rss, ratio(g.RPS, s.RPS))
+		}
+		row("tracker", g, statements(g.Statements), fmt.Sprintf("%.2f", g.ServerCPU), megabytes(q.PeakRSS))
+		for _, pr := range q.Peers {
+			if pr.Stats != nil {
+				cpu, rss := "?", "?" // no -peer-pid
+				if pr.PeakRSS > 0 {
+					cpu, rss = fmt.Sprintf("%.2f", pr.Stats.ServerCPU), megabytes(pr.PeakRSS)
+				}
+				row(pr.Peer, *pr.Stats, "n/a", cpu, rss)
+			}
+		}
+		for _, f := range q.Floors {
+			row("floor "+f.Variant, f.Stats, statements(f.Stats.Statements), "–", "–")
+		}
+	}
+	if len(na) > 0 {
+		p("\nNot measured on a peer (n/a):\n\n")
+		for _, s := range na {
+			p("- %s\n", s)
+		}
+	}
 }
