@@ -435,8 +435,9 @@ var personalFields = map[string]bool{"viewer": true, "actor": true, "requestId":
 // it reads: for each field, the table of the type it returns, the join
 // table of a relation, what a computed field reads, and what its filter
 // argument follows. all reports a selection that may read any table (an
-// interface or a union, whose objects may be of any type; a search). personal reports fields answering differently
-// for callers of one visibility (see personalFields).
+// interface or a union, whose objects may be of any type; a search).
+// personal reports fields answering differently for callers of one
+// visibility (see personalFields).
 func liveTables(schema *ast.Schema, oc *graphql.OperationContext) (tables map[string]bool, all, personal bool) {
 	tables = map[string]bool{}
 	add := func(ts []string) {
@@ -456,7 +457,9 @@ func liveTables(schema *ast.Schema, oc *graphql.OperationContext) (tables map[st
 					personal = true
 				}
 				typ := sel.Definition.Type.Name()
-				add(models.TypeTables(typ))
+				// A connection reads its items' table even when it is asked
+				// only for a count or an aggregate.
+				add(models.TypeTables(strings.TrimSuffix(typ, "Connection")))
 				ts, every := models.FieldTables(parent, sel.Name)
 				add(ts)
 				all = all || every
