@@ -32,7 +32,7 @@ import (
 // (the row reloaded through the read path, the subscriber's filter and
 // visibility applied), so a subscriber only ever sees what it could read.
 
-// LiveOptions configure live updates.
+// LiveOptions configure live updates, over WebSocket and SSE.
 type LiveOptions struct {
 	// OriginPatterns are the origins (host patterns, as
 	// github.com/coder/websocket matches them: "dash.example.org",
@@ -43,9 +43,10 @@ type LiveOptions struct {
 	// MaxSubscriptionsPerConnection bounds the subscriptions one
 	// connection holds at once (default 20).
 	MaxSubscriptionsPerConnection int
-	// MaxConnections bounds the live connections the handler holds at
-	// once (default 1,000); beyond it an upgrade is refused with 503
-	// OVERLOADED and Retry-After, before anything is read from it.
+	// MaxConnections bounds the live connections (WebSocket and SSE) the
+	// handler holds at once (default 1,000); beyond it an upgrade or a
+	// stream request is refused with 503 OVERLOADED and Retry-After,
+	// before anything is read from it.
 	MaxConnections int
 	// KeepAlive is how often the server pings an idle connection
 	// (default 15 s).
