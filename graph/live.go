@@ -381,11 +381,12 @@ func messageFields(v any) (typ, id string) {
 
 // NextReader reads the next message, noting what the protocol's close
 // codes need: a second connection_init (4429), a subscribe reusing a
-// running operation's ID (4409, which gqlgen would run), the operations
-// running (for the idle timeout).
+// running operation's ID (4409, which gqlgen would run), and the
+// operations running (for the idle timeout; in the older graphql-ws
+// protocol too, whose messages are start and stop).
 func (c *codedConn) NextReader() (int, io.Reader, error) {
 	t, r, err := c.WebsocketConn.NextReader()
-	if err != nil || c.Subprotocol() != "graphql-transport-ws" {
+	if err != nil {
 		return t, r, err
 	}
 	b, err := io.ReadAll(r)
@@ -396,22 +397,32 @@ func (c *codedConn) NextReader() (int, io.Reader, error) {
 		ID   string `json:"id"`
 		Type string `json:"type"`
 	}
-	if json.Unmarshal(b, &m) == nil {
+	if json.Unmarshal(b, &m) != nil {
+		return t, bytes.NewReader(b), nil
+	}
+	if c.Subprotocol() != "graphql-transport-ws" {
 		switch m.Type {
-		case "connection_init":
-			if c.inited.Swap(true) {
-				c.protocolError(closeTooManyInits, "Too many initialisation requests")
-			}
-		case "subscribe":
-			if !c.session.start(m.ID) {
-				c.protocolError(closeDuplicateID, "Subscriber for "+m.ID+" already exists")
-				// A message gqlgen does not take after connection_ack:
-				// it closes the connection, with the code just noted.
-				b = []byte(`{"type":"connection_init"}`)
-			}
-		case "complete":
+		case "start":
+			c.session.start(m.ID)
+		case "stop":
 			c.session.stop(m.ID)
 		}
+		return t, bytes.NewReader(b), nil
+	}
+	switch m.Type {
+	case "connection_init":
+		if c.inited.Swap(true) {
+			c.protocolError(closeTooManyInits, "Too many initialisation requests")
+		}
+	case "subscribe":
+		if !c.session.start(m.ID) {
+			c.protocolError(closeDuplicateID, "Subscriber for "+m.ID+" already exists")
+			// A message gqlgen does not take after connection_ack: it
+			// closes the connection, with the code just noted.
+			b = []byte(`{"type":"connection_init"}`)
+		}
+	case "complete":
+		c.session.stop(m.ID)
 	}
 	return t, bytes.NewReader(b), nil
 }
@@ -437,6 +448,9 @@ func (c *codedConn) WriteJSON(v any) error {
 		c.acked.Store(true)
 	case "error":
 		c.session.stop(id)
+		if c.Subprotocol() != "graphql-transport-ws" {
+			break
+		}
 		if c.errored == nil {
 			c.errored = map[string]bool{}
 		}
