@@ -31,7 +31,7 @@ import (
 // (the row reloaded through the read path, the subscriber's filter and
 // visibility applied), so a subscriber only ever sees what it could read.
 
-// LiveOptions configure live updates.
+// LiveOptions configure live updates, over WebSocket and SSE.
 type LiveOptions struct {
 	// OriginPatterns are the origins (host patterns, as
 	// github.com/coder/websocket matches them: "dash.example.org",
@@ -42,9 +42,10 @@ type LiveOptions struct {
 	// MaxSubscriptionsPerConnection bounds the subscriptions one
 	// connection holds at once (default 20).
 	MaxSubscriptionsPerConnection int
-	// MaxConnections bounds the live connections the handler holds at
-	// once (default 1,000); beyond it an upgrade is refused with 503
-	// OVERLOADED and Retry-After, before anything is read from it.
+	// MaxConnections bounds the live connections (WebSocket and SSE) the
+	// handler holds at once (default 1,000); beyond it an upgrade or a
+	// stream request is refused with 503 OVERLOADED and Retry-After,
+	// before anything is read from it.
 	MaxConnections int
 	// KeepAlive is how often the server pings an idle connection
 	// (default 15 s).
@@ -379,11 +380,12 @@ func messageFields(v any) (typ, id string) {
 
 // NextReader reads the next message, noting what the protocol's close
 // codes need: a second connection_init (4429), a subscribe reusing a
-// running operation's ID (4409, which gqlgen would run), the operations
-// running (for the idle timeout).
+// running operation's ID (4409, which gqlgen would run), and the
+// operations running (for the idle timeout; in the older graphql-ws
+// protocol too, whose messages are start and stop).
 func (c *codedConn) NextReader() (int, io.Reader, error) {
 	t, r, err := c.WebsocketConn.NextReader()
-	if err != nil || c.Subprotocol() != "graphql-transport-ws" {
+	if err != nil {
 		return t, r, err
 	}
 	b, err := io.ReadAll(r)
@@ -394,22 +396,32 @@ func (c *codedConn) NextReader() (int, io.Reader, error) {
 		ID   string `json:"id"`
 		Type string `json:"type"`
 	}
-	if json.Unmarshal(b, &m) == nil {
+	if json.Unmarshal(b, &m) != nil {
+		return t, bytes.NewReader(b), nil
+	}
+	if c.Subprotocol() != "graphql-transport-ws" {
 		switch m.Type {
-		case "connection_init":
-			if c.inited.Swap(true) {
-				c.protocolError(closeTooManyInits, "Too many initialisation requests")
-			}
-		case "subscribe":
-			if !c.session.start(m.ID) {
-				c.protocolError(closeDuplicateID, "Subscriber for "+m.ID+" already exists")
-				// A message gqlgen does not take after connection_ack:
-				// it closes the connection, with the code just noted.
-				b = []byte(`{"type":"connection_init"}`)
-			}
-		case "complete":
+		case "start":
+			c.session.start(m.ID)
+		case "stop":
 			c.session.stop(m.ID)
 		}
+		return t, bytes.NewReader(b), nil
+	}
+	switch m.Type {
+	case "connection_init":
+		if c.inited.Swap(true) {
+			c.protocolError(closeTooManyInits, "Too many initialisation requests")
+		}
+	case "subscribe":
+		if !c.session.start(m.ID) {
+			c.protocolError(closeDuplicateID, "Subscriber for "+m.ID+" already exists")
+			// A message gqlgen does not take after connection_ack: it
+			// closes the connection, with the code just noted.
+			b = []byte(`{"type":"connection_init"}`)
+		}
+	case "complete":
+		c.session.stop(m.ID)
 	}
 	return t, bytes.NewReader(b), nil
 }
@@ -435,6 +447,9 @@ func (c *codedConn) WriteJSON(v any) error {
 		c.acked.Store(true)
 	case "error":
 		c.session.stop(id)
+		if c.Subprotocol() != "graphql-transport-ws" {
+			break
+		}
 		if c.errored == nil {
 			c.errored = map[string]bool{}
 		}

@@ -719,7 +719,8 @@ func TestLiveCallerBound(t *testing.T) {
 }
 
 // TestLiveIdleTimeout checks that a WebSocket holding no operation for
-// IdleTimeout is closed with 1000, and one holding a subscription is not.
+// IdleTimeout is closed with 1000, and one holding a subscription is not,
+// in graphql-transport-ws and in the older graphql-ws protocol.
 func TestLiveIdleTimeout(t *testing.T) {
 	store := modelstest.Seeded(t, modelstest.Dialects()[0])
 	srv := httptest.NewServer(NewHandler(store, Options{Auth: AuthOptions{PublicRead: true}, Live: LiveOptions{IdleTimeout: 200 * time.Millisecond}}))
@@ -730,6 +731,16 @@ func TestLiveIdleTimeout(t *testing.T) {
 	}
 	busy.init(nil)
 	busy.subscribe("1", changedSubscription, nil)
+	legacy, _, err := websocket.Dial(busy.ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-ws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer legacy.CloseNow()
+	for _, m := range []string{`{"type":"connection_init"}`, `{"id":"1","type":"start","payload":{"query":"subscription { actionItemChanged { kind } }"}}`} {
+		if err := legacy.Write(busy.ctx, websocket.MessageText, []byte(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	idle, _, err := dialLive(t, srv.URL, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -744,6 +755,13 @@ func TestLiveIdleTimeout(t *testing.T) {
 	}
 	if m, err := busy.read(time.Second); err == nil || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("busy connection: %+v, %v; want it open", m, err)
+	}
+	legacyWS := &wsClient{t: t, conn: legacy, ctx: busy.ctx}
+	if m, err := legacyWS.read(time.Second); err != nil && !errors.Is(err, context.DeadlineExceeded) || err == nil && m.Type != "connection_ack" {
+		t.Errorf("busy graphql-ws connection: %+v, %v; want it open", m, err)
+	}
+	if _, err := legacyWS.read(500 * time.Millisecond); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("busy graphql-ws connection: %v; want it open", err)
 	}
 }
 

@@ -181,9 +181,15 @@ func sseStream(store *models.Store, auth AuthOptions, o LiveOptions, lc *liveCon
 	})
 }
 
+// sseWriteTimeout bounds each write of a stream: a client that stops
+// reading blocks its stream's writes once its socket's buffers are full,
+// and is disconnected when one has not gone out within it.
+const sseWriteTimeout = 30 * time.Second
+
 // sseWriter is the response writer of a stream: one event per write,
-// never two at once, comments only once gqlgen has begun the stream, and
-// nothing after the stream was cut or its handler returned.
+// never two at once, each within sseWriteTimeout, comments only once
+// gqlgen has begun the stream, and nothing after the stream was cut or
+// its handler returned.
 type sseWriter struct {
 	http.ResponseWriter
 	rc      *http.ResponseController
@@ -203,6 +209,7 @@ func (w *sseWriter) Write(b []byte) (int, error) {
 	if bytes.HasPrefix(b, []byte("event: next\n")) {
 		w.events.Inc()
 	}
+	_ = w.rc.SetWriteDeadline(time.Now().Add(sseWriteTimeout))
 	return w.ResponseWriter.Write(b)
 }
 
@@ -219,6 +226,7 @@ func (w *sseWriter) comment() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.started && !w.closed {
+		_ = w.rc.SetWriteDeadline(time.Now().Add(sseWriteTimeout))
 		_, _ = w.ResponseWriter.Write([]byte(": ping\n\n"))
 		_ = w.rc.Flush()
 	}
@@ -229,6 +237,7 @@ func (w *sseWriter) event(name, data string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.started && !w.closed {
+		_ = w.rc.SetWriteDeadline(time.Now().Add(sseWriteTimeout))
 		_, _ = w.ResponseWriter.Write([]byte("event: " + name + "\ndata: " + data + "\n\n"))
 		_ = w.rc.Flush()
 	}
