@@ -140,7 +140,26 @@ func (h *harness) proveLive(ctx context.Context) (*report, error) {
 	}
 	defer stream.stop()
 
-	subs := liveSubscribers(fx, n)
+	// Live queries, where the server has them (the @live directive):
+	// half of the subscribers hold one of 20 documents.
+	var docs []string
+	if has, err := hasLiveQueries(ctx, urls[0], fx.admin.secret); err != nil {
+		return nil, err
+	} else if has {
+		docs = liveDocuments(fx)
+		c := newClient(urls[0], &http.Client{Timeout: h.cfg.Timeout}, "docs"+randomHex(3), new(atomic.Int64))
+		for i, d := range docs {
+			if cl := c.post(ctx, fx.viewers[0].secret, "Board", d, nil); !cl.ok() {
+				return nil, fmt.Errorf("live document %d fails over HTTP: %d %v %v", i, cl.status, cl.err, cl.errors)
+			}
+		}
+	}
+	settle := func() { // a live query re-runs at most every 200 ms by default
+		if docs != nil {
+			_ = sleep(ctx, time.Second)
+		}
+	}
+	subs := liveSubscribers(fx, n, docs)
 	subCtx, endSubs := context.WithCancel(ctx)
 	defer endSubs()
 	var subWG sync.WaitGroup
@@ -179,6 +198,7 @@ func (h *harness) proveLive(ctx context.Context) (*report, error) {
 	if err := w.ready(ctx, subs[:few]); err != nil {
 		return nil, err
 	}
+	settle()
 	s0, e0, err := quiet(ctx, dbURL, stream)
 	if err != nil {
 		return nil, err
@@ -187,6 +207,7 @@ func (h *harness) proveLive(ctx context.Context) (*report, error) {
 	if err := w.ready(ctx, subs[:few]); err != nil {
 		return nil, err
 	}
+	settle()
 	s1, e1, err := quiet(ctx, dbURL, stream)
 	if err != nil {
 		return nil, err
@@ -207,14 +228,17 @@ func (h *harness) proveLive(ctx context.Context) (*report, error) {
 	if err := w.ready(ctx, subs); err != nil {
 		return nil, err
 	}
+	settle()
 	s2, e2, err := quiet(ctx, dbURL, stream)
 	if err != nil {
 		return nil, err
 	}
+	metricsBefore := []map[string]float64{scrapeLive(ctx, urls[0]), scrapeLive(ctx, urls[1])}
 	w.run(ctx, h.cfg.Duration, rate)
 	mainEnd := time.Now()
 	drainErr := w.ready(ctx, subs)
 	drained := time.Since(mainEnd)
+	settle()
 	s3, e3, err := quiet(ctx, dbURL, stream)
 	if err != nil {
 		return nil, err
@@ -224,20 +248,33 @@ func (h *harness) proveLive(ctx context.Context) (*report, error) {
 
 	// Phase 3: SIGTERM to the second replica while writes go on.
 	h.step("live: SIGTERM to replica b during %v of writes", postFor)
-	var sigAt time.Time
+	var sigAt, exitedAt time.Time
+	var sigMu sync.Mutex
 	go func() {
 		if sleep(ctx, postFor/4) != nil {
 			return
 		}
 		sigtermed.Store(true)
+		sigMu.Lock()
 		sigAt = time.Now()
+		sigMu.Unlock()
 		_ = servers[1].cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-servers[1].exited:
+			sigMu.Lock()
+			exitedAt = time.Now()
+			sigMu.Unlock()
+		case <-ctx.Done():
+		}
 	}()
 	w.run(ctx, postFor, rate)
-	onB := 0
+	onB, liveOnB := 0, 0
 	for _, s := range subs {
-		if s.first().replica == 1 {
+		switch {
+		case s.first().replica == 1 && s.doc < 0:
 			onB++
+		case s.first().replica == 1:
+			liveOnB++
 		}
 	}
 	// Those of b have reconnected to a.
@@ -250,8 +287,11 @@ func (h *harness) proveLive(ctx context.Context) (*report, error) {
 		return true
 	})
 	finalErr := w.ready(ctx, subs)
+	settle()
+	lq := checkLiveQueries(ctx, subs, urls[0], 15*time.Second)
 	exitB := servers[1].wait(30 * time.Second)
-	exitedAt := time.Now()
+	sigMu.Lock()
+	defer sigMu.Unlock()
 	endSubs()
 	if !waitGroup(&subWG, 30*time.Second) {
 		return nil, fmt.Errorf("subscribers did not stop within 30 s")
@@ -271,14 +311,19 @@ func (h *harness) proveLive(ctx context.Context) (*report, error) {
 
 	r.add("subscribers", "%d (%d with few), one connection each, over 2 replicas; connecting the %d others took %v", n, few, n-few, connectTook.Round(time.Millisecond))
 	r.add("subscribers by role / filter", "%s / %s", counts(v.byRole), counts(v.byFilter))
-	r.add("live-query subscribers", "none: this build has no @live live queries yet; every subscriber holds actionItemChanged (see docs/operations.md)")
+	if docs == nil {
+		r.add("live-query subscribers", "none: this build has no @live live queries; every subscriber holds actionItemChanged")
+	} else {
+		r.add("live-query subscribers", "%d over %d documents: %d results received; at the end %d equal to a fresh HTTP query, %d not, %d without a result",
+			lq.subscribers, len(docs), lq.results, lq.equal, lq.differ, lq.noResult)
+	}
 	r.add("writes", "%s", counts(w.outcomes()))
 	r.add("writes by kind", "%s", counts(w.kinds()))
 	r.add("changes committed (the harness's LISTEN) / audit entries after the start", "%d / %d", len(stream.entries()), facts.audited)
 	r.add("events expected / delivered", "%d / %d", v.expected, v.delivered)
 	r.add("missing / duplicated / out of order / unexpected", "%d / %d / %d / %d", v.missing, v.duplicates, v.outOfOrder, v.unexpected)
 	r.add("events showing a hidden field (actor or request ID) to a reader who may not see it / hiding it from one who may", "%d / %d", v.leaks, v.overHidden)
-	r.add("subscriptions completed or refused by the server", "%d (%s)", v.problemSubs, v.firstProblem)
+	r.add("subscribers whose subscription the server completed (dropped: more than 64 events behind) / with any problem", "%d / %d (%s)", v.completedSubs, v.problemSubs, v.firstProblem)
 	r.add("commit-to-delivery latency p50 / p99 / max, many phase (commit: pg_xact_commit_timestamp of the audit entry)", "%s / %s / %s over %d deliveries",
 		ms(percentile(v.latency, 50)), ms(percentile(v.latency, 99)), ms(percentile(v.latency, 100)), len(v.latency))
 	r.add("occurredAt-to-delivery latency p50 / p99, many phase (occurredAt: the server's clock at the write, before its commit)", "%s / %s",
@@ -294,8 +339,18 @@ func (h *harness) proveLive(ctx context.Context) (*report, error) {
 		r.add("replica "+name+" goroutines peak / database connections peak", "%.0f / %.0f", peaks[i].goroutines, peaks[i].dbOpen)
 		r.add("replica "+name+" live metrics after the many phase", "%s", liveMetricsText(liveMetrics[i]))
 	}
-	reexec := liveMetrics[0]["tracker_live_reexecutions_total"] + liveMetrics[1]["tracker_live_reexecutions_total"]
 	_, hasReexec := liveMetrics[0]["tracker_live_reexecutions_total"]
+	reexec := liveMetrics[0]["tracker_live_reexecutions_total"] + liveMetrics[1]["tracker_live_reexecutions_total"] -
+		metricsBefore[0]["tracker_live_reexecutions_total"] - metricsBefore[1]["tracker_live_reexecutions_total"]
+	groups := liveMetrics[0]["tracker_live_queries"] + liveMetrics[1]["tracker_live_queries"]
+	if hasReexec {
+		perChangeReexec := 0.0
+		if e3 > e2 {
+			perChangeReexec = reexec / float64(e3-e2)
+		}
+		r.add("live-query re-executions, many phase", "%.0f for %d changes: %.1f per change, for %.0f distinct live queries (both replicas) held by %d subscribers",
+			reexec, e3-e2, perChangeReexec, groups, lq.subscribers)
+	}
 	r.add("SIGTERM to replica b", "%d subscribers on it; close codes %s; reconnected to a %d, and receiving there %d", onB, counts(v.closeCodes), v.reconnected, v.receivingAfter)
 	r.add("replica b exit code / exit after SIGTERM", "%d / %s", exitB, since(sigAt, exitedAt))
 	r.add("events committed before b closed a connection but not delivered on it", "%d", v.lostAtClose)
@@ -313,8 +368,11 @@ func (h *harness) proveLive(ctx context.Context) (*report, error) {
 	for i, name := range []string{"a", "b"} {
 		r.assert(peaks[i].rss > 0 && peaks[i].rss < 200<<20, "replica %s RSS under 200 MiB with %d subscribers (%s)", name, n/2, mib(peaks[i].rss))
 	}
-	if hasReexec {
-		r.assert(true, "re-executions of live queries: %.0f (no live-query subscribers in this run)", reexec)
+	if docs != nil {
+		r.assert(lq.differ == 0 && lq.noResult == 0, "every live query ended with the result of a fresh HTTP query of its document (%d differ, %d without result: %s)", lq.differ, lq.noResult, lq.first)
+		r.assert(lq.problems == 0, "no live query was refused, completed or answered with errors (%d)", lq.problems)
+		r.assert(hasReexec && reexec <= float64(e3-e2)*groups, "re-executions per change at most the distinct live queries (%.0f for %d changes, %.0f distinct)", reexec, e3-e2, groups)
+		r.assert(lq.reconnected == liveOnB && lq.receivingAfter == liveOnB, "the live queries of b resubscribed on a and received results there (%d and %d of %d)", lq.reconnected, lq.receivingAfter, liveOnB)
 	}
 	r.assert(v.closeCodes[1001] == onB && onB > 0, "every subscriber of b was told with 1001 Going Away (%s)", counts(v.closeCodes))
 	r.assert(reconnectErr == nil && v.reconnected == onB && v.receivingAfter == onB, "every subscriber of b reconnected to a and received later events there (%d and %d of %d)", v.reconnected, v.receivingAfter, onB)
@@ -324,8 +382,9 @@ func (h *harness) proveLive(ctx context.Context) (*report, error) {
 }
 
 // liveSubscribers makes n subscribers: filters cycle fastest, roles
-// slower, replicas alternate.
-func liveSubscribers(fx *liveFixture, n int) []*liveSubscriber {
+// slower, replicas alternate; with docs, half of them (on both replicas)
+// hold a live query instead, the documents in turn.
+func liveSubscribers(fx *liveFixture, n int, docs []string) []*liveSubscriber {
 	sentinel := models.NewGlobalID("ActionItem", fx.sentinel).String()
 	orWith := func(f map[string]any) map[string]any {
 		return map[string]any{"or": []any{map[string]any{"id": map[string]any{"eq": sentinel}}, f}}
@@ -344,7 +403,11 @@ func liveSubscribers(fx *liveFixture, n int) []*liveSubscriber {
 	}
 	subs := make([]*liveSubscriber, n)
 	for i := range subs {
-		s := &liveSubscriber{n: i, filter: filters[i%len(filters)], query: liveSubscription}
+		s := &liveSubscriber{n: i, filter: filters[i%len(filters)], query: liveSubscription, doc: -1}
+		if len(docs) > 0 && (i%4 == 1 || i%4 == 2) {
+			s.doc = (i / 2) % len(docs)
+			s.query = docs[s.doc]
+		}
 		switch (i / len(filters)) % 10 {
 		case 0, 1, 2, 3, 4, 5:
 			t := fx.viewers[i%len(fx.viewers)]
@@ -769,11 +832,24 @@ func (w *liveWriter) readSentinel(ctx context.Context) error {
 }
 
 // ready writes sentinel changes until every subscriber of list whose
-// connection runs has received one written by this call: then each has
-// received everything committed before it.
+// subscription runs has received one written by this call: then each has
+// received everything committed before it. A sentinel reaches every
+// subscription that existed at its commit, so another is written only for
+// those that did not yet, at growing intervals (a backlog is not made
+// worse by sentinels).
 func (w *liveWriter) ready(ctx context.Context, list []*liveSubscriber) error {
 	var first uint // the audit ID of this call's first sentinel: a later one counts
 	deadline := time.Now().Add(liveWaitLimit)
+	waiting := func() int {
+		n := 0
+		for _, s := range list {
+			if s.running() && !s.hasEvent(w.fx.sentinel, first) {
+				n++
+			}
+		}
+		return n
+	}
+	every := liveSentinelEvery
 	for time.Now().Before(deadline) {
 		c := w.client()
 		cl := c.post(ctx, w.fx.officers[0].secret, "Sentinel", `mutation($id: ID!, $in: ActionItemUpdate!) {
@@ -794,36 +870,23 @@ func (w *liveWriter) ready(ctx context.Context, list []*liveSubscriber) error {
 			if err := w.readSentinel(ctx); err != nil {
 				return err
 			}
+			if err := sleep(ctx, 100*time.Millisecond); err != nil {
+				return err
+			}
 			continue
 		}
 		w.sentinel = out.UpdateActionItem.ActionItem.Version
 		if first == 0 && len(out.UpdateActionItem.ActionItem.History.Nodes) > 0 {
 			first, _ = rowID(out.UpdateActionItem.ActionItem.History.Nodes[0].ID, "AuditEntry")
 		}
-		end := time.Now().Add(liveSentinelEvery)
-		for time.Now().Before(end) {
-			all := true
-			for _, s := range list {
-				if seg := s.current(); seg != nil && seg.endedAt.IsZero() && !s.hasEvent(w.fx.sentinel, first) {
-					all = false
-					break
-				}
-			}
-			if all {
-				return nil
-			}
-			if err := sleep(ctx, 20*time.Millisecond); err != nil {
-				return err
-			}
+		if err := waitFor(ctx, min(every, time.Until(deadline)), func() bool { return waiting() == 0 }); err == nil {
+			return nil
+		} else if ctx.Err() != nil {
+			return err
 		}
+		every = min(2*every, 8*time.Second)
 	}
-	missing := 0
-	for _, s := range list {
-		if seg := s.current(); seg != nil && seg.endedAt.IsZero() && !s.hasEvent(w.fx.sentinel, first) {
-			missing++
-		}
-	}
-	return fmt.Errorf("%d of %d subscribers did not receive a sentinel change within %v", missing, len(list), liveWaitLimit)
+	return fmt.Errorf("%d of %d subscribers did not receive a sentinel change within %v", waiting(), len(list), liveWaitLimit)
 }
 
 func (w *liveWriter) record(wr write) {
@@ -933,4 +996,43 @@ func readLiveFacts(ctx context.Context, dbURL string, baseline uint, entries []s
 		}
 	}
 	return f, nil
+}
+
+// liveDocuments are the 20 distinct live queries of the proof: boards of
+// the two organizations' action items, the initiative's progress, counts
+// by status, and a few that read nothing the writes touch.
+func liveDocuments(fx *liveFixture) []string {
+	initiative := models.NewGlobalID("Initiative", fx.initiative).String()
+	var docs []string
+	for i := range 20 {
+		slug := []string{fx.slugA, fx.slugB}[i%2]
+		var body string
+		switch i % 5 {
+		case 0:
+			body = fmt.Sprintf(`actionItems(first: %d, filter: {owner: {slug: {eq: %q}}}) { totalCount nodes { id title status version } }`, 5+i, slug)
+		case 1:
+			body = fmt.Sprintf(`actionItems(first: %d, filter: {owner: {slug: {eq: %q}}, status: {ne: DONE}}) { totalCount progress { done open blocked total } nodes { id status } }`, 3+i, slug)
+		case 2:
+			body = fmt.Sprintf(`actionItems(first: %d, filter: {initiative: {id: {eq: %q}}}) { totalCount progress { done total countsByStatus { status count } } nodes { id status owner { slug } } }`, 2+i, initiative)
+		case 3:
+			body = fmt.Sprintf(`organization(slug: %q) { name actionItems(first: %d) { totalCount progress { done open total } } }`, slug, 4+i)
+		default:
+			body = fmt.Sprintf(`organizations(first: %d) { totalCount nodes { id name } }`, 2+i)
+		}
+		docs = append(docs, fmt.Sprintf("query Board%d @live { %s }", i, body))
+	}
+	return docs
+}
+
+// hasLiveQueries reports whether the server declares the @live directive.
+func hasLiveQueries(ctx context.Context, base, token string) (bool, error) {
+	c := newClient(base, &http.Client{Timeout: 20 * time.Second}, "introspect"+randomHex(3), new(atomic.Int64))
+	cl := c.post(ctx, token, "Directives", `{ __schema { directives { name } } }`, nil)
+	var out struct {
+		Schema struct{ Directives []struct{ Name string } } `json:"__schema"`
+	}
+	if !cl.ok() || json.Unmarshal(cl.data, &out) != nil {
+		return false, fmt.Errorf("introspect the directives: %v %v", cl.err, cl.errors)
+	}
+	return slices.ContainsFunc(out.Schema.Directives, func(d struct{ Name string }) bool { return d.Name == "live" }), nil
 }

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"sync/atomic"
 	"time"
 )
 
@@ -30,7 +34,7 @@ type liveVerdict struct {
 	expected, delivered                         int
 	missing, duplicates, outOfOrder, unexpected int
 	leaks, overHidden                           int
-	problemSubs                                 int
+	problemSubs, completedSubs                  int
 	firstProblem                                string
 	latency, occurredLatency                    []time.Duration
 	closeCodes                                  map[int]int
@@ -56,9 +60,15 @@ func verifyLive(subs []*liveSubscriber, stream []streamEntry, f *liveFacts, fx *
 		segs := s.segments
 		s.mu.Unlock()
 		v.byRole[s.role]++
+		if s.doc >= 0 {
+			v.byFilter["live query"]++
+			continue
+		}
 		v.byFilter[s.filter.name]++
 		problem := ""
+		completed := false
 		for _, seg := range segs {
+			completed = completed || seg.completed
 			if len(seg.problems) > 0 && problem == "" {
 				problem = fmt.Sprintf("subscriber %d (%s, %s) on replica %d: %s", s.n, s.role, s.filter.name, seg.replica, seg.problems[0])
 			}
@@ -145,6 +155,9 @@ func verifyLive(subs []*liveSubscriber, stream []streamEntry, f *liveFacts, fx *
 				}
 			}
 		}
+		if completed {
+			v.completedSubs++
+		}
 		if problem != "" {
 			v.problemSubs++
 			if v.firstProblem == "none" {
@@ -166,4 +179,97 @@ func verifyLive(subs []*liveSubscriber, stream []streamEntry, f *liveFacts, fx *
 		}
 	}
 	return v
+}
+
+// liveQueryVerdict is what checkLiveQueries found.
+type liveQueryVerdict struct {
+	subscribers, equal, differ, noResult int
+	results                              int // results received, all connections
+	reconnected, receivingAfter          int // of those on replica b
+	problems                             int
+	first                                string
+}
+
+// checkLiveQueries compares the last result of each live-query
+// subscriber with a fresh HTTP query of the same document by the same
+// caller, polling until they agree or limit passes (a change's re-run
+// comes at most MinInterval after it).
+func checkLiveQueries(ctx context.Context, subs []*liveSubscriber, base string, limit time.Duration) liveQueryVerdict {
+	v := liveQueryVerdict{first: "none"}
+	hc := newClient(base, &http.Client{Timeout: 20 * time.Second}, "livecheck"+randomHex(3), new(atomic.Int64))
+	fresh := map[string]string{} // by token and document
+	deadline := time.Now().Add(limit)
+	for {
+		v.equal, v.differ, v.noResult, v.first = 0, 0, 0, "none"
+		clear(fresh)
+		for _, s := range subs {
+			if s.doc < 0 {
+				continue
+			}
+			seg := s.current()
+			s.mu.Lock()
+			last := seg.last
+			s.mu.Unlock()
+			if last == nil {
+				v.noResult++
+				continue
+			}
+			key := s.token + "\x00" + s.query
+			want, ok := fresh[key]
+			if !ok {
+				cl := hc.post(ctx, s.token, "LiveCheck", s.query, nil)
+				if !cl.ok() {
+					want = fmt.Sprintf("(HTTP %d %v %v)", cl.status, cl.err, cl.errors)
+				} else {
+					want = canonical(cl.data)
+				}
+				fresh[key] = want
+			}
+			if canonical(last) == want {
+				v.equal++
+				continue
+			}
+			v.differ++
+			if v.first == "none" {
+				v.first = fmt.Sprintf("subscriber %d (%s, document %d): live %s, HTTP %s", s.n, s.role, s.doc, clip([]byte(canonical(last)), 200), clip([]byte(want), 200))
+			}
+		}
+		if v.differ == 0 || time.Now().After(deadline) || sleep(ctx, 500*time.Millisecond) != nil {
+			break
+		}
+	}
+	for _, s := range subs {
+		if s.doc < 0 {
+			continue
+		}
+		v.subscribers++
+		s.mu.Lock()
+		segs := s.segments
+		s.mu.Unlock()
+		bad := false
+		for _, seg := range segs {
+			v.results += seg.results
+			bad = bad || len(seg.problems) > 0
+		}
+		if bad {
+			v.problems++
+		}
+		if segs[0].replica == 1 && len(segs) > 1 && segs[1].replica == 0 && len(segs[1].problems) == 0 {
+			v.reconnected++
+			if segs[1].results > 0 {
+				v.receivingAfter++
+			}
+		}
+	}
+	return v
+}
+
+// canonical re-encodes JSON with sorted keys, for comparison.
+func canonical(b []byte) string {
+	var v any
+	if json.Unmarshal(b, &v) != nil {
+		return string(b)
+	}
+	out, _ := json.Marshal(v)
+	return string(out)
 }

@@ -51,6 +51,9 @@ type segment struct {
 	reason    string
 	endedAt   time.Time
 	completed bool // the server completed the subscription
+	// A live query's results: how many, and the last one's data.
+	results int
+	last    json.RawMessage
 }
 
 // liveSubscriber is one dashboard: a token, a filter, a replica.
@@ -61,6 +64,9 @@ type liveSubscriber struct {
 	subject string // its audit subject, token:<id>
 	filter  liveFilter
 	query   string // the document subscribed to
+	// doc is the index of its live query among liveDocuments, -1 for
+	// actionItemChanged.
+	doc int
 
 	mu       sync.Mutex
 	segments []*segment
@@ -86,6 +92,18 @@ func (s *liveSubscriber) current() *segment {
 	return s.segments[len(s.segments)-1]
 }
 
+// running reports whether its current subscription runs: connected, and
+// not completed by the server.
+func (s *liveSubscriber) running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.segments) == 0 {
+		return false
+	}
+	seg := s.segments[len(s.segments)-1]
+	return seg.endedAt.IsZero() && !seg.completed
+}
+
 // first returns the subscriber's first segment.
 func (s *liveSubscriber) first() *segment {
 	s.mu.Lock()
@@ -94,7 +112,8 @@ func (s *liveSubscriber) first() *segment {
 }
 
 // hasEvent reports whether its current connection received an event of
-// item since it connected, and it still runs.
+// item with an audit entry ID of at least after, and it still runs; for a
+// live query, whether it received its first result.
 func (s *liveSubscriber) hasEvent(item uint, after uint) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -104,6 +123,9 @@ func (s *liveSubscriber) hasEvent(item uint, after uint) bool {
 	seg := s.segments[len(s.segments)-1]
 	if !seg.endedAt.IsZero() {
 		return false
+	}
+	if s.doc >= 0 {
+		return seg.results > 0
 	}
 	for _, e := range seg.events {
 		if e.item == item && e.audit >= after {
@@ -201,7 +223,11 @@ func (s *liveSubscriber) hold(ctx context.Context, base string, seg *segment, co
 			break
 		}
 	}
-	sub, _ := json.Marshal(map[string]any{"query": s.query, "variables": map[string]any{"f": s.filter.value}})
+	vars := map[string]any{"f": s.filter.value}
+	if s.doc >= 0 {
+		vars = nil
+	}
+	sub, _ := json.Marshal(map[string]any{"query": s.query, "variables": vars})
 	if err := send(dctx, wsMessage{ID: "1", Type: "subscribe", Payload: sub}); err != nil {
 		problem("subscribe: %v", err)
 		finish(ctx.Err() == nil, closeCode(err), "subscribe failed")
@@ -228,6 +254,21 @@ func (s *liveSubscriber) hold(ctx context.Context, base string, seg *segment, co
 		}
 		switch m.Type {
 		case "next":
+			if s.doc >= 0 {
+				var r struct {
+					Data   json.RawMessage
+					Errors []gqlError
+				}
+				if err := json.Unmarshal(m.Payload, &r); err != nil || len(r.Errors) > 0 || len(r.Data) == 0 {
+					problem("live query result with errors: %s", clip(m.Payload, 300))
+					continue
+				}
+				s.mu.Lock()
+				seg.results++
+				seg.last = r.Data
+				s.mu.Unlock()
+				continue
+			}
 			ev := decodeChange(m.Payload)
 			ev.at = at
 			if ev.problem != "" {
