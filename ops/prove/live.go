@@ -94,7 +94,7 @@ func (h *harness) proveLive(ctx context.Context) (*report, error) {
 	few := min(10, n)
 	fewFor, postFor := 10*time.Second, 12*time.Second
 	if h.cfg.Quick {
-		fewFor, postFor = 3*time.Second, 5*time.Second
+		fewFor, postFor = 2*time.Second, 4*time.Second
 	}
 	cl, err := h.newCluster(ctx, "shared_preload_libraries=pg_stat_statements", "track_commit_timestamp=on", "max_connections=300")
 	if err != nil {

@@ -199,7 +199,7 @@ func checkLiveQueries(ctx context.Context, subs []*liveSubscriber, base string, 
 	hc := newClient(base, &http.Client{Timeout: 20 * time.Second}, "livecheck"+randomHex(3), new(atomic.Int64))
 	fresh := map[string]string{} // by token and document
 	deadline := time.Now().Add(limit)
-	for {
+	for range 1000 {
 		v.equal, v.differ, v.noResult, v.first = 0, 0, 0, "none"
 		clear(fresh)
 		for _, s := range subs {

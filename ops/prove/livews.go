@@ -147,6 +147,9 @@ const liveSubscription = `subscription Board($f: ActionItemFilter) {
 // wsDialTimeout bounds a dial, connection_init and its ack.
 const wsDialTimeout = 15 * time.Second
 
+// maxMessages bounds the messages read from one connection.
+const maxMessages = 1_000_000
+
 // maxSegments bounds a subscriber's reconnections.
 const maxSegments = 3
 
@@ -211,9 +214,9 @@ func (s *liveSubscriber) hold(ctx context.Context, base string, seg *segment, co
 		finish(ctx.Err() == nil, closeCode(err), "init failed")
 		return
 	}
-	for {
+	for i := 0; ; i++ {
 		_, b, err := conn.Read(dctx)
-		if err != nil {
+		if err != nil || i == 10 {
 			problem("waiting for connection_ack: %v", err)
 			finish(ctx.Err() == nil, closeCode(err), "no ack")
 			return
@@ -235,7 +238,7 @@ func (s *liveSubscriber) hold(ctx context.Context, base string, seg *segment, co
 	}
 	cancel()
 	connected()
-	for {
+	for range maxMessages {
 		_, b, err := conn.Read(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -292,6 +295,8 @@ func (s *liveSubscriber) hold(ctx context.Context, base string, seg *segment, co
 			problem("message %s: %s", m.Type, clip(m.Payload, 300))
 		}
 	}
+	problem("more than %d messages", maxMessages)
+	finish(false, 0, "")
 }
 
 // decodeChange decodes the payload of a next message.
