@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -59,8 +60,17 @@ type liveFixture struct {
 	sentinel     uint   // an item of orgA that only the sentinel writes touch
 	officers     []*liveOfficer
 	admin        liveToken
-	viewers      []liveToken
+	viewer       liveToken
+	// pools are the subscribers' tokens by role ("viewer", "officer A",
+	// "officer B", "admin"), each held by at most liveTokenShare
+	// subscribers (servers bound the live connections per caller); the
+	// first officer tokens are the writers', so that some subscribers see
+	// their own changes.
+	pools map[string][]liveToken
 }
+
+// liveTokenShare is how many subscribers share one token.
+const liveTokenShare = 10
 
 // liveToken is an API token and the audit subject of its changes.
 type liveToken struct{ secret, subject string }
@@ -150,7 +160,7 @@ func (h *harness) proveLive(ctx context.Context) (*report, error) {
 		docs = liveDocuments(fx)
 		c := newClient(urls[0], &http.Client{Timeout: h.cfg.Timeout}, "docs"+randomHex(3), new(atomic.Int64))
 		for i, d := range docs {
-			if cl := c.post(ctx, fx.viewers[0].secret, "Board", d, nil); !cl.ok() {
+			if cl := c.post(ctx, fx.viewer.secret, "Board", d, nil); !cl.ok() {
 				return nil, fmt.Errorf("live document %d fails over HTTP: %d %v %v", i, cl.status, cl.err, cl.errors)
 			}
 		}
@@ -159,6 +169,9 @@ func (h *harness) proveLive(ctx context.Context) (*report, error) {
 		if docs != nil {
 			_ = sleep(ctx, time.Second)
 		}
+	}
+	if err := h.issuePools(ctx, urls[0], fx, n); err != nil {
+		return nil, err
 	}
 	subs := liveSubscribers(fx, n, docs)
 	subCtx, endSubs := context.WithCancel(ctx)
@@ -409,6 +422,7 @@ func liveSubscribers(fx *liveFixture, n int, docs []string) []*liveSubscriber {
 			match: func(it liveItem) bool { return isSentinel(it) || it.initiative == fx.initiative }},
 	}
 	subs := make([]*liveSubscriber, n)
+	held := map[string]int{}
 	for i := range subs {
 		c := i % liveClasses
 		s := &liveSubscriber{n: i, filter: filters[c%len(filters)], query: liveSubscription, doc: -1}
@@ -416,20 +430,61 @@ func liveSubscribers(fx *liveFixture, n int, docs []string) []*liveSubscriber {
 			s.doc = (c / 2) % len(docs)
 			s.query = docs[s.doc]
 		}
-		switch (c / len(filters)) % 10 {
-		case 0, 1, 2, 3, 4, 5:
-			t := fx.viewers[i%len(fx.viewers)]
-			s.role, s.token, s.subject = "viewer", t.secret, t.subject
-		case 6, 7:
-			s.role, s.token, s.subject = "officer A", fx.officers[0].secret, fx.officers[0].subject
-		case 8:
-			s.role, s.token, s.subject = "officer B", fx.officers[1].secret, fx.officers[1].subject
-		default:
-			s.role, s.token, s.subject = "admin", fx.admin.secret, fx.admin.subject
-		}
+		s.role = liveRoles[(c/len(filters))%len(liveRoles)]
+		pool := fx.pools[s.role]
+		t := pool[min(held[s.role]/liveTokenShare, len(pool)-1)]
+		held[s.role]++
+		s.token, s.subject = t.secret, t.subject
 		subs[i] = s
 	}
 	return subs
+}
+
+// liveRoles are the subscribers' roles, in turn: 60 % viewers, 20 %
+// officers of A, 10 % of B, 10 % admins.
+var liveRoles = []string{"viewer", "viewer", "viewer", "viewer", "viewer", "viewer", "officer A", "officer A", "officer B", "admin"}
+
+// issuePools issues, through the API as the admin, the tokens of the n
+// subscribers of liveSubscribers: enough of each role for liveTokenShare
+// subscribers each.
+func (h *harness) issuePools(ctx context.Context, base string, fx *liveFixture, n int) error {
+	need := map[string]int{}
+	for i := range n {
+		c := i % liveClasses
+		need[liveRoles[(c/5)%len(liveRoles)]]++
+	}
+	fx.pools = map[string][]liveToken{"officer A": {fx.officers[0].liveToken}, "officer B": {fx.officers[1].liveToken}}
+	c := newClient(base, &http.Client{Timeout: h.cfg.Timeout}, "tokens"+randomHex(3), new(atomic.Int64))
+	for _, role := range slices.Sorted(maps.Keys(need)) {
+		for k := len(fx.pools[role]); k < (need[role]+liveTokenShare-1)/liveTokenShare; k++ {
+			in := map[string]any{"name": fmt.Sprintf("live %s %d", role, k), "role": "VIEWER"}
+			switch role {
+			case "officer A":
+				in["role"], in["organizationIds"] = "OFFICER", []string{models.NewGlobalID("Organization", fx.orgA).String()}
+			case "officer B":
+				in["role"], in["organizationIds"] = "OFFICER", []string{models.NewGlobalID("Organization", fx.orgB).String()}
+			case "admin":
+				in["role"] = "ADMIN"
+			}
+			cl := c.post(ctx, fx.admin.secret, "CreateApiToken", `mutation($in: NewApiToken!) { createApiToken(input: $in) { token apiToken { id } } }`,
+				map[string]any{"in": in})
+			var out struct {
+				CreateApiToken *struct {
+					Token    string
+					APIToken struct{ ID string } `json:"apiToken"`
+				}
+			}
+			if !cl.ok() || json.Unmarshal(cl.data, &out) != nil || out.CreateApiToken == nil {
+				return fmt.Errorf("issue a %s token: %v %v", role, cl.err, cl.errors)
+			}
+			id, err := rowID(out.CreateApiToken.APIToken.ID, "ApiToken")
+			if err != nil {
+				return err
+			}
+			fx.pools[role] = append(fx.pools[role], liveToken{secret: out.CreateApiToken.Token, subject: fmt.Sprintf("token:%d", id)})
+		}
+	}
+	return nil
 }
 
 // liveFixture picks the organizations, items and initiative of the
@@ -493,12 +548,8 @@ func (h *harness) liveFixture(ctx context.Context, dbURL string) (*liveFixture, 
 	if fx.admin, err = h.liveToken(ctx, dbURL, "live-admin", "admin", ""); err != nil {
 		return nil, err
 	}
-	for i := range 4 {
-		t, err := h.liveToken(ctx, dbURL, fmt.Sprintf("live-viewer-%d", i), "viewer", "")
-		if err != nil {
-			return nil, err
-		}
-		fx.viewers = append(fx.viewers, t)
+	if fx.viewer, err = h.liveToken(ctx, dbURL, "live-viewer", "viewer", ""); err != nil {
+		return nil, err
 	}
 	return fx, nil
 }
