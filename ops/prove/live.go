@@ -372,6 +372,10 @@ func (h *harness) proveLive(ctx context.Context) (*report, error) {
 	}
 	r.add("SIGTERM to replica b", "%d subscribers on it; close codes %s; reconnected to a %d, and receiving there %d", onB, counts(v.closeCodes), v.reconnected, v.receivingAfter)
 	r.add("replica b exit code / exit after SIGTERM", "%d / %s", exitB, since(sigAt, exitedAt))
+	for i, name := range []string{"a", "b"} {
+		n, first := serverErrors(servers[i])
+		r.add("replica "+name+" log errors", "%d %s", n, first)
+	}
 	r.add("events committed before b closed a connection but not delivered on it", "%d", v.lostAtClose)
 
 	r.assert(drainErr == nil && finalErr == nil, "every subscriber received the sentinel change after the writes (%v; %v)", drainErr, finalErr)
