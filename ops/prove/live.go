@@ -326,7 +326,7 @@ func (h *harness) proveLive(ctx context.Context) (*report, error) {
 		return nil, err
 	}
 	facts.checkWrites(w.writes)
-	v := verifyLive(subs, stream.entries(), facts, fx, e2, e3)
+	v := verifyLive(subs, stream.entries(), facts, fx, e2, e3, sigAt)
 
 	r.add("subscribers", "%d (%d with few), one connection each, over 2 replicas; connecting the %d others took %v", n, few, n-few, connectTook.Round(time.Millisecond))
 	r.add("subscribers by role / filter", "%s / %s", counts(v.byRole), counts(v.byFilter))
@@ -385,6 +385,7 @@ func (h *harness) proveLive(ctx context.Context) (*report, error) {
 	r.assert(v.missing == 0 && v.duplicates == 0 && v.outOfOrder == 0, "every subscriber received every event it should, exactly once, in commit order (%d missing, %d duplicated, %d out of order)", v.missing, v.duplicates, v.outOfOrder)
 	r.assert(v.unexpected == 0, "no subscriber received an event it should not (%d)", v.unexpected)
 	r.assert(v.leaks == 0, "no reader was shown who made a change, or in which request, unless admin or the actor (%d)", v.leaks)
+	r.assert(len(v.earlyCloses) == 0, "no connection ended by the server before SIGTERM (%s)", counts(v.earlyCloses))
 	r.assert(v.problemSubs == 0, "no subscription was completed or refused by the server (%d: %s)", v.problemSubs, v.firstProblem)
 	r.assert(percentile(v.latency, 99) < 250*time.Millisecond, "commit-to-delivery p99 under 250 ms at %d subscribers (%s)", n, ms(percentile(v.latency, 99)))
 	r.assert(few1 > 0 && many1 <= liveStatementGrowth*few1, "database statements per change independent of the subscribers: %.1f at %d, %.1f at %d holding the same %d distinct subscriptions", few1, few, many1, n, few)

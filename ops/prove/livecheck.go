@@ -38,6 +38,7 @@ type liveVerdict struct {
 	firstProblem                                string
 	latency, occurredLatency                    []time.Duration
 	closeCodes                                  map[int]int
+	earlyCloses                                 map[int]int // connections the server ended before SIGTERM, by code
 	reconnected, receivingAfter, lostAtClose    int
 }
 
@@ -47,8 +48,8 @@ type liveVerdict struct {
 // received; it checks what each event showed of who made the change, and
 // measures the latency of the deliveries of the changes in the stream
 // between indexes from and to (the many phase).
-func verifyLive(subs []*liveSubscriber, stream []streamEntry, f *liveFacts, fx *liveFixture, from, to int) liveVerdict {
-	v := liveVerdict{byRole: map[string]int{}, byFilter: map[string]int{}, closeCodes: map[int]int{}, firstProblem: "none"}
+func verifyLive(subs []*liveSubscriber, stream []streamEntry, f *liveFacts, fx *liveFixture, from, to int, sigAt time.Time) liveVerdict {
+	v := liveVerdict{byRole: map[string]int{}, byFilter: map[string]int{}, closeCodes: map[int]int{}, earlyCloses: map[int]int{}, firstProblem: "none"}
 	pos := map[uint]int{}
 	for i, e := range stream {
 		if e.Entity == "ActionItem" {
@@ -60,6 +61,11 @@ func verifyLive(subs []*liveSubscriber, stream []streamEntry, f *liveFacts, fx *
 		segs := s.segments
 		s.mu.Unlock()
 		v.byRole[s.role]++
+		for _, seg := range segs {
+			if seg.byServer && seg.endedAt.Before(sigAt) {
+				v.earlyCloses[seg.code]++
+			}
+		}
 		if s.doc >= 0 {
 			v.byFilter["live query"]++
 			continue
