@@ -24,19 +24,23 @@ type cluster struct {
 	port    int      //
 	asUser  []string // runuser -u postgres -- when running as root
 	running bool
+	// settings are extra server settings ("name=value"), given as -c
+	// options at every start.
+	settings []string
 }
 
 // defaultClusterPort is tried first; any free port does.
 const defaultClusterPort = 55432
 
-// newCluster initialises a cluster and starts it; close stops it and the
-// harness removes its directory.
-func (h *harness) newCluster(ctx context.Context) (*cluster, error) {
+// newCluster initialises a cluster and starts it, with the extra server
+// settings given ("name=value"); close stops it and the harness removes its
+// directory.
+func (h *harness) newCluster(ctx context.Context, settings ...string) (*cluster, error) {
 	bin, err := postgresBin()
 	if err != nil {
 		return nil, err
 	}
-	c := &cluster{h: h, bin: bin, dir: filepath.Join(h.tmp, "pg")}
+	c := &cluster{h: h, bin: bin, dir: filepath.Join(h.tmp, "pg-"+randomHex(3)), settings: settings}
 	if c.port, err = freePort(defaultClusterPort); err != nil {
 		return nil, err
 	}
@@ -103,6 +107,9 @@ func (c *cluster) run(ctx context.Context, timeout time.Duration, name string, a
 // start starts the cluster and waits until it accepts connections.
 func (c *cluster) start(ctx context.Context) error {
 	opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -k %s -c max_connections=200", c.port, c.dir)
+	for _, s := range c.settings {
+		opts += " -c " + s
+	}
 	c.running = true // from here on, close tries to stop it
 	_, err := c.run(ctx, 90*time.Second, filepath.Join(c.bin, "pg_ctl"), "-D", c.data(), "-l", filepath.Join(c.dir, "postgres.log"),
 		"-o", opts, "-w", "-t", "60", "start")

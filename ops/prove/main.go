@@ -1,8 +1,8 @@
 // Command prove runs the operational proofs of the Partnership Tracker
 // against a real server process and a real Postgres, on loopback only:
 //
-//	go run ./ops/prove [flags] load|restart|sigterm|abuse|audit|storm|all
-//	go run ./ops/prove -quick all      # CI: a 10 s load at concurrency 8, the abuse set, the audit, an 8 s storm
+//	go run ./ops/prove [flags] load|restart|sigterm|abuse|audit|storm|live|all
+//	go run ./ops/prove -quick all      # CI: a 10 s load at concurrency 8, the abuse set, the audit, an 8 s storm, a 10 s live proof with 100 subscribers
 //
 // It builds the server (go build), makes a database — a temporary one on the
 // Postgres of TEST_DATABASE_URL, or for `restart` a private Postgres cluster
@@ -28,6 +28,14 @@
 //     the probe's p90 stays under 100 ms, some heavy queries complete, the
 //     rest are refused with 503 OVERLOADED and Retry-After, nothing is
 //     UNAVAILABLE, and the server's RSS stays under -storm-max-rss-mib.
+//   - live: live updates at scale: -live-subscribers subscribers over
+//     graphql-transport-ws spread over two server processes on one private
+//     Postgres, while officers write at -live-rate per second through both;
+//     every subscriber receives every event it should exactly once, in
+//     commit order, and nothing it should not; commit-to-delivery latency,
+//     statements per change with few and many subscribers, memory; then
+//     SIGTERM to one replica, whose subscribers are told and reconnect to
+//     the other (see live.go).
 //   - audit: the GraphQL-over-HTTP conformance audits of graphql-http
 //     (web/e2e/audit.mjs, needs Node and npm ci --prefix web); no MUST
 //     audit may fail.
@@ -90,6 +98,9 @@ type config struct {
 	StormMaxRSS  int64 // bytes
 	Keep         bool
 	Verbose      bool
+	// The live proof's subscribers and writes per second.
+	LiveSubscribers int
+	LiveRate        float64
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -97,10 +108,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("prove", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: go run ./ops/prove [flags] load|restart|sigterm|abuse|audit|storm|all")
+		fmt.Fprintln(stderr, "usage: go run ./ops/prove [flags] load|restart|sigterm|abuse|audit|storm|live|all")
 		fs.PrintDefaults()
 	}
-	fs.BoolVar(&cfg.Quick, "quick", false, "CI mode: a 10 s load at concurrency 8, an 8 s storm; with all, only load, abuse, storm and audit")
+	fs.BoolVar(&cfg.Quick, "quick", false, "CI mode: a 10 s load at concurrency 8, an 8 s storm, a 10 s live proof with 100 subscribers; with all, only load, abuse, storm, audit and live")
 	fs.DurationVar(&cfg.Duration, "duration", 60*time.Second, "length of the load (load, restart, sigterm) and of the storm (at most 60 s)")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 32, "concurrent clients of the load")
 	fs.Float64Var(&cfg.WriteShare, "writes", 0.2, "share of the load's iterations that write (half statistics, half status moves)")
@@ -114,6 +125,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.AbuseMaxTime, "abuse-max-time", 2*time.Second, "longest acceptable answer to an abusive request")
 	maxRSS := fs.Int64("max-rss-mib", 512, "largest acceptable resident memory of the server during abuse, in MiB")
 	stormMaxRSS := fs.Int64("storm-max-rss-mib", 160, "largest acceptable resident memory of the server during the storm, in MiB")
+	fs.IntVar(&cfg.LiveSubscribers, "live-subscribers", 1000, "concurrent subscribers of the live proof (-quick: 100)")
+	fs.Float64Var(&cfg.LiveRate, "live-rate", 10, "officers' writes per second during the live proof")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the temporary directory (server logs) after the run")
 	fs.BoolVar(&cfg.Verbose, "v", false, "print each abusive request's outcome and the harness's steps")
 	if err := fs.Parse(args); err != nil {
@@ -135,6 +148,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		if !set["concurrency"] {
 			cfg.Concurrency = 8
 		}
+		if !set["live-subscribers"] {
+			cfg.LiveSubscribers = 100
+		}
 	}
 	if cfg.SigtermAt == 0 {
 		cfg.SigtermAt = cfg.Duration / 2
@@ -146,6 +162,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, fmt.Errorf("-concurrency %d: want 1 to 512", cfg.Concurrency)
 	case cfg.WriteShare < 0 || cfg.WriteShare > 1:
 		return cfg, fmt.Errorf("-writes %v: want 0 to 1", cfg.WriteShare)
+	case cfg.LiveSubscribers < 1 || cfg.LiveSubscribers > 5000:
+		return cfg, fmt.Errorf("-live-subscribers %d: want 1 to 5000", cfg.LiveSubscribers)
+	case cfg.LiveRate <= 0 || cfg.LiveRate > 200:
+		return cfg, fmt.Errorf("-live-rate %v: want up to 200", cfg.LiveRate)
 	case cfg.StopMode != "fast" && cfg.StopMode != "immediate":
 		return cfg, fmt.Errorf("-stop-mode %q: want fast or immediate", cfg.StopMode)
 	case cfg.Down <= 0 || cfg.Down > 5*time.Minute:
@@ -165,14 +185,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	scenarios := map[string][]string{
 		"load": {"load"}, "restart": {"restart"}, "sigterm": {"sigterm"}, "abuse": {"abuse"}, "audit": {"audit"},
-		"storm": {"storm"}, "all": {"load", "sigterm", "abuse", "storm", "audit", "restart"},
+		"storm": {"storm"}, "live": {"live"}, "all": {"load", "sigterm", "abuse", "storm", "audit", "restart", "live"},
 	}
 	list, ok := scenarios[cfg.Scenario]
 	if !ok {
-		return fmt.Errorf("unknown scenario %q: want load, restart, sigterm, abuse, audit, storm or all", cfg.Scenario)
+		return fmt.Errorf("unknown scenario %q: want load, restart, sigterm, abuse, audit, storm, live or all", cfg.Scenario)
 	}
 	if cfg.Quick && cfg.Scenario == "all" {
-		list = []string{"load", "abuse", "storm", "audit"}
+		list = []string{"load", "abuse", "storm", "audit", "live"}
 	}
 
 	h, err := newHarness(ctx, cfg, stderr)
@@ -204,6 +224,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			rep, err = h.proveAudit(ctx)
 		case "storm":
 			rep, err = h.proveStorm(ctx)
+		case "live":
+			rep, err = h.proveLive(ctx)
 		}
 		if rep != nil {
 			rep.add("started (UTC) / took", "%s / %v", began.UTC().Format(time.RFC3339), time.Since(began).Round(time.Second))
