@@ -75,7 +75,7 @@ type liveQueries struct {
 	reexecutions prometheus.Counter
 	distinct     prometheus.Gauge
 
-	sharedSubs   prometheus.Gauge
+	sharedSubs prometheus.Gauge
 
 	mu     sync.Mutex
 	groups map[string]*liveGroup
@@ -415,12 +415,19 @@ func liveKey(schema *ast.Schema, oc *graphql.OperationContext, u *models.User) (
 		for _, o := range orgs {
 			who.WriteString("," + strconv.FormatUint(uint64(o), 10))
 		}
-		if personal {
-			// The answer depends on who asks (viewer, or who made a
-			// change): each caller has a group of their own.
+		switch {
+		case personal == askViewer:
+			// The answer is the caller: each caller has a group of
+			// their own.
 			b, _ := json.Marshal(u)
 			who.WriteString("|")
 			who.Write(b)
+		case personal == askActor && !u.Has(models.RoleAdmin) && (u.TokenID == nil || u.Has(models.RoleOfficer)):
+			// Who made a change shows to admins (all alike) and to the
+			// actor (AuditEntry.RevealsActor): a caller who may have
+			// written has a group of their own. An API token's role is
+			// fixed, so a viewer's token never wrote anything.
+			who.WriteString("|" + u.Subject)
 		}
 	}
 	key, _ := json.Marshal([]string{oc.RawQuery, oc.OperationName, string(vars), who.String()})
@@ -428,8 +435,18 @@ func liveKey(schema *ast.Schema, oc *graphql.OperationContext, u *models.User) (
 }
 
 // personalFields are the fields whose answer depends on who asks, beyond
-// their role and scope.
-var personalFields = map[string]bool{"viewer": true, "actor": true, "requestId": true}
+// their role and scope: the caller themself, or whether the caller made a
+// change.
+var personalFields = map[string]personalField{"viewer": askViewer, "actor": askActor, "requestId": askActor}
+
+// personalField says how a field's answer depends on who asks.
+type personalField int
+
+const (
+	impersonal personalField = iota
+	askActor                 // who made a change: the actor sees it
+	askViewer                // the caller themself
+)
 
 // liveTables walks the selection of oc's operation and returns the tables
 // it reads: for each field, the table of the type it returns, the join
@@ -438,7 +455,7 @@ var personalFields = map[string]bool{"viewer": true, "actor": true, "requestId":
 // interface or a union, whose objects may be of any type; a search).
 // personal reports fields answering differently for callers of one
 // visibility (see personalFields).
-func liveTables(schema *ast.Schema, oc *graphql.OperationContext) (tables map[string]bool, all, personal bool) {
+func liveTables(schema *ast.Schema, oc *graphql.OperationContext) (tables map[string]bool, all bool, personal personalField) {
 	tables = map[string]bool{}
 	add := func(ts []string) {
 		for _, t := range ts {
@@ -453,9 +470,7 @@ func liveTables(schema *ast.Schema, oc *graphql.OperationContext) (tables map[st
 				if strings.HasPrefix(sel.Name, "__") || sel.Definition == nil {
 					continue
 				}
-				if personalFields[sel.Name] {
-					personal = true
-				}
+				personal = max(personal, personalFields[sel.Name])
 				typ := sel.Definition.Type.Name()
 				// A connection reads its items' table even when it is asked
 				// only for a count or an aggregate.

@@ -569,7 +569,7 @@ func TestLiveQueryTables(t *testing.T) {
 		vars     map[string]any
 		want     string
 		all      bool
-		personal bool
+		personal personalField
 	}{
 		{doc: `query @live { actionItems { progress { done } } }`, want: "action_items"},
 		{doc: `query @live { initiative(slug: "x") { meetings { nodes { place { name } } } } }`, want: "initiatives meeting_initiatives meetings places"},
@@ -577,8 +577,9 @@ func TestLiveQueryTables(t *testing.T) {
 			vars: map[string]any{"f": map[string]any{"partnerships": map[string]any{"some": map[string]any{"organization": map[string]any{"acronym": map[string]any{"eq": "AU"}}}}}},
 			want: "initiatives organizations partnerships"},
 		{doc: `query @live { node(id: "x") { id } }`, all: true, want: ""},
-		{doc: `query @live { actionItem(slug: "x") { history { nodes { actor { role } } } } }`, want: "action_items audit_log", personal: true},
-		{doc: `query @live { viewer { role } }`, want: "", personal: true},
+		{doc: `query @live { actionItem(slug: "x") { history { nodes { actor { role } } } } }`, want: "action_items audit_log", personal: askActor},
+		{doc: `query @live { viewer { role } }`, want: "", personal: askViewer},
+		{doc: `query @live { viewer { role } actionItem(slug: "x") { history { nodes { requestId } } } }`, want: "action_items audit_log", personal: askViewer},
 	} {
 		doc, errs := gqlparser.LoadQuery(schema, tc.doc)
 		if errs != nil {

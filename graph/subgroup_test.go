@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2"
+
 	"tracker/models"
 	"tracker/models/modelstest"
 )
@@ -71,4 +74,35 @@ func TestSubscriptionsShared(t *testing.T) {
 		waitMetric(t, reg, "tracker_live_subscription_groups", 1)
 		waitSubscribers(t, store, 1)
 	})
+}
+
+// TestLiveKeyVisibility checks who shares a group when the document asks
+// who made a change: admins (who all see it) and viewers holding API
+// tokens (which never wrote anything) share one; officers, who may be
+// the actor, and identity-provider viewers, whose role may have changed,
+// each have their own.
+func TestLiveKeyVisibility(t *testing.T) {
+	schema := NewExecutableSchema(Config{Resolvers: &Resolver{}}).Schema()
+	doc, errs := gqlparser.LoadQuery(schema, changedSubscription)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	oc := &graphql.OperationContext{RawQuery: changedSubscription, Doc: doc, Operation: doc.Operations[0]}
+	token := func(id uint) *uint { return &id }
+	key := func(u *models.User) string { k, _, _ := liveKey(schema, oc, u); return k }
+	for _, tc := range []struct {
+		name  string
+		a, b  *models.User
+		share bool
+	}{
+		{"two admins", &models.User{Subject: "token:1", Role: models.RoleAdmin, TokenID: token(1)}, &models.User{Subject: "jwt:x", Role: models.RoleAdmin}, true},
+		{"two viewers' tokens", &models.User{Subject: "token:2", Role: models.RoleViewer, TokenID: token(2)}, &models.User{Subject: "token:3", Role: models.RoleViewer, TokenID: token(3)}, true},
+		{"two officers", &models.User{Subject: "token:4", Role: models.RoleOfficer, TokenID: token(4), Organizations: []uint{1}}, &models.User{Subject: "token:5", Role: models.RoleOfficer, TokenID: token(5), Organizations: []uint{1}}, false},
+		{"two viewers signed in", &models.User{Subject: "jwt:a", Role: models.RoleViewer}, &models.User{Subject: "jwt:b", Role: models.RoleViewer}, false},
+		{"a viewer and an admin", &models.User{Subject: "token:2", Role: models.RoleViewer, TokenID: token(2)}, &models.User{Subject: "token:1", Role: models.RoleAdmin, TokenID: token(1)}, false},
+	} {
+		if share := key(tc.a) == key(tc.b); share != tc.share {
+			t.Errorf("%s: share a group %v, want %v", tc.name, share, tc.share)
+		}
+	}
 }
