@@ -75,6 +75,7 @@ type config struct {
 	ShutdownTimeout  time.Duration
 	ShutdownDelay    time.Duration // serve on, not ready, before closing the listener
 	Live             graph.LiveOptions
+	LiveQueries      graph.LiveQueryOptions
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -135,6 +136,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	cfg.Live.InitTimeout = env.duration("LIVE_INIT_TIMEOUT", 10*time.Second)
 	cfg.Live.KeepAlive = env.duration("LIVE_KEEPALIVE", 15*time.Second)
 	cfg.Live.Recheck = env.duration("LIVE_RECHECK", 30*time.Second)
+	cfg.LiveQueries.MinInterval = env.duration("LIVE_QUERY_INTERVAL", 200*time.Millisecond)
 	cfg.JWT = graph.JWTConfig{
 		Issuer: getenv("JWT_ISSUER"), Audience: getenv("JWT_AUDIENCE"),
 		JWKSURL: getenv("JWT_JWKS_URL"), Secret: []byte(getenv("JWT_SECRET")),
@@ -387,7 +389,7 @@ func serve(ctx context.Context, cfg config, store *models.Store, logger *slog.Lo
 		Metrics: metrics, PrivateMetrics: cfg.MetricsAddr != "", Auth: graph.AuthOptions{PublicRead: cfg.PublicRead}, Limits: cfg.Limits,
 		Admission:    cfg.Admission,
 		MaxBodyBytes: cfg.MaxBodyBytes, Timeout: cfg.RequestTimeout, DisableIntrospection: !cfg.Introspection,
-		Tracing: tracing, Live: cfg.Live}
+		Tracing: tracing, Live: cfg.Live, LiveQueries: cfg.LiveQueries}
 	if cfg.JWT.Issuer != "" || cfg.JWT.JWKSURL != "" || len(cfg.JWT.Secret) > 0 {
 		if opts.Auth.JWT, err = graph.NewJWTVerifier(ctx, cfg.JWT); err != nil {
 			return fmt.Errorf("JWT configuration: %w", err)
