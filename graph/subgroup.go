@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"slices"
 	"sync"
@@ -78,7 +79,7 @@ func (lq *liveQueries) joinSub(key string, m *subMember) *subGroup {
 		g = &subGroup{key: key, ctx: ctx, cancel: cancel}
 		lq.subs[key] = g
 		lq.sharedSubs.Set(float64(len(lq.subs)))
-		go lq.runSub(g, m)
+		defer func() { go lq.runSub(g, m) }() // once m is a member: its first event is its own
 	}
 	g.mu.Lock()
 	if g.ended {
@@ -128,6 +129,12 @@ func (lq *liveQueries) runSub(g *subGroup, first *subMember) {
 		if resp == nil || ctx.Err() != nil {
 			break
 		}
+		// gqlgen writes each response of a subscription into one buffer
+		// it reuses for the next: the members, which marshal theirs
+		// later, get a copy.
+		shared := *resp
+		shared.Data = bytes.Clone(resp.Data)
+		resp = &shared
 		at, _ := ctx.Value(deliveryClockKey{}).(*deliveryClock).pop()
 		g.mu.Lock()
 		g.members = slices.DeleteFunc(g.members, func(m *subMember) bool {

@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -40,7 +42,10 @@ func TestSubscriptionsShared(t *testing.T) {
 			t.Fatalf("change feed subscribers = %d, want 2 (one per distinct subscription)", n)
 		}
 
-		const rounds = 3
+		// Changes in quick succession: each event's bytes must stay the
+		// event's while the next is being produced (gqlgen reuses one
+		// buffer for a subscription's responses).
+		const rounds = 8
 		var previous [rounds]string
 		for round := range rounds {
 			previous[round] = moveItem(t, c, liveSlug)
@@ -103,6 +108,51 @@ func TestLiveKeyVisibility(t *testing.T) {
 	} {
 		if share := key(tc.a) == key(tc.b); share != tc.share {
 			t.Errorf("%s: share a group %v, want %v", tc.name, share, tc.share)
+		}
+	}
+}
+
+// TestSharedSubscriptionKeepsEachResponse runs a group over a handler
+// that, as gqlgen's subscriptions do, writes each response into one
+// buffer it reuses: every member still gets each response as it was.
+func TestSharedSubscriptionKeepsEachResponse(t *testing.T) {
+	lq := newLiveQueries(nil, LiveQueryOptions{}, time.Second, nil)
+	const events = 20
+	var buf bytes.Buffer
+	sent := 0
+	start := make(chan struct{}) // every member has joined
+	next := func(context.Context) graphql.ResponseHandler {
+		return func(ctx context.Context) *graphql.Response {
+			<-start
+			if sent == events {
+				<-ctx.Done()
+				return nil
+			}
+			sent++
+			buf.Reset()
+			fmt.Fprintf(&buf, `{"n":%d}`, sent)
+			return &graphql.Response{Data: buf.Bytes()}
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var members []*subMember
+	for range 3 {
+		m := &subMember{ctx: ctx, next: next, queue: make(chan *graphql.Response, models.SubscriptionBuffer)}
+		lq.joinSub("k", m)
+		members = append(members, m)
+	}
+	close(start)
+	for i, m := range members {
+		for n := 1; n <= events; n++ {
+			select {
+			case r := <-m.queue:
+				if want := fmt.Sprintf(`{"n":%d}`, n); string(r.Data) != want {
+					t.Fatalf("member %d: response %d is %s, want %s", i, n, r.Data, want)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("member %d: no response %d", i, n)
+			}
 		}
 	}
 }
