@@ -148,11 +148,12 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	opts = opts.withDefaults()
 	m := newMetrics(opts.Metrics)
 
-	srv := handler.New(NewExecutableSchema(Config{
+	es := NewExecutableSchema(Config{
 		Resolvers:  &Resolver{Store: store},
 		Directives: DirectiveRoot{HasRole: hasRole},
 		Complexity: complexityRoot(store.MaxPageSize()),
-	}))
+	})
+	srv := handler.New(es)
 	adm := newAdmission(opts.Admission, opts.Metrics)
 	srv.AddTransport(httpTransport{admission: adm})
 	srv.AddTransport(websocketTransport(store, opts.Auth, opts.Live, opts.Logger))
@@ -174,10 +175,14 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	srv.SetErrorPresenter(presentError(opts.Logger))
 	srv.SetRecoverFunc(recoverPanic(opts.Logger))
 	srv.AroundOperations(traceOperation)
+	if !opts.DisableCompiler {
+		srv.AroundRootFields(newCompiler(store, es, opts.Metrics).aroundRootField)
+	}
 	srv.AroundResponses(recordErrors(m))
 	srv.AroundResponses(capErrors(opts.Limits.MaxErrors))
 	if opts.ReportStatements {
 		srv.AroundResponses(reportStatements)
+		srv.AroundResponses(reportRootFields)
 	}
 	srv.AroundResponses(freshBatcher(store))
 
