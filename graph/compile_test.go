@@ -207,10 +207,20 @@ func TestCompiler(t *testing.T) {
 func TestCompilerRoles(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, d models.Dialect) {
 		p := newCompiledPair(t, compiledStore(t, d))
+		var org struct{ Organization struct{ ID string } }
+		newClient(t, p.store).mustQuery(`{ organization(acronym: "SYN0007") { id } }`, nil, &org)
+		gid, err := models.ParseGlobalID(org.Organization.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, role := range []models.Role{models.RoleViewer, models.RoleOfficer, models.RoleAdmin} {
 			t.Run(strings.ToLower(string(role)), func(t *testing.T) {
 				p.t = t
-				token, _ := mustToken(t, p.store, role, nil, nil)
+				var orgs []uint
+				if role == models.RoleOfficer {
+					orgs = []uint{gid.ID}
+				}
+				token, _ := mustToken(t, p.store, role, orgs, nil)
 				got := p.same(token, `{ viewer { role } initiatives(first: 2) { nodes { title } } auditLog(first: 2) { nodes { action } } }`, nil)
 				if got.Extensions.CompiledFields != 1 {
 					t.Errorf("compiledFields = %d, want 1", got.Extensions.CompiledFields)
