@@ -164,7 +164,9 @@ func compilerCases(vars map[string]any) []compilerCase {
 			map[string]any{"slug": vars["slug"]}, 2},
 		{"not found", `{ organization(slug: "nope") { name } }`, nil, 0},
 		{"too large a page falls back", `{ initiatives(first: 5000) { nodes { id } } }`, nil, 0},
-		{"aggregate falls back", `{ initiatives(first: 2) { nodes { actionItems { progress { total } } } } }`, nil, 0},
+		{"progress", `{ initiatives(first: 6) { nodes { actionItems { progress { __typename total done open blocked overdue shareDone
+			countsByStatus { status count } byStatus { count } } } } } actionItems(filter: {status: {ne: DONE}}) { progress { shareDone total } } }`, nil, 2},
+		{"aggregate falls back", `{ initiatives(first: 2) { nodes { partnerships { countsByRole { role count } } } } }`, nil, 0},
 		{"bad cursor falls back", `{ initiatives(after: "nope") { nodes { id } } }`, nil, 0},
 		{"the mix's aggregate dashboard", `query($slug: String!) { initiative(slug: $slug) { title meetings { totalCount countsByPeriod(interval: QUARTER) { period count } } } }`,
 			map[string]any{"slug": vars["slug"]}, 0},

@@ -408,6 +408,10 @@ func (c *jsonCompiler) connection(e *entity, l *link, parent string, f JSONField
 				}
 			}
 		case "totalCount", "__typename":
+		case "progress":
+			if e.node != "ActionItem" {
+				return notCompiled("%sConnection.%s", e.node, cf.Name)
+			}
 		default:
 			return notCompiled("%sConnection.%s", e.node, cf.Name)
 		}
@@ -432,6 +436,10 @@ func (c *jsonCompiler) connection(e *entity, l *link, parent string, f JSONField
 				return err
 			}
 			c.w(") AS TEXT)")
+		case "progress":
+			if err := c.progress(e, l, parent, f.Filter, cf.Fields); err != nil {
+				return err
+			}
 		case "nodes", "edges":
 			c.w("'[' || COALESCE(z.rel_a", strconv.Itoa(indexOf(items, cf)), ", '') || ']'")
 		case "pageInfo":
@@ -767,6 +775,15 @@ func registerJSONFunctions() {
 		}
 		return nil, fmt.Errorf("tracker_gql_quote: %T", args[0])
 	})
+	gosqlite.MustRegisterDeterministicScalarFunction("tracker_gql_float", 1, func(_ *gosqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		switch v := args[0].(type) {
+		case float64:
+			return fmt.Sprintf("%g", v), nil // gqlgen's MarshalFloat
+		case int64:
+			return fmt.Sprintf("%g", float64(v)), nil
+		}
+		return nil, fmt.Errorf("tracker_gql_float: %T", args[0])
+	})
 	gosqlite.MustRegisterDeterministicScalarFunction("tracker_b64url", 1, func(_ *gosqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
 		switch v := args[0].(type) {
 		case string:
@@ -885,4 +902,95 @@ func quoteGQL(s string) string {
 	b.WriteString(s[start:])
 	b.WriteByte('"')
 	return b.String()
+}
+
+// progress writes the JSON of the ActionItemProgress of the action items
+// of a connection, as Store.ActionItemProgress computes it.
+func (c *jsonCompiler) progress(e *entity, l *link, parent string, filter any, fields []JSONField) error {
+	b := c.q.newAlias()
+	count := func(cond string) string {
+		return "COALESCE(SUM(CASE WHEN " + cond + " THEN 1 ELSE 0 END), 0)"
+	}
+	status := func(st ...ActionItemStatus) string {
+		list := make([]string, len(st))
+		for i, s := range st {
+			list[i] = "'" + string(s) + "'"
+		}
+		return count(b + ".status IN (" + strings.Join(list, ", ") + ")")
+	}
+	c.w("(SELECT ")
+	if len(fields) == 0 {
+		c.w("'{}'")
+	}
+	for i, f := range fields {
+		c.key(f.Key, i == 0, "{")
+		switch f.Name {
+		case "__typename":
+			c.w(`'"`, f.Typename, `"'`)
+		case "total":
+			c.w("CAST(COUNT(*) AS TEXT)")
+		case "done":
+			c.w("CAST(", status(ActionItemStatusDone), " AS TEXT)")
+		case "open":
+			c.w("CAST(", status(ActionItemStatusNotStarted, ActionItemStatusInProgress, ActionItemStatusBlocked), " AS TEXT)")
+		case "blocked":
+			c.w("CAST(", status(ActionItemStatusBlocked), " AS TEXT)")
+		case "overdue":
+			c.w("CAST(COALESCE(SUM(CASE WHEN ")
+			if err := overdueFilter(c.q, b, trueValue); err != nil {
+				return err
+			}
+			c.w(" THEN 1 ELSE 0 END), 0) AS TEXT)")
+		case "shareDone":
+			countable := "(COUNT(*) - " + status(ActionItemStatusCancelled) + ")"
+			share := "CAST(" + status(ActionItemStatusDone) + " AS DOUBLE PRECISION) / " + countable
+			if c.q.dialect == SQLite {
+				share = "tracker_gql_float(CAST(" + status(ActionItemStatusDone) + " AS REAL) / " + countable + ")"
+			} else {
+				share = "CAST(" + share + " AS TEXT)"
+			}
+			c.w("CASE WHEN ", countable, " > 0 THEN ", share, " ELSE 'null' END")
+		case "countsByStatus", "byStatus":
+			c.w("'['")
+			for j, st := range AllActionItemStatus {
+				if j > 0 {
+					c.w(" || ','")
+				}
+				c.w(" || ")
+				if len(f.Fields) == 0 {
+					c.w("'{}'")
+				}
+				for k, sf := range f.Fields {
+					c.key(sf.Key, k == 0, "{")
+					switch sf.Name {
+					case "__typename":
+						c.w(`'"`, sf.Typename, `"'`)
+					case "status":
+						c.w(`'"`, string(st), `"'`)
+					case "count":
+						c.w("CAST(", status(st), " AS TEXT)")
+					default:
+						return notCompiled("ActionItemStatusCount.%s", sf.Name)
+					}
+					c.w(" || ")
+				}
+				if len(f.Fields) > 0 {
+					c.w("'}'")
+				}
+			}
+			c.w(" || ']'")
+		default:
+			return notCompiled("ActionItemProgress.%s", f.Name)
+		}
+		c.w(" || ")
+	}
+	if len(fields) > 0 {
+		c.w("'}'")
+	}
+	c.w(" FROM ")
+	if err := c.source(e, l, parent, b, filter); err != nil {
+		return err
+	}
+	c.w(")")
+	return nil
 }
