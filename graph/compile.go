@@ -173,6 +173,23 @@ func (p *planner) root(field graphql.CollectedField) (*models.JSONRoot, error) {
 		}
 		return &models.JSONRoot{Type: typ, List: true, Conn: conn}, nil
 	}
+	switch field.Name {
+	case "node":
+		id, _ := args["id"].(models.GlobalID)
+		return p.node(id, field.Selections)
+	case "nodes":
+		ids, _ := args["ids"].([]*models.GlobalID)
+		if len(ids) > maxNodes {
+			return nil, notCovered("nodes of %d IDs", len(ids))
+		}
+		r := &models.JSONRoot{Nodes: make([]*models.JSONRoot, len(ids))}
+		for i, id := range ids {
+			if r.Nodes[i], err = p.node(*id, field.Selections); err != nil {
+				return nil, err
+			}
+		}
+		return r, nil
+	}
 	l, ok := rootLookups[field.Name]
 	if !ok {
 		return nil, notCovered("Query.%s", field.Name)
@@ -200,6 +217,18 @@ func (p *planner) root(field graphql.CollectedField) (*models.JSONRoot, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// node plans the object of global ID id, of the type the ID names.
+func (p *planner) node(id models.GlobalID, sel ast.SelectionSet) (*models.JSONRoot, error) {
+	if _, ok := nodeFetchers[id.Type]; !ok {
+		return nil, notCovered("node of type %q", id.Type)
+	}
+	fields, err := p.object(id.Type, sel)
+	if err != nil {
+		return nil, err
+	}
+	return &models.JSONRoot{Type: id.Type, By: "id", ID: id.ID, Fields: fields}, nil
 }
 
 // args decodes the arguments of field of typ as the executor does.

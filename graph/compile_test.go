@@ -162,6 +162,11 @@ func compilerCases(vars map[string]any) []compilerCase {
 		{"only count", `{ meetings { totalCount } }`, nil, 1},
 		{"lookups", `query($slug: String!) { initiative(slug: $slug) { title } organization(acronym: "syn0007") { name } }`,
 			map[string]any{"slug": vars["slug"]}, 2},
+		{"node and nodes", `query($org: ID!, $missing: ID!) { node(id: $org) { __typename id ... on Organization { name partnerships(first: 2) { nodes { role } } } ... on Initiative { title } }
+			nodes(ids: [$org, $missing, $org]) { id ... on Organization { acronym } } }`,
+			map[string]any{"org": vars["org"], "missing": models.NewGlobalID("Organization", 999999).String()}, 2},
+		{"missing node falls back", `query($missing: ID!) { node(id: $missing) { id } }`,
+			map[string]any{"missing": models.NewGlobalID("Organization", 999999).String()}, 0},
 		{"not found", `{ organization(slug: "nope") { name } }`, nil, 0},
 		{"too large a page falls back", `{ initiatives(first: 5000) { nodes { id } } }`, nil, 0},
 		{"progress", `{ initiatives(first: 6) { nodes { actionItems { progress { __typename total done open blocked overdue shareDone

@@ -66,6 +66,7 @@ type JSONField struct {
 type JSONRoot struct {
 	Type   string
 	List   bool
+	Nodes  []*JSONRoot // nodes(ids:): a list of lookups by ID, null where none is found
 	Conn   JSONField // List: the connection field
 	By     string
 	Value  string
@@ -82,6 +83,29 @@ var hidden = map[string]bool{"AuditEntry": true, "ApiToken": true}
 // error wrapping ErrNotCompiled if r selects what the compiler does not
 // cover, the list engine's error if an argument is invalid.
 func (s *Store) CompileJSON(r *JSONRoot) (*CompiledJSON, error) {
+	if r.Nodes != nil {
+		c := &jsonCompiler{s: s, q: s.builder()}
+		c.w("SELECT '['")
+		for i, n := range r.Nodes {
+			e := entityByNode(n.Type)
+			if e == nil || hidden[n.Type] || n.By != "id" {
+				return nil, notCompiled("node of type %s", n.Type)
+			}
+			if i > 0 {
+				c.w(" || ','")
+			}
+			a := c.q.newAlias()
+			c.w(" || COALESCE((SELECT ")
+			if err := c.object(e, a, n.Fields); err != nil {
+				return nil, err
+			}
+			c.w(" FROM ", e.base, " ", a, " WHERE ", a, ".id = ")
+			c.q.arg(int64(n.ID))
+			c.w("), 'null')")
+		}
+		c.w(" || ']'")
+		return &CompiledJSON{sql: c.q.sql.String(), args: c.q.args}, nil
+	}
 	e := entityByNode(r.Type)
 	if e == nil || hidden[r.Type] {
 		return nil, notCompiled("type %s", r.Type)
