@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"tracker/models"
 	"tracker/models/modelstest"
@@ -235,4 +238,23 @@ func TestCompilerRoles(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestCompilerMetrics checks that /metrics counts root fields by path.
+func TestCompilerMetrics(t *testing.T) {
+	store := modelstest.Seeded(t, modelstest.Dialects()[0])
+	srv := httptest.NewServer(NewHandler(store, Options{Metrics: prometheus.NewRegistry(), Auth: AuthOptions{PublicRead: true}}))
+	t.Cleanup(srv.Close)
+	postRaw(t, srv.URL+"/graphql", "", `{ initiatives(first: 1) { nodes { title } } topPartners { organization { name } } }`, nil)
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{`tracker_query_root_fields_total{path="compiled"} 1`, `tracker_query_root_fields_total{path="fallback"} 1`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }
