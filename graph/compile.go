@@ -2,14 +2,17 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -33,10 +36,17 @@ type compiler struct {
 	store  *models.Store
 	schema *executableSchema
 	fields *prometheus.CounterVec // root fields by path: compiled or fallback
+	plans  *lru.LRU[*plan]
 }
 
+// plan is a root field's compiled statement, or nil SQL when it falls back.
+type plan struct{ sql *models.CompiledJSON }
+
+// planCacheSize bounds the compiled plans kept.
+const planCacheSize = 1000
+
 func newCompiler(store *models.Store, es graphql.ExecutableSchema, reg *prometheus.Registry) *compiler {
-	c := &compiler{store: store, schema: es.(*executableSchema),
+	c := &compiler{store: store, schema: es.(*executableSchema), plans: lru.New[*plan](planCacheSize),
 		fields: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tracker_query_root_fields_total",
 			Help: "Root fields of queries answered, by path: compiled (one SQL statement building the JSON) or fallback (gqlgen's executor)."},
 			[]string{"path"})}
@@ -85,20 +95,45 @@ func (c *compiler) count(ctx context.Context, compiled bool) {
 
 // run compiles and runs field, reporting false when it must fall back.
 func (c *compiler) run(ctx context.Context, oc *graphql.OperationContext, field graphql.CollectedField) ([]byte, bool) {
-	p := &planner{ctx: ctx, oc: oc, ec: newExecutionContext(oc, c.schema, nil), schema: c.schema.Schema()}
-	root, err := p.root(field)
-	if err != nil {
+	key, cacheable := planKey(oc, field)
+	pl, ok := c.plans.Get(ctx, key)
+	if !ok || !cacheable {
+		pl = &plan{}
+		p := &planner{ctx: ctx, oc: oc, ec: newExecutionContext(oc, c.schema, nil), schema: c.schema.Schema()}
+		if root, err := p.root(field); err == nil {
+			pl.sql, _ = c.store.CompileJSON(root)
+		}
+		if cacheable {
+			c.plans.Add(ctx, key, pl)
+		}
+	}
+	if pl.sql == nil {
 		return nil, false
 	}
-	compiled, err := c.store.CompileJSON(root)
-	if err != nil {
-		return nil, false
-	}
-	raw, found, err := c.store.QueryJSON(ctx, compiled)
+	raw, found, err := c.store.QueryJSON(ctx, pl.sql)
 	if err != nil || !found {
 		return nil, false
 	}
 	return raw, true
+}
+
+// planKey names what a root field's plan depends on: the document, the
+// operation, the field's response key, the variables (which fill its
+// arguments and its @include/@skip) and the day (the overdue rule compares
+// with today). Nothing depends on the caller: fields whose answer does
+// are never compiled.
+func planKey(oc *graphql.OperationContext, field graphql.CollectedField) (string, bool) {
+	vars, err := json.Marshal(oc.Variables) // map keys sorted: one spelling per value
+	if err != nil {
+		return "", false
+	}
+	var b strings.Builder
+	b.Grow(len(oc.RawQuery) + len(oc.OperationName) + len(field.Alias) + len(vars) + 16)
+	for _, part := range []string{oc.RawQuery, oc.OperationName, field.Alias, string(vars), time.Now().UTC().Format(time.DateOnly)} {
+		b.WriteString(part)
+		b.WriteByte(0)
+	}
+	return b.String(), true
 }
 
 // rawJSON writes JSON the database built.

@@ -67,7 +67,7 @@ type JSONRoot struct {
 	Type   string
 	List   bool
 	Nodes  []*JSONRoot // nodes(ids:): a list of lookups by ID, null where none is found
-	Conn   JSONField // List: the connection field
+	Conn   JSONField   // List: the connection field
 	By     string
 	Value  string
 	ID     uint // By "id"
