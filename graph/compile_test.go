@@ -258,3 +258,22 @@ func TestCompilerMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestCompilerArgDecoders checks that the compiler has the executor's
+// argument decoder of every query field that takes arguments.
+func TestCompilerArgDecoders(t *testing.T) {
+	schema := NewExecutableSchema(Config{}).Schema()
+	for _, typ := range schema.Types {
+		if typ.Kind != "OBJECT" || strings.HasPrefix(typ.Name, "__") || typ.Name == "Mutation" || typ.Name == "Subscription" {
+			continue
+		}
+		for _, f := range typ.Fields {
+			if len(f.Arguments) == 0 || strings.HasPrefix(f.Name, "__") {
+				continue
+			}
+			if _, ok := argDecoders[typ.Name+"."+f.Name]; !ok {
+				t.Errorf("argDecoders lacks %s.%s: add (*executionContext).field_%s_%s_args", typ.Name, f.Name, typ.Name, f.Name)
+			}
+		}
+	}
+}

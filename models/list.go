@@ -199,6 +199,7 @@ type field struct {
 	goName   string // struct field holding the column's value
 	kind     fieldKind
 	nullable bool
+	enum     bool   // kindText holding a generated enum: names only, nothing to escape
 	node     string // for kindID: the type of the IDs it holds
 }
 
@@ -285,7 +286,7 @@ func columnField(typ reflect.Type, goName string) (field, error) {
 	case goName == "ID":
 		f.kind = kindID
 	case t.Kind() == reflect.String:
-		f.kind = kindText
+		f.kind, f.enum = kindText, t != reflect.TypeFor[string]()
 	case t.Kind() == reflect.Bool:
 		f.kind = kindBool
 	case t.Kind() == reflect.Float64:

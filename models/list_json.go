@@ -264,14 +264,16 @@ func (c *jsonCompiler) scalar(expr string, f field) error {
 	if f.nullable {
 		c.w("CASE WHEN ", expr, " IS NULL THEN 'null' ELSE ")
 	}
-	switch f.kind {
-	case kindText:
+	switch {
+	case f.kind == kindText && f.enum:
+		c.w(`'"' || `, expr, ` || '"'`)
+	case f.kind == kindText:
 		c.jsonString(expr)
-	case kindInt, kindID:
+	case f.kind == kindInt || f.kind == kindID:
 		c.w("CAST(", expr, " AS TEXT)")
-	case kindBool:
+	case f.kind == kindBool:
 		c.w("CASE WHEN ", expr, " THEN 'true' ELSE 'false' END")
-	case kindDate:
+	case f.kind == kindDate:
 		c.w(`'"' || `, c.dateText(expr), ` || '"'`)
 	default:
 		return notCompiled("column %s of kind %d", f.col, f.kind)
