@@ -517,51 +517,46 @@ func (c *jsonCompiler) connection(e *entity, l *link, parent string, f JSONField
 	if w.backward {
 		dir = " DESC"
 	}
+	// z: the page aggregated, each item's JSON built for the rows of the
+	// page only. y: the rows fetched, numbered in page order (reversed
+	// when paging backwards). x: the rows fetched, one beyond the page to
+	// tell whether more follow.
+	y, x, b := c.q.newAlias(), c.q.newAlias(), c.q.newAlias()
 	c.w(" FROM (SELECT COUNT(*) AS rel_n")
-	for i := range items {
+	for i, it := range items {
 		n := strconv.Itoa(i)
-		if pg {
-			c.w(", string_agg(CASE WHEN y.rel_rn <= ", limit, " THEN y.rel_j", n, " END, ',' ORDER BY y.rel_rn", dir, ") AS rel_a", n)
-		} else {
-			c.w(", group_concat(CASE WHEN y.rel_rn <= ", limit, " THEN y.rel_j", n, " END, ',') AS rel_a", n)
+		agg := "string_agg"
+		if !pg {
+			agg = "group_concat"
 		}
+		c.w(", ", agg, "(CASE WHEN ", y, ".rel_rn <= ", limit, " THEN ")
+		if it.Name == "nodes" {
+			if err := c.object(e, y, it.Fields); err != nil {
+				return err
+			}
+		} else if err := c.edge(e, y, keys, sig, it.Fields); err != nil {
+			return err
+		}
+		c.w(" END, ','")
+		if pg {
+			c.w(" ORDER BY ", y, ".rel_rn", dir)
+		}
+		c.w(") AS rel_a", n)
 	}
 	if needCursors {
 		least := "LEAST"
 		if !pg {
 			least = "MIN"
 		}
-		c.w(", MAX(CASE WHEN y.rel_rn = 1 AND y.rel_rn <= ", limit, " THEN y.rel_c END) AS rel_cf, MAX(CASE WHEN y.rel_rn = ", least, "(y.rel_cnt, ", limit, ") THEN y.rel_c END) AS rel_cl")
+		c.w(", MAX(CASE WHEN ", y, ".rel_rn = 1 AND ", y, ".rel_rn <= ", limit, " THEN ")
+		c.cursor(y, keys, sig)
+		c.w(" END) AS rel_cf, MAX(CASE WHEN ", y, ".rel_rn = ", least, "(", y, ".rel_cnt, ", limit, ") THEN ")
+		c.cursor(y, keys, sig)
+		c.w(" END) AS rel_cl")
 	}
-	c.w(" FROM (SELECT x.*, ROW_NUMBER() OVER (ORDER BY ")
-	c.q.orderBy("x", keys, w.backward)
-	c.w(") AS rel_rn, COUNT(*) OVER () AS rel_cnt FROM (SELECT ")
-	b := c.q.newAlias()
-	for i, it := range items {
-		if i > 0 {
-			c.w(", ")
-		}
-		if it.Name == "nodes" {
-			if err := c.object(e, b, it.Fields); err != nil {
-				return err
-			}
-		} else if err := c.edge(e, b, keys, sig, it.Fields); err != nil {
-			return err
-		}
-		c.w(" AS rel_j", strconv.Itoa(i))
-	}
-	if len(items) == 0 {
-		c.w("1 AS rel_one")
-	}
-	if needCursors {
-		c.w(", ")
-		c.cursor(b, keys, sig)
-		c.w(" AS rel_c")
-	}
-	for _, k := range keys {
-		c.w(", ", b, ".", k.col, " AS ", k.col)
-	}
-	c.w(" FROM ")
+	c.w(" FROM (SELECT ", x, ".*, ROW_NUMBER() OVER (ORDER BY ")
+	c.q.orderBy(x, keys, w.backward)
+	c.w(") AS rel_rn, COUNT(*) OVER () AS rel_cnt FROM (SELECT ", b, ".* FROM ")
 	if err := c.source(e, l, parent, b, f.Filter); err != nil {
 		return err
 	}
@@ -571,7 +566,11 @@ func (c *jsonCompiler) connection(e *entity, l *link, parent string, f JSONField
 	}
 	c.w(" ORDER BY ")
 	c.q.orderBy(b, keys, w.backward)
-	c.w(" LIMIT ", strconv.Itoa(w.limit+1), ") x ORDER BY rel_rn", dir, ") y) z)")
+	c.w(" LIMIT ", strconv.Itoa(w.limit+1), ") ", x)
+	if !pg {
+		c.w(" ORDER BY rel_rn", dir) // group_concat takes the rows in this order
+	}
+	c.w(") ", y, ") z)")
 	return nil
 }
 
