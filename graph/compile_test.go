@@ -92,6 +92,9 @@ func compiledStore(t *testing.T, d models.Dialect) *models.Store {
 	if err := store.SeedSynthetic(context.Background(), 12, nil); err != nil {
 		t.Fatal(err)
 	}
+	// Text that needs escaping, in JSON strings and in cursors.
+	modelstest.MustExec(t, store, "UPDATE organizations SET description = ?, name = ? WHERE acronym = 'SYN0003'",
+		"a\\b\"c\nd\te\rf\x01g\x08h\x0ci\x1fj<k>&l\u2028m é", "Syn <&> \"quoted\" \\ \x1b name")
 	return store
 }
 
@@ -170,6 +173,7 @@ func compilerCases(vars map[string]any) []compilerCase {
 			map[string]any{"org": vars["org"], "missing": models.NewGlobalID("Organization", 999999).String()}, 2},
 		{"missing node falls back", `query($missing: ID!) { node(id: $missing) { id } }`,
 			map[string]any{"missing": models.NewGlobalID("Organization", 999999).String()}, 0},
+		{"escaping", `{ organizations(filter: {acronym: {startsWith: "SYN000"}}, orderBy: [{field: NAME}]) { edges { cursor node { name description } } } }`, nil, 1},
 		{"not found", `{ organization(slug: "nope") { name } }`, nil, 0},
 		{"too large a page falls back", `{ initiatives(first: 5000) { nodes { id } } }`, nil, 0},
 		{"progress", `{ initiatives(first: 6) { nodes { actionItems { progress { __typename total done open blocked overdue shareDone

@@ -292,10 +292,9 @@ func (c *jsonCompiler) dateText(expr string) string {
 	return "substr(" + expr + ", 1, 10)"
 }
 
-// controlChars matches the characters that to_json escapes otherwise than
-// gqlgen (\b, \f, and the others in lower-case hex); \t, \n and \r it
-// escapes alike.
-const controlChars = `'[\x01-\x08\x0b\x0c\x0e-\x1f]'`
+// controlChars matches the control characters, which text rarely holds:
+// text without any needs only its backslashes and quotes escaped.
+const controlChars = `'[\x01-\x1f]'`
 
 // jsonString writes the JSON string of a text expression exactly as
 // gqlgen's MarshalString does.
@@ -318,7 +317,7 @@ func (c *jsonCompiler) jsonString(expr string) {
 		}
 		slow = "replace(" + slow + ", chr(" + strconv.Itoa(ch) + "), '" + esc + "')"
 	}
-	c.w(slow, ` || '"' ELSE to_json(`, expr, ")::text END")
+	c.w(slow, ` || '"' ELSE '"' || replace(replace(`, expr, `, '\', '\\'), '"', '\"') || '"' END`)
 }
 
 // globalID writes the JSON string of the global ID of node type typ whose
