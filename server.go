@@ -59,6 +59,7 @@ type config struct {
 	Seed             string // "auto": seed an empty database at start; "never"
 	PlaygroundAssets string
 	ReportStatements bool // add extensions.sqlStatements to responses
+	QueryCompiler    bool // compile covered root fields to one SQL statement each (QUERY_COMPILER=on|off)
 	PublicRead       bool // anonymous requests may read
 	JWT              graph.JWTConfig
 	Limits           graph.Limits
@@ -90,6 +91,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	env := envReader{getenv: getenv}
 	cfg.ReportStatements = env.bool("REPORT_STATEMENTS", false)
+	switch v := getenv("QUERY_COMPILER"); v {
+	case "", "on":
+		cfg.QueryCompiler = true
+	case "off":
+	default:
+		env.fail("QUERY_COMPILER", v, "on or off")
+	}
 	// Anonymous reading is on for the embedded demo database, off for
 	// Postgres unless asked for.
 	cfg.PublicRead = env.bool("PUBLIC_READ", cfg.DatabaseURL == "")
@@ -389,7 +397,7 @@ func serve(ctx context.Context, cfg config, store *models.Store, logger *slog.Lo
 		Metrics: metrics, PrivateMetrics: cfg.MetricsAddr != "", Auth: graph.AuthOptions{PublicRead: cfg.PublicRead}, Limits: cfg.Limits,
 		Admission:    cfg.Admission,
 		MaxBodyBytes: cfg.MaxBodyBytes, Timeout: cfg.RequestTimeout, DisableIntrospection: !cfg.Introspection,
-		Tracing: tracing, Live: cfg.Live, LiveQueries: cfg.LiveQueries}
+		Tracing: tracing, Live: cfg.Live, LiveQueries: cfg.LiveQueries, DisableCompiler: !cfg.QueryCompiler}
 	if cfg.JWT.Issuer != "" || cfg.JWT.JWKSURL != "" || len(cfg.JWT.Secret) > 0 {
 		if opts.Auth.JWT, err = graph.NewJWTVerifier(ctx, cfg.JWT); err != nil {
 			return fmt.Errorf("JWT configuration: %w", err)

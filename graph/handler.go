@@ -150,11 +150,12 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	opts = opts.withDefaults()
 	m := newMetrics(opts.Metrics)
 
-	srv := handler.New(NewExecutableSchema(Config{
+	es := NewExecutableSchema(Config{
 		Resolvers:  &Resolver{Store: store},
 		Directives: DirectiveRoot{HasRole: hasRole, Live: liveDirective},
 		Complexity: complexityRoot(store.MaxPageSize()),
-	}))
+	})
+	srv := handler.New(es)
 	adm := newAdmission(opts.Admission, opts.Metrics)
 	liveConns := &liveConnections{max: int64(opts.Live.MaxConnections), perCaller: opts.Live.MaxConnectionsPerCaller, metrics: m}
 	opts.Live.Drain.track(liveConns)
@@ -184,11 +185,15 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	srv.AroundOperations(observeLive(m))
 	srv.Use(newLiveQueries(store, opts.LiveQueries, opts.Timeout, opts.Metrics))
 	srv.AroundOperations(traceOperation)
+	if !opts.DisableCompiler {
+		srv.AroundRootFields(newCompiler(store, es, opts.Metrics).aroundRootField)
+	}
 	srv.AroundResponses(recordErrors(m))
 	srv.AroundResponses(capErrors(opts.Limits.MaxErrors))
 	srv.AroundResponses(orderErrors)
 	if opts.ReportStatements {
 		srv.AroundResponses(reportStatements)
+		srv.AroundResponses(reportRootFields)
 	}
 	srv.AroundResponses(freshBatcher(store))
 

@@ -199,6 +199,7 @@ type field struct {
 	goName   string // struct field holding the column's value
 	kind     fieldKind
 	nullable bool
+	enum     bool   // kindText holding a generated enum: names only, nothing to escape
 	node     string // for kindID: the type of the IDs it holds
 }
 
@@ -244,37 +245,13 @@ func newEntity(node, table string, sample any, fields map[string]string, orderBy
 	registerNodeType(node)
 	e := &entity{node: node, table: table, base: table, typ: reflect.TypeOf(sample), fields: map[string]field{}, links: map[string]link{}, specials: map[string]special{}, orderBy: orderBy}
 	typ := reflect.TypeOf(sample)
-	naming := schema.NamingStrategy{}
 	for gql, goName := range fields {
-		sf, ok := typ.FieldByName(goName)
-		if !ok {
-			panic(fmt.Sprintf("entity %s: no struct field %s", node, goName))
+		f, err := columnField(typ, goName)
+		if err != nil {
+			panic(fmt.Sprintf("entity %s: %v", node, err))
 		}
-		f := field{col: naming.ColumnName("", goName), goName: goName}
-		if col, ok := strings.CutPrefix(sf.Tag.Get("gorm"), "column:"); ok {
-			f.col = col
-		}
-		t := sf.Type
-		if t.Kind() == reflect.Pointer {
-			f.nullable, t = true, t.Elem()
-		}
-		switch {
-		case t == reflect.TypeFor[Date]():
-			f.kind = kindDate
-		case t.String() == "time.Time":
-			f.kind = kindTime
-		case goName == "ID":
-			f.kind, f.node = kindID, node
-		case t.Kind() == reflect.String:
-			f.kind = kindText
-		case t.Kind() == reflect.Bool:
-			f.kind = kindBool
-		case t.Kind() == reflect.Float64:
-			f.kind = kindFloat
-		case t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
-			f.kind = kindInt
-		default:
-			panic(fmt.Sprintf("entity %s: field %s has unsupported type %s", node, goName, t))
+		if f.kind == kindID {
+			f.node = node
 		}
 		e.fields[gql] = f
 	}
@@ -284,6 +261,42 @@ func newEntity(node, table string, sample any, fields map[string]string, orderBy
 		}
 	}
 	return e
+}
+
+// columnField describes the column of row type typ's struct field goName:
+// its name (GORM's, or its gorm column tag) and its kind.
+func columnField(typ reflect.Type, goName string) (field, error) {
+	sf, ok := typ.FieldByName(goName)
+	if !ok {
+		return field{}, fmt.Errorf("no struct field %s", goName)
+	}
+	f := field{col: schema.NamingStrategy{}.ColumnName("", goName), goName: goName}
+	if col, ok := strings.CutPrefix(sf.Tag.Get("gorm"), "column:"); ok {
+		f.col = col
+	}
+	t := sf.Type
+	if t.Kind() == reflect.Pointer {
+		f.nullable, t = true, t.Elem()
+	}
+	switch {
+	case t == reflect.TypeFor[Date]():
+		f.kind = kindDate
+	case t.String() == "time.Time":
+		f.kind = kindTime
+	case goName == "ID":
+		f.kind = kindID
+	case t.Kind() == reflect.String:
+		f.kind, f.enum = kindText, t != reflect.TypeFor[string]()
+	case t.Kind() == reflect.Bool:
+		f.kind = kindBool
+	case t.Kind() == reflect.Float64:
+		f.kind = kindFloat
+	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
+		f.kind = kindInt
+	default:
+		return field{}, fmt.Errorf("field %s has unsupported type %s", goName, t)
+	}
+	return f, nil
 }
 
 // orderKey is one term of an ORDER BY, with what a cursor needs to resume

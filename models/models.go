@@ -311,6 +311,7 @@ func registerSQLiteFunctions() {
 			}
 			return args[0], nil
 		})
+		registerJSONFunctions()
 	})
 }
 
