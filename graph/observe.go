@@ -300,14 +300,17 @@ func traceOperation(ctx context.Context, next graphql.OperationHandler) graphql.
 	ctx, span := tracer.Start(ctx, "graphql "+typ+" "+name, trace.WithAttributes(
 		attribute.String("graphql.operation.name", name), attribute.String("graphql.operation.type", typ)))
 	handler := next(ctx)
+	_, live := ctx.Value(liveConnKey{}).(*liveConn)
+	streaming := typ == "subscription" || (live && opCtx.Operation != nil && opCtx.Operation.Directives.ForName("live") != nil)
 	return func(ctx context.Context) *graphql.Response {
 		defer span.End() // one response per operation: no subscriptions or @defer here
 		resp := handler(ctx)
-		if resp == nil && ctx.Err() != nil && typ != "subscription" {
+		if resp == nil && ctx.Err() != nil && !streaming {
 			// The request's time ran out before its operation ran; gqlgen
 			// then answers nothing, and the client deserves a reason. A
-			// subscription's nil is its end (its connection or operation
-			// is over): answering it would make gqlgen ask for the next
+			// stream's nil (a subscription's, or a live query's on a live
+			// connection) is its end (its connection or operation is
+			// over): answering it would make gqlgen ask for the next
 			// response at once, forever.
 			resp = &graphql.Response{Errors: gqlerror.List{{Message: timeoutMessage,
 				Extensions: map[string]any{"code": codeTimeout}}}}
