@@ -129,7 +129,7 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Help:    "From a change's commit to its subscription's result being handed to the connection's writer, by transport.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}}, []string{"transport"}),
 		liveRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tracker_live_refusals_total",
-			Help: "Live connections refused or closed by the server, by transport and code: a WebSocket close code (4400, 4401, 4403, 4408, 4409, 4429, 4500, 1008, 1013) or an HTTP refusal's error code (OVERLOADED, TOO_MANY_CONNECTIONS)."},
+			Help: "Live connections refused or closed by the server, by transport and code: a WebSocket close code (4400, 4401, 4403, 4408, 4409, 4429, 4500, 1013, 4413) or an HTTP refusal's error code (OVERLOADED, TOO_MANY_CONNECTIONS)."},
 			[]string{"transport", "code"}),
 	}
 	if reg != nil {
