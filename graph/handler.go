@@ -159,7 +159,7 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	adm := newAdmission(opts.Admission, opts.Metrics)
 	liveConns := &liveConnections{max: int64(opts.Live.MaxConnections), perCaller: opts.Live.MaxConnectionsPerCaller, metrics: m}
 	opts.Live.Drain.track(liveConns)
-	srv.AddTransport(sseTransport{}) // before httpTransport, which would take its requests too
+	srv.AddTransport(sseTransport{admission: adm, timeout: opts.Timeout}) // before httpTransport, which would take its requests too
 	srv.AddTransport(httpTransport{admission: adm})
 	srv.AddTransport(websocketTransport(store, opts.Auth, opts.Live, liveConns, m, opts.Logger))
 	store.Changes().SetLogger(opts.Logger)

@@ -67,7 +67,7 @@ type LiveOptions struct {
 	MaxConnectionsPerCaller int
 	// SendQueue bounds the messages waiting to be written to one
 	// WebSocket (default 64): a client that does not read what it is
-	// sent fills it, and is then closed with 1008 rather than allowed to
+	// sent fills it, and is then closed with 4413 rather than allowed to
 	// grow the server's memory.
 	SendQueue int
 	// IdleTimeout closes a WebSocket that has held no operation for this
@@ -189,7 +189,7 @@ const (
 	closeServerError      = 4500 // the credentials could not be checked
 	closeIdle             = 1000 // no operation for IdleTimeout
 	closeGoingAway        = 1001 // the server is draining: reconnect elsewhere
-	closeSlowConsumer     = 1008 // the send queue is full: the client does not read
+	closeSlowConsumer     = 4413 // the send queue is full: the client does not read (not RFC 6455's 1008, which graphql-ws clients never retry)
 	closeTooManyForCaller = 1013 // MaxConnectionsPerCaller reached: try again later
 )
 
@@ -285,7 +285,7 @@ func (s *liveSession) stop(id string) {
 //   - gqlgen writes each message at once, blocking the operation while
 //     the client does not read; here messages wait in a queue of
 //     LiveOptions.SendQueue, written in order by one writer, and a
-//     connection whose queue is full is closed with 1008.
+//     connection whose queue is full is closed with 4413.
 type protocolCodes struct {
 	transport.WebsocketImplementation
 	queue   int
@@ -437,7 +437,7 @@ func (c *codedConn) protocolError(code int, reason string) {
 }
 
 // WriteJSON queues a message, noting connection_ack and the operations
-// that end; a full queue closes the connection with 1008. The complete
+// that end; a full queue closes the connection with 4413. The complete
 // gqlgen sends after an operation's error message is dropped: in
 // graphql-transport-ws, error ends the operation.
 func (c *codedConn) WriteJSON(v any) error {

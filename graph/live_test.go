@@ -769,7 +769,7 @@ func TestLiveIdleTimeout(t *testing.T) {
 // socket with a small receive buffer, and has an officer move items until
 // the connection's send queue (4 messages) is full (the server's socket
 // has a small send buffer too): the server closes it
-// with 1008 at once, and the client, reading again, gets what was already
+// with 4413 at once, and the client, reading again, gets what was already
 // sent (not what was still queued) and then that close code. Events are large (40 aliases of a
 // description) so that the socket buffers fill after few changes.
 func TestLiveSlowConsumer(t *testing.T) {
@@ -803,7 +803,7 @@ func TestLiveSlowConsumer(t *testing.T) {
 	waitSubscribers(t, store, 1)
 
 	slow := func() float64 {
-		return metricValue(t, reg, "tracker_live_refusals_total", map[string]string{"transport": "websocket", "code": "1008"})
+		return metricValue(t, reg, "tracker_live_refusals_total", map[string]string{"transport": "websocket", "code": "4413"})
 	}
 	moves := 0
 	for ; slow() == 0; moves++ {

@@ -129,7 +129,7 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Help:    "From a change's commit to its subscription's result being handed to the connection's writer, by transport.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}}, []string{"transport"}),
 		liveRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tracker_live_refusals_total",
-			Help: "Live connections refused or closed by the server, by transport and code: a WebSocket close code (4400, 4401, 4403, 4408, 4409, 4429, 4500, 1008, 1013) or an HTTP refusal's error code (OVERLOADED, TOO_MANY_CONNECTIONS)."},
+			Help: "Live connections refused or closed by the server, by transport and code: a WebSocket close code (4400, 4401, 4403, 4408, 4409, 4429, 4500, 1013, 4413) or an HTTP refusal's error code (OVERLOADED, TOO_MANY_CONNECTIONS)."},
 			[]string{"transport", "code"}),
 	}
 	if reg != nil {
@@ -300,14 +300,17 @@ func traceOperation(ctx context.Context, next graphql.OperationHandler) graphql.
 	ctx, span := tracer.Start(ctx, "graphql "+typ+" "+name, trace.WithAttributes(
 		attribute.String("graphql.operation.name", name), attribute.String("graphql.operation.type", typ)))
 	handler := next(ctx)
+	_, live := ctx.Value(liveConnKey{}).(*liveConn)
+	streaming := typ == "subscription" || (live && opCtx.Operation != nil && opCtx.Operation.Directives.ForName("live") != nil)
 	return func(ctx context.Context) *graphql.Response {
 		defer span.End() // one response per operation: no subscriptions or @defer here
 		resp := handler(ctx)
-		if resp == nil && ctx.Err() != nil && typ != "subscription" {
+		if resp == nil && ctx.Err() != nil && !streaming {
 			// The request's time ran out before its operation ran; gqlgen
 			// then answers nothing, and the client deserves a reason. A
-			// subscription's nil is its end (its connection or operation
-			// is over): answering it would make gqlgen ask for the next
+			// stream's nil (a subscription's, or a live query's on a live
+			// connection) is its end (its connection or operation is
+			// over): answering it would make gqlgen ask for the next
 			// response at once, forever.
 			resp = &graphql.Response{Errors: gqlerror.List{{Message: timeoutMessage,
 				Extensions: map[string]any{"code": codeTimeout}}}}

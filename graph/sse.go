@@ -9,11 +9,14 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
 
 	"tracker/models"
@@ -45,10 +48,58 @@ func isEventStream(r *http.Request) bool {
 
 // sseTransport is gqlgen's SSE transport, taking the requests that
 // isEventStream accepts (sseProtocol has made a GET one a POST); its
-// keep-alive comments are sseStream's, written through its writer.
-type sseTransport struct{ transport.SSE }
+// keep-alive comments are sseStream's, written through its writer. An
+// operation that answers once is held to the rules of HTTP requests
+// (oneShotRules).
+type sseTransport struct {
+	transport.SSE
+	admission *admission
+	timeout   time.Duration
+}
 
 func (t sseTransport) Supports(r *http.Request) bool { return isEventStream(r) && t.SSE.Supports(r) }
+
+func (t sseTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	t.SSE.Do(w, r, oneShotRules{GraphExecutor: exec, admission: t.admission, timeout: t.timeout})
+}
+
+// oneShotRules holds an operation sent over SSE that answers once (a
+// query not marked @live, a mutation) to the rules it would have over
+// HTTP, so that a stream is no way around them: admission control (a
+// refusal is the one result, OVERLOADED) and the request timeout.
+// Streaming operations are bound by their connection instead.
+type oneShotRules struct {
+	graphql.GraphExecutor
+	admission *admission
+	timeout   time.Duration
+}
+
+func (e oneShotRules) DispatchOperation(ctx context.Context, opCtx *graphql.OperationContext) (graphql.ResponseHandler, context.Context) {
+	op := opCtx.Operation
+	if op == nil || op.Operation == ast.Subscription || (op.Operation == ast.Query && op.Directives.ForName("live") != nil) {
+		return e.GraphExecutor.DispatchOperation(ctx, opCtx)
+	}
+	release := func() {}
+	if e.admission != nil {
+		var refused *refusal
+		if release, refused = e.admission.admit(ctx, opCtx); refused != nil {
+			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{refused.err}}), ctx
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.timeout)
+	h, ctx := e.GraphExecutor.DispatchOperation(ctx, opCtx)
+	// One response, then the end: asked again past the deadline, the
+	// operation would answer TIMEOUT (traceOperation) again and again.
+	var answered atomic.Bool
+	return func(ctx context.Context) *graphql.Response {
+		if answered.Swap(true) {
+			return nil
+		}
+		defer cancel()
+		defer release()
+		return h(ctx)
+	}, ctx
+}
 
 // sseProtocol applies the HTTP rules to a stream request before its
 // credentials are checked: a POST body is JSON (415) and bounded (413); a

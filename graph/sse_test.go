@@ -501,3 +501,30 @@ func TestSSEGraphQLSSEClient(t *testing.T) {
 		t.Logf("graphql-sse client: %s", got[1])
 	})
 }
+
+// TestSSEQueryTimeout checks that a query over SSE, which answers once,
+// keeps the request timeout of HTTP: with every database connection held,
+// it answers with an error at the deadline, then complete, instead of
+// waiting as long as the stream lasts.
+func TestSSEQueryTimeout(t *testing.T) {
+	store := modelstest.Seeded(t, modelstest.Dialects()[0])
+	srv := httptest.NewServer(NewHandler(store, Options{Auth: AuthOptions{PublicRead: true}, Timeout: 300 * time.Millisecond}))
+	t.Cleanup(srv.Close)
+	release := holdConnections(t, store)
+	defer release()
+	_, s := openSSE(t, srv.URL+"/graphql", http.MethodPost, `{ actionItem(slug: "`+liveSlug+`") { slug } }`, nil, nil)
+	if s == nil {
+		t.Fatal("not a stream")
+	}
+	ev, ok := s.next(5 * time.Second)
+	var p struct {
+		Data   map[string]any
+		Errors []gqlError
+	}
+	if !ok || ev.Event != "next" || json.Unmarshal([]byte(ev.Data), &p) != nil || len(p.Errors) == 0 {
+		t.Fatalf("got %+v, %v; want a next event with an error", ev, ok)
+	}
+	if ev, ok := s.next(5 * time.Second); !ok || ev.Event != "complete" {
+		t.Fatalf("got %+v, %v; want complete", ev, ok)
+	}
+}
