@@ -143,11 +143,12 @@ type rawJSON []byte
 func (r rawJSON) MarshalGQL(w io.Writer) { _, _ = w.Write(r) }
 
 // reportRootFields adds extensions.compiledFields and
-// extensions.fallbackFields to each response.
+// extensions.fallbackFields to each response that reports its
+// sqlStatements (those of HTTP requests).
 func reportRootFields(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	n := &rootCounts{}
 	resp := next(context.WithValue(ctx, rootCountsKey{}, n))
-	if resp != nil {
+	if _, counted := models.StatementCount(ctx); resp != nil && counted {
 		if resp.Extensions == nil {
 			resp.Extensions = map[string]any{}
 		}

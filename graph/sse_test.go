@@ -139,10 +139,15 @@ func expectSSEChange(t *testing.T, s *sseReader, slug, previous string) {
 func TestSSEActionItemChanged(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, d models.Dialect) {
 		c, store := officerClient(t, d)
-		vars := map[string]any{"f": map[string]any{"slug": map[string]any{"eq": liveSlug}}}
+		// Two filters matching the item, so that the streams are two
+		// subscriptions (identical ones would share one).
+		filters := map[string]map[string]any{
+			http.MethodPost: {"f": map[string]any{"slug": map[string]any{"eq": liveSlug}}},
+			http.MethodGet:  {"f": map[string]any{"slug": map[string]any{"in": []string{liveSlug}}}},
+		}
 		var streams []*sseReader
 		for _, method := range []string{http.MethodPost, http.MethodGet} {
-			resp, s := openSSE(t, c.url, method, changedSubscription, vars, nil)
+			resp, s := openSSE(t, c.url, method, changedSubscription, filters[method], nil)
 			if s == nil {
 				body, _ := io.ReadAll(resp.Body)
 				t.Fatalf("%s: status %d, %s: %s", method, resp.StatusCode, resp.Header.Get("Content-Type"), body)
@@ -226,7 +231,8 @@ func TestSSERefusals(t *testing.T) {
 	if resp.Header.Get("Retry-After") == "" {
 		t.Error("429 without Retry-After")
 	}
-	if _, s := openSSE(t, endpoint, http.MethodPost, changedSubscription, nil, bearer(tokB)); s == nil {
+	other := map[string]any{"f": map[string]any{"slug": map[string]any{"eq": "another"}}} // not the first stream's subscription, which it would share
+	if _, s := openSSE(t, endpoint, http.MethodPost, changedSubscription, other, bearer(tokB)); s == nil {
 		t.Fatal("another caller's stream refused")
 	}
 	waitSubscribers(t, store, 2)
@@ -301,7 +307,8 @@ func TestLiveDrain(t *testing.T) {
 	}
 	ws.init(nil)
 	ws.subscribe("1", changedSubscription, nil)
-	_, s := openSSE(t, srv.URL+"/graphql", http.MethodPost, changedSubscription, nil, nil)
+	other := map[string]any{"f": map[string]any{"slug": map[string]any{"eq": "another"}}} // not shared with the WebSocket's
+	_, s := openSSE(t, srv.URL+"/graphql", http.MethodPost, changedSubscription, other, nil)
 	if s == nil {
 		t.Fatal("not a stream")
 	}
