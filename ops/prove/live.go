@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -410,7 +411,7 @@ func (h *harness) proveLive(ctx context.Context) (*report, error) {
 	}
 	if docs != nil {
 		r.assert(lq.differ == 0 && lq.noResult == 0, "every live query ended with the result of a fresh HTTP query of its document (%d differ, %d without result: %s)", lq.differ, lq.noResult, lq.first)
-		r.assert(lq.problems == 0, "no live query was refused, completed or answered with errors (%d)", lq.problems)
+		r.assert(lq.problems == 0, "no live query was refused, completed or answered with errors (%d: %s)", lq.problems, cmp.Or(lq.firstProblem, "none"))
 		r.assert(hasReexec && reexec <= float64(e3-e2)*groups, "re-executions per change at most the distinct live queries (%.0f for %d changes, %.0f distinct)", reexec, e3-e2, groups)
 		r.assert(lq.reconnected == liveOnB && lq.receivingAfter == liveOnB, "the live queries of b resubscribed on a and received results there (%d and %d of %d)", lq.reconnected, lq.receivingAfter, liveOnB)
 	}

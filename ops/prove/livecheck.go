@@ -194,6 +194,7 @@ type liveQueryVerdict struct {
 	reconnected, receivingAfter          int // of those on replica b
 	problems                             int
 	first                                string
+	firstProblem                         string
 }
 
 // checkLiveQueries compares the last result of each live-query
@@ -255,7 +256,12 @@ func checkLiveQueries(ctx context.Context, subs []*liveSubscriber, base string, 
 		bad := false
 		for _, seg := range segs {
 			v.results += seg.results
-			bad = bad || len(seg.problems) > 0
+			if len(seg.problems) > 0 && !bad {
+				bad = true
+				if v.firstProblem == "" {
+					v.firstProblem = fmt.Sprintf("subscriber %d (%s, document %d) on replica %d: %s", s.n, s.role, s.doc, seg.replica, seg.problems[0])
+				}
+			}
 		}
 		if bad {
 			v.problems++
