@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 	gqlast "github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 
@@ -87,7 +88,13 @@ func TestDifferential(t *testing.T) {
 					t.Fatalf("stopping after %d failures", dt.failures)
 				}
 			}
-			t.Logf("%d queries from seed %d (%d with a next page) in %v: %s", n, start, st.pages, time.Since(began).Round(time.Millisecond), &st)
+			compiled, fallback := dt.rootFields(t)
+			t.Logf("%d queries from seed %d (%d with a next page) in %v: %s; root fields compiled %v, executed %v", n, start, st.pages, time.Since(began).Round(time.Millisecond), &st, compiled, fallback)
+			// A comparison in which the compiler answers nothing proves
+			// nothing.
+			if n >= 100 && compiled*4 < compiled+fallback {
+				t.Errorf("the compiler answered %v of %v root fields; want a quarter at least", compiled, compiled+fallback)
+			}
 			// A generator whose queries mostly fail proves little.
 			if n >= 100 && st.clean*2 < st.total {
 				t.Errorf("only %d of %d responses have no error; want most", st.clean, st.total)
@@ -110,9 +117,17 @@ func TestDifferential(t *testing.T) {
 			for _, doc := range replay {
 				from[strings.SplitN(doc.from, ":", 2)[0]]++
 			}
-			t.Logf("%d documents replayed as %v (operations by file: %v): %s", len(replay), replayRoles, from, &st)
+			compiled, fallback := dt.rootFields(t)
+			t.Logf("%d documents replayed as %v (operations by file: %v): %s; root fields compiled %v, executed %v (generated included)", len(replay), replayRoles, from, &st, compiled, fallback)
 		})
 	})
+}
+
+// rootFields returns how many root fields the compiled handler has
+// answered by the compiler and by the executor so far.
+func (dt *diffTarget) rootFields(t *testing.T) (compiled, fallback float64) {
+	const name = "tracker_query_root_fields_total"
+	return metricValue(t, dt.metrics, name, map[string]string{"path": "compiled"}), metricValue(t, dt.metrics, name, map[string]string{"path": "fallback"})
 }
 
 // maxDiffFailures stops a run that fails everywhere.
@@ -129,6 +144,7 @@ var (
 // diffTarget is the two handlers of a differential test on one store.
 type diffTarget struct {
 	compiled, executed http.Handler
+	metrics            *prometheus.Registry // the compiled handler's
 	logs               [2]*syncBuffer
 	tokens             map[string]string
 	schema             *gqlast.Schema
@@ -164,7 +180,10 @@ func newDiffTarget(t *testing.T, store *models.Store) *diffTarget {
 		return Options{Auth: AuthOptions{PublicRead: true}, DisableCompiler: disable,
 			Logger: slog.New(slog.NewJSONHandler(log, &slog.HandlerOptions{Level: slog.LevelError}))}
 	}
-	dt.compiled = NewHandler(store, opts(dt.logs[0], false))
+	dt.metrics = prometheus.NewRegistry()
+	compiledOpts := opts(dt.logs[0], false)
+	compiledOpts.Metrics = dt.metrics
+	dt.compiled = NewHandler(store, compiledOpts)
 	dt.executed = NewHandler(store, opts(dt.logs[1], true))
 	viewer, _ := mustToken(t, store, models.RoleViewer, nil, nil)
 	officer, _ := mustToken(t, store, models.RoleOfficer, []uint{orgID(t, store, "un-secretariat")}, nil)
