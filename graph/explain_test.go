@@ -165,20 +165,25 @@ func seqScans(t *testing.T, plan []byte) []string {
 		t.Fatal(err)
 	}
 	var out []string
-	var walk func(n map[string]any)
-	walk = func(n map[string]any) {
-		if n["Node Type"] == "Seq Scan" {
+	var walk func(n, parent map[string]any)
+	walk = func(n, parent map[string]any) {
+		// An aggregate over every row of a table (the totalCount of an
+		// unfiltered list, inside a compiled statement too) reads all of
+		// them by any plan: which scan it takes is autovacuum's doing
+		// (see wholeCount).
+		everyRow := parent != nil && parent["Node Type"] == "Aggregate" && n["Filter"] == nil
+		if n["Node Type"] == "Seq Scan" && !everyRow {
 			rel, _ := n["Relation Name"].(string)
 			out = append(out, rel)
 		}
 		if kids, ok := n["Plans"].([]any); ok {
 			for _, k := range kids {
-				walk(k.(map[string]any))
+				walk(k.(map[string]any), n)
 			}
 		}
 	}
 	for _, d := range doc {
-		walk(d.Plan)
+		walk(d.Plan, nil)
 	}
 	return out
 }
