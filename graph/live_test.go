@@ -878,6 +878,10 @@ func TestLiveMetrics(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	// The subscription ends with its context, just after the connection.
+	for deadline := time.Now().Add(5 * time.Second); metricValue(t, reg, "tracker_live_subscriptions", labels) != 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if got := metricValue(t, reg, "tracker_live_subscriptions", labels); got != 0 {
 		t.Errorf("tracker_live_subscriptions = %v after the connection closed", got)
 	}

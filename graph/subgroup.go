@@ -138,9 +138,9 @@ func (lq *liveQueries) runSub(g *subGroup, first *subMember) {
 		at, _ := ctx.Value(deliveryClockKey{}).(*deliveryClock).pop()
 		g.mu.Lock()
 		g.members = slices.DeleteFunc(g.members, func(m *subMember) bool {
+			noteCommit(m.ctx, at) // before the member can take resp and look for its commit time
 			select {
 			case m.queue <- resp:
-				noteCommit(m.ctx, at)
 				return false
 			default: // too far behind: dropped, its subscription completes
 				close(m.queue)
