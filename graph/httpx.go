@@ -30,28 +30,9 @@ func protocol(maxBody int64, maxTokens int, next http.Handler) http.Handler {
 				return
 			}
 		case http.MethodPost:
-			media, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-			if err != nil || media != "application/json" {
-				writeError(w, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE",
-					"send the request as JSON, with Content-Type: application/json")
+			if !readJSONBody(w, r, maxBody) {
 				return
 			}
-			body, err := readBody(w, r, maxBody)
-			var tooLarge *http.MaxBytesError
-			switch {
-			case errors.As(err, &tooLarge):
-				writeError(w, http.StatusRequestEntityTooLarge, codeRequestTooLarge, "the request body is too large")
-				return
-			case errors.Is(err, os.ErrDeadlineExceeded):
-				noteAnswer(r.Context(), codeTimeout)
-				w.Header().Set("Connection", "close")
-				writeError(w, http.StatusRequestTimeout, codeTimeout, "the request body did not arrive within the request's time")
-				return
-			case err != nil:
-				writeError(w, http.StatusBadRequest, models.CodeInvalid, "the request body could not be read")
-				return
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
 		default:
 			w.Header().Set("Allow", "GET, POST")
 			writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "use GET for queries or POST")
@@ -90,4 +71,33 @@ func isMutationByGET(r *http.Request, maxTokens int) bool {
 	}
 	op := doc.Operations.ForName(q.Get("operationName"))
 	return op != nil && op.Operation != ast.Query
+}
+
+// readJSONBody reads the JSON body of the POST request r, at most maxBody
+// bytes, and puts it back as r.Body; otherwise it answers the refusal
+// (415, 413, 408 or 400) and returns false.
+func readJSONBody(w http.ResponseWriter, r *http.Request, maxBody int64) bool {
+	media, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || media != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE",
+			"send the request as JSON, with Content-Type: application/json")
+		return false
+	}
+	body, err := readBody(w, r, maxBody)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		writeError(w, http.StatusRequestEntityTooLarge, codeRequestTooLarge, "the request body is too large")
+		return false
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		noteAnswer(r.Context(), codeTimeout)
+		w.Header().Set("Connection", "close")
+		writeError(w, http.StatusRequestTimeout, codeTimeout, "the request body did not arrive within the request's time")
+		return false
+	case err != nil:
+		writeError(w, http.StatusBadRequest, models.CodeInvalid, "the request body could not be read")
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return true
 }

@@ -4,8 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"mime"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -120,34 +119,16 @@ func sseProtocol(maxBody int64, maxTokens int, next http.Handler) http.Handler {
 			r.Method = http.MethodPost
 			r.Header.Set("Content-Type", mediaJSON)
 			r.ContentLength = int64(len(body))
-			r.Body = readCloser{bytes.NewReader(body)}
+			r.Body = io.NopCloser(bytes.NewReader(body))
 			next.ServeHTTP(w, r)
 			return
 		}
-		media, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		if err != nil || media != mediaJSON {
-			writeError(w, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE",
-				"send the request as JSON, with Content-Type: application/json")
+		if !readJSONBody(w, r, maxBody) {
 			return
 		}
-		body, err := readBody(w, r, maxBody)
-		var tooLarge *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooLarge):
-			writeError(w, http.StatusRequestEntityTooLarge, codeRequestTooLarge, "the request body is too large")
-			return
-		case err != nil:
-			writeError(w, http.StatusBadRequest, models.CodeInvalid, "the request body could not be read")
-			return
-		}
-		r.Body = readCloser{bytes.NewReader(body)}
 		next.ServeHTTP(w, r)
 	})
 }
-
-type readCloser struct{ *bytes.Reader }
-
-func (readCloser) Close() error { return nil }
 
 // getBody returns the JSON body standing for the GraphQL request in the URL
 // of a GET stream request, or the status and reason refusing it.
