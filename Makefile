@@ -1,5 +1,6 @@
 # The two commands a newcomer needs:
-#   make run    start the server, seeded, playground at http://localhost:8080/
+#   make run    start the server, seeded, playground at http://localhost:8080/,
+#               dashboard at http://localhost:8080/dashboard/
 #   make test   run the whole test suite, on Postgres and on SQLite
 # Everything else here serves those two.
 
@@ -10,13 +11,22 @@ NPM ?= npm
 
 # The playground's GraphiQL files come from npm (web/package-lock.json). If npm
 # is missing, the server still runs and the playground loads GraphiQL from a CDN.
-assets: web/node_modules/.package-lock.json
+# The dashboard (web/dashboard) is bundled by esbuild from the same packages
+# into web/dist/dashboard; without it /dashboard/ says how to build it.
+assets: web/node_modules/.package-lock.json web/dist/dashboard/index.html
 
 web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 	@if command -v $(NPM) >/dev/null 2>&1; then \
 		$(NPM) ci --prefix web --no-audit --no-fund --loglevel=error; \
 	else \
 		echo "npm not found: the playground will load GraphiQL from a CDN" >&2; \
+	fi
+
+web/dist/dashboard/index.html: web/node_modules/.package-lock.json $(wildcard web/dashboard/*.* web/dashboard/src/*)
+	@if [ -d web/node_modules/esbuild ]; then \
+		$(NPM) run --prefix web --silent build; \
+	else \
+		echo "npm not found: the dashboard is not built" >&2; \
 	fi
 
 # run builds first, saying so: the first build compiles every dependency and

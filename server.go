@@ -58,6 +58,7 @@ type config struct {
 	MetricsAddr      string // host:port of /metrics and pprof; empty: /metrics on ListenAddr
 	Seed             string // "auto": seed an empty database at start; "never"
 	PlaygroundAssets string
+	DashboardAssets  string
 	ReportStatements bool // add extensions.sqlStatements to responses
 	QueryCompiler    bool // compile covered root fields to one SQL statement each (QUERY_COMPILER=on|off)
 	PublicRead       bool // anonymous requests may read
@@ -86,6 +87,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Port:             cmp.Or(getenv("PORT"), "8080"),
 		Seed:             cmp.Or(getenv("SEED"), "auto"),
 		PlaygroundAssets: cmp.Or(getenv("PLAYGROUND_ASSETS"), "web/node_modules"),
+		DashboardAssets:  cmp.Or(getenv("DASHBOARD_ASSETS"), "web/dist/dashboard"),
 		TrustedDocuments: getenv("TRUSTED_DOCUMENTS"),
 		PprofAddr:        getenv("PPROF_ADDR"),
 	}
@@ -396,7 +398,7 @@ func serve(ctx context.Context, cfg config, store *models.Store, logger *slog.Lo
 		return err
 	}
 	defer stopMetrics()
-	opts := graph.Options{Logger: logger, PlaygroundAssets: cfg.PlaygroundAssets, ReportStatements: cfg.ReportStatements,
+	opts := graph.Options{Logger: logger, PlaygroundAssets: cfg.PlaygroundAssets, DashboardAssets: cfg.DashboardAssets, ReportStatements: cfg.ReportStatements,
 		Metrics: metrics, PrivateMetrics: cfg.MetricsAddr != "", Auth: graph.AuthOptions{PublicRead: cfg.PublicRead}, Limits: cfg.Limits,
 		Admission:    cfg.Admission,
 		MaxBodyBytes: cfg.MaxBodyBytes, Timeout: cfg.RequestTimeout, DisableIntrospection: !cfg.Introspection,

@@ -28,6 +28,9 @@ type Options struct {
 	// PlaygroundAssets is the directory holding GraphiQL's npm packages
 	// (web/node_modules).
 	PlaygroundAssets string
+	// DashboardAssets is the directory of the dashboard's build
+	// (web/dist/dashboard), served at /dashboard/; see dashboard.go.
+	DashboardAssets string
 	// ReportStatements adds the number of SQL statements a request ran to
 	// its response, as extensions.sqlStatements: for tests and benchmarks.
 	ReportStatements bool
@@ -143,7 +146,8 @@ query Partnerships {
 `
 
 // NewHandler returns the tracker's HTTP handler: GraphQL at /graphql (POST,
-// and GET for queries), the GraphiQL playground at /, health checks at
+// and GET for queries), the GraphiQL playground at /, the dashboard at
+// /dashboard/, health checks at
 // /healthz (alive) and /readyz (database reachable, migrated and taking
 // writes), and Prometheus metrics at /metrics unless they are private.
 func NewHandler(store *models.Store, opts Options) http.Handler {
@@ -171,8 +175,9 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	} else {
 		srv.Use(extension.Introspection{})
 	}
+	dash := newDashboard(opts.DashboardAssets, opts.Logger)
 	if opts.TrustedDocuments != nil {
-		srv.Use(trustedDocuments(opts.TrustedDocuments))
+		srv.Use(trustedDocuments(withDashboardOperations(opts.TrustedDocuments, dash.operations())))
 	} else {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](apqCacheSize)})
 	}
@@ -244,6 +249,8 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	if opts.Metrics != nil && !opts.PrivateMetrics {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Metrics, promhttp.HandlerOpts{}))
 	}
+	mux.Handle("/dashboard", dash)
+	mux.Handle("/dashboard/", dash)
 	mux.Handle("/", newPlayground("/graphql", opts.PlaygroundAssets, DefaultQuery, opts.Logger))
 	return mux
 }
