@@ -340,7 +340,7 @@ function openMove(item, historyOnly = false) {
     } catch (err) {
       if (err.code === 'CONFLICT') {
         status.className = 'move-status conflict';
-        replace(status, h('strong', {}, 'Conflict: '),
+        replace(status, h("strong", {}, "Conflict (CONFLICT): "),
           `someone else changed this item after you opened it (you saw version ${seen.version}, ${words(seen.status)}; it is now version ${current.version}, ${words(current.status)}). `,
           'Your move was not made. Its history below shows what changed; choose again from where it stands now.');
         seen = { ...current };
