@@ -23,10 +23,18 @@ import (
 
 // runBrowserCheck runs web/e2e/playground.mjs, which opens baseURL in headless
 // Chromium with every other origin blocked, runs the default query and waits
-// for the result to contain want. Without node, playwright-core (from
+// for the result to contain want.
+func runBrowserCheck(t *testing.T, baseURL, want string) {
+	t.Helper()
+	runBrowserScript(t, "playground.mjs", nil, baseURL, want)
+}
+
+// runBrowserScript runs the browser check web/e2e/<script> with node, args
+// and env added to the environment, from the repository's root, and fails
+// the test if it exits non-zero. Without node, playwright-core (from
 // `npm ci --prefix web`) or Chromium it skips loudly, except under CI=true,
 // where a missing dependency is a failure: CI must not pass by skipping.
-func runBrowserCheck(t *testing.T, baseURL, want string) {
+func runBrowserScript(t *testing.T, script string, env []string, args ...string) {
 	t.Helper()
 	root, err := filepath.Abs("..") // go test runs in graph/
 	if err != nil {
@@ -45,25 +53,33 @@ func runBrowserCheck(t *testing.T, baseURL, want string) {
 	case chromiumErr != nil:
 		missing = chromium + " is missing: run `apt-get install -y chromium` or set CHROMIUM"
 	}
-	if missing != "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("browser check cannot run in CI: %s", missing)
-		}
-		t.Skipf("SKIPPING the browser check of the playground: %s", missing)
-	}
+	skipUnlessCI(t, missing)
 
 	// The script stops itself after 55 s; this is the backstop.
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join("web", "e2e", "playground.mjs"), baseURL, want)
+	cmd := exec.CommandContext(ctx, node, append([]string{filepath.Join("web", "e2e", script)}, args...)...)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
+	cmd.Env = append(append(os.Environ(), "CHROMIUM="+chromium), env...)
 	cmd.WaitDelay = 5 * time.Second // do not hang on output pipes a killed browser left open
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("browser check of %s: %v\n%s", baseURL, err, out)
+		t.Fatalf("browser check %s: %v\n%s", script, err, out)
 	}
-	t.Logf("browser check: %s", bytes.TrimSpace(out))
+	t.Logf("browser check %s: %s", script, bytes.TrimSpace(out))
+}
+
+// skipUnlessCI skips the test when missing names a missing dependency,
+// loudly, and fails it under CI=true.
+func skipUnlessCI(t *testing.T, missing string) {
+	t.Helper()
+	if missing == "" {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("browser check cannot run in CI: %s", missing)
+	}
+	t.Skipf("SKIPPING the browser check: %s", missing)
 }
 
 // writeTestAssets writes a small stand-in for every allow-listed file under a

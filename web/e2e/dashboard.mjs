@@ -108,6 +108,7 @@ try {
   await a.getByRole('link', { name: 'Statistics' }).click();
   await a.getByRole('button', { name: /^187 countries/ }).waitFor();
   await a.getByRole('button', { name: /^as of / }).waitFor();
+  await a.locator('table').getByRole('button', { name: /^Actual 10,629 / }).waitFor(); // baseline → actual
   await shot(a, '3-statistics');
 
   step = 'the organizations view';

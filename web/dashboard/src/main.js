@@ -275,7 +275,8 @@ function board(items) {
 function results(list) {
   if (!list.length) return h('p', { class: 'muted' }, 'No results recorded.');
   const value = (s, unit, label) => (s ? cited([fmt(s.value), h('span', { class: 'muted' }, ` ${s.asOf.label}`)], s.id, 'value', `${label} ${fmt(s.value)} ${unit}`) : h('span', { class: 'muted' }, '—'));
-  return list.map((r) => h('div', { class: 'card' }, h('h3', {}, cited(r.title, r.id, 'title', r.title), ' ', h('span', { class: 'muted' }, words(r.type))),
+  return list.map((r) => h('div', { class: 'card' }, h('h3', {}, cited(r.title, r.id, 'title', r.title), ' ',
+    h('span', { class: 'muted' }, words(r.type), r.organization ? ` · ${orgName(r.organization)}` : '')),
     r.indicators.nodes.length ? h('table', {},
       h('thead', {}, h('tr', {}, ['Indicator', 'Baseline', 'Target', 'Actual', 'Change'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, r.indicators.nodes.map((ind) => h('tr', {},
@@ -370,7 +371,7 @@ moveDialog.querySelector('.close').addEventListener('click', () => moveDialog.cl
 // ─── Statistics ─────────────────────────────────────────────────────────────
 
 function statistics() {
-  return follow('Statistics', {}, ({ police, interpol }) => {
+  return follow('Statistics', {}, ({ police, interpol, results: rs }) => {
     const m = interpol?.memberCount;
     replace(main,
       h('h1', {}, 'Statistics'),
@@ -378,7 +379,8 @@ function statistics() {
         police.series.map((s) => h('div', { class: 'card wide' }, seriesChart(s, `UN police deployed${s.scope ? ` — ${s.scope}` : ''}`))),
         m ? h('div', { class: 'card figure' }, h('h2', {}, `${interpol.name} (${interpol.acronym})`),
           h('p', { class: 'big' }, cited(fmt(m.value), m.id, 'value', `${fmt(m.value)} ${m.metric.unit}`), ' ', m.metric.unit),
-          h('p', {}, 'as of ', cited(m.asOf.label, m.id, 'asOf', `as of ${m.asOf.label}`), h('span', { class: 'precision' }, ` (${words(m.asOf.precision)})`))) : null));
+          h('p', {}, 'as of ', cited(m.asOf.label, m.id, 'asOf', `as of ${m.asOf.label}`), h('span', { class: 'precision' }, ` (${words(m.asOf.precision)})`))) : null),
+      h('section', { 'aria-labelledby': 'results-h' }, h('h2', { id: 'results-h' }, 'Results and indicators'), results(rs.nodes)));
   });
 }
 

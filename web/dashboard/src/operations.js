@@ -5,6 +5,19 @@
 
 const date = 'label precision date';
 
+// The results framework: each result's indicators, baseline → target → actual.
+const results = `nodes {
+      id title type organization { acronym name }
+      indicators(first: 20) {
+        nodes {
+          id title measure ascending change changePercent metric { name unit }
+          baseline { id value asOf { ${date} } }
+          target { id value asOf { ${date} } }
+          actual { id value asOf { ${date} } }
+        }
+      }
+    }`;
+
 export const Overview = `query Overview($first: Int!, $after: String) @live {
   initiatives(first: $first, after: $after) {
     totalCount
@@ -35,19 +48,7 @@ export const Initiative = `query Initiative($slug: String!) @live {
       progress { total done blocked overdue countsByStatus { status count } }
       nodes { id slug title status version isOverdue nextStatuses due { ${date} } owner { id acronym name } }
     }
-    results(first: 20) {
-      nodes {
-        id title type
-        indicators(first: 20) {
-          nodes {
-            id title measure ascending change changePercent metric { name unit }
-            baseline { id value asOf { ${date} } }
-            target { id value asOf { ${date} } }
-            actual { id value asOf { ${date} } }
-          }
-        }
-      }
-    }
+    results(first: 20) { ${results} }
   }
 }`;
 
@@ -59,6 +60,7 @@ export const Statistics = `query Statistics @live {
     id name acronym
     memberCount { id value scope asOf { ${date} } metric { name unit } }
   }
+  results(first: 10) { ${results} }
 }`;
 
 const org = 'id slug acronym name kind';
