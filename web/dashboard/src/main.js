@@ -184,13 +184,15 @@ function seriesChart(series, title) {
 function overview(_arg, params) {
   const after = params.get('after') || null;
   const page = Number(params.get('page') || 1);
-  return follow('Overview', { first: pageSize, after }, (data) => {
-    const { initiatives, actionItems, police } = data;
+  const totals = h('div', { class: 'card totals' }, h('h2', {}, 'All action items'), h('p', { class: 'loading' }, 'Counting…'));
+  const stopTotals = follow('Totals', {}, ({ actionItems }) => replace(totals, h('h2', {}, 'All action items'), progressBar(actionItems.progress)));
+  const stop = follow('Overview', { first: pageSize, after }, (data) => {
+    const { initiatives, police } = data;
     const from = (page - 1) * pageSize + 1;
     replace(main,
       h('h1', {}, 'Overview'),
       h('section', { class: 'cards', 'aria-label': 'Summary' },
-        h('div', { class: 'card' }, h('h2', {}, 'All action items'), progressBar(actionItems.progress)),
+        totals,
         police.series.length ? h('div', { class: 'card wide' }, seriesChart(police.series[0], 'UN police deployed')) : null),
       h('section', { 'aria-labelledby': 'initiatives-h' },
         h('h2', { id: 'initiatives-h' }, 'Initiatives ', h('span', { class: 'muted' },
@@ -200,6 +202,7 @@ function overview(_arg, params) {
           page > 1 ? h('a', { href: '#/', onclick: (e) => { e.preventDefault(); history.back(); } }, '← Previous') : null,
           initiatives.pageInfo.hasNextPage ? h('a', { href: `#/?after=${encodeURIComponent(initiatives.pageInfo.endCursor)}&page=${page + 1}` }, 'Next →') : null)));
   });
+  return () => { stop(); stopTotals(); };
 }
 
 function initiativeCard(i) {

@@ -31,10 +31,16 @@ export const Overview = `query Overview($first: Int!, $after: String) @live {
       latest: meetings(first: 1, filter: {status: {eq: HELD}, date: {isNull: false}}, orderBy: [{field: DATE, direction: DESC}]) { nodes { id slug title date { ${date} } } }
     }
   }
-  actionItems(first: 1) { progress { total done blocked overdue countsByStatus { status count } } }
   police: deploymentStatistics(first: 100, filter: {metric: {key: {eq: "un-police-deployed"}}}) {
     series { scope change changePercent metric { name unit } points { value change changePercent asOf { ${date} } statistic { id } } }
   }
+}`;
+
+// Totals is the overview's aggregate over every action item: at scale it
+// costs more than the first page of initiatives, so it is a query of its own
+// and the page does not wait for it.
+export const Totals = `query Totals @live {
+  actionItems(first: 1) { progress { total done blocked overdue countsByStatus { status count } } }
 }`;
 
 export const Initiative = `query Initiative($slug: String!) @live {
