@@ -393,11 +393,15 @@ function organizations(slug) {
   let stopDetail = () => {};
   const detail = h('section', { class: 'card detail', 'aria-live': 'polite', 'aria-labelledby': 'org-h' }, h('p', { class: 'muted', id: 'org-h' }, 'Choose an organization to see its partnerships.'));
   const select = (o) => {
+    for (const b of main.querySelectorAll('.tree button')) {
+      if (b.dataset.id === o.id) b.setAttribute('aria-current', 'true');
+      else b.removeAttribute('aria-current');
+    }
     stopDetail();
     stopDetail = live('OrganizationPartnerships', { id: o.id }, ({ node }) => drawOrg(detail, node), (err) => showError(err));
   };
   const tree = (nodes) => h('ul', {}, nodes.map((o) => h('li', {},
-    h('button', { type: 'button', class: 'link', onclick: () => select(o) }, o.name, o.acronym ? ` (${o.acronym})` : ''),
+    h('button', { type: 'button', class: 'link', 'data-id': o.id, onclick: () => select(o) }, o.name, o.acronym ? ` (${o.acronym})` : ''),
     h('span', { class: 'muted' }, ` ${words(o.kind)}`),
     o.children?.nodes.length ? tree(o.children.nodes) : null)));
   let first = true;
