@@ -9,7 +9,9 @@
 // view; that an officer's move in one browser context reaches a second
 // context within 1 s without a reload; that a stale move (the second officer
 // decided on what they saw before the first moved the item) shows the
-// CONFLICT explained; the phone-width layout; and no console errors. The
+// CONFLICT explained; with FAILOVER_URL set, that after a POST there drops
+// the live connections the dashboard reconnects by itself and follows the
+// data again; the phone-width layout; and no console errors. The
 // token must be an OFFICER's scoped to united-nations, on the seed data.
 // Screenshots of each view go to ARTIFACTS (default web/artifacts/dashboard).
 // It prints a JSON summary and exits 0, or prints why it failed and exits 1.
@@ -165,6 +167,21 @@ try {
   if (!summary.conflict.includes('CONFLICT')) throw new Error(`the conflict is not explained: ${summary.conflict}`);
   await b.locator('#move ol.history li', { hasText: 'not started → in progress' }).waitFor();
   await shot(b, '7-conflict');
+
+  if (process.env.FAILOVER_URL) {
+    step = 'the server drops the live connections; the dashboard reconnects by itself';
+    await b.locator('#move').getByRole('button', { name: 'Close' }).click();
+    const dropped = await fetch(process.env.FAILOVER_URL, { method: 'POST' });
+    if (!dropped.ok) throw new Error(`failover: HTTP ${dropped.status}`);
+    await b.locator('#live[data-state=reconnecting]').waitFor();
+    await b.locator('#live[data-state=live]').waitFor();
+    await a.locator('#live[data-state=live]').waitFor();
+    await openMove(a, 'un-advisory-services');
+    const again = Date.now();
+    await a.locator('#move').getByRole('button', { name: 'Move', exact: true }).click();
+    await card(b, 'IN_PROGRESS', 'un-advisory-services').waitFor({ timeout: 1000 });
+    summary.afterReconnectMoveMs = Date.now() - again;
+  }
 
   step = 'the phone-width layout';
   const phone = await newPage({ width: 390, height: 844 }, 'phone');
