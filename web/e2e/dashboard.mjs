@@ -68,6 +68,20 @@ async function signIn(page) {
   await page.getByText('Signed in:').waitFor();
 }
 
+// accessible fails unless every visible control of the page has a name
+// (a label for inputs, text or aria-label for buttons and links).
+async function accessible(page, view) {
+  const unnamed = await page.evaluate(() => [...document.querySelectorAll('input, textarea, select, button, a[href]')]
+    .filter((el) => el.offsetParent !== null || el.closest('dialog[open]'))
+    .filter((el) => {
+      if (el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')) return false;
+      if (['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName)) return !(el.labels && el.labels.length) && !el.closest('label');
+      return !el.textContent.trim();
+    })
+    .map((el) => el.outerHTML.slice(0, 80)));
+  if (unnamed.length) throw new Error(`${view}: controls without a name: ${unnamed.join(' ')}`);
+}
+
 // card is an action item's card in the board column of a status.
 const card = (page, status, slug) => page.locator(`.column[data-status=${status}] li[data-slug="${slug}"]`);
 
@@ -94,6 +108,7 @@ try {
   summary.overviewMs = Date.now() - started;
   await live(a);
   await shot(a, '1-overview');
+  await accessible(a, 'overview');
 
   step = 'clicking 10,629 for its source';
   await chart.getByRole('button', { name: /^10,629 / }).click();
@@ -111,6 +126,15 @@ try {
   await a.getByRole('button', { name: /^187 countries/ }).waitFor();
   await a.getByRole('button', { name: /^as of / }).waitFor();
   await a.locator('table').getByRole('button', { name: /^Actual 10,629 / }).waitFor(); // baseline → actual
+  step = 'opening a source with the keyboard';
+  const figure = a.getByRole('button', { name: /^187 countries/ });
+  await figure.focus();
+  await a.keyboard.press('Enter');
+  await dialog.locator('blockquote.excerpt', { hasText: '187 member countries' }).waitFor();
+  await a.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'hidden' });
+  if (!(await figure.evaluate((el) => el === document.activeElement))) throw new Error('closing the source does not return the focus');
+  await accessible(a, 'statistics');
   await shot(a, '3-statistics');
 
   step = 'the organizations view';
@@ -118,6 +142,7 @@ try {
   await a.getByRole('button', { name: /^Police Division/ }).click();
   await a.locator('.detail h2', { hasText: 'Police Division' }).waitFor();
   await shot(a, '4-organizations');
+  await accessible(a, 'organizations');
 
   step = 'the search view';
   await a.getByRole('link', { name: 'Search' }).click();
@@ -126,6 +151,7 @@ try {
   await a.locator('.snippet mark').first().waitFor();
   summary.searchResults = await a.locator('ol.results > li').count();
   await shot(a, '5-search');
+  await accessible(a, 'search');
 
   step = 'the initiative page, signed in';
   const initiative = `${url}#/initiative/ecowas-regional-action-plan`;
@@ -134,6 +160,7 @@ try {
   await card(a, 'NOT_STARTED', 'un-raise-awareness').waitFor();
   await a.locator('ol.timeline li').first().waitFor();
   await shot(a, '6-initiative');
+  await accessible(a, 'initiative');
 
   const b = await newPage({ width: 1280, height: 800 }, 'officer B');
   await b.goto(initiative);
@@ -167,6 +194,7 @@ try {
   if (!summary.conflict.includes('CONFLICT')) throw new Error(`the conflict is not explained: ${summary.conflict}`);
   await b.locator('#move ol.history li', { hasText: 'not started → in progress' }).waitFor();
   await shot(b, '7-conflict');
+  await accessible(b, 'move dialog');
 
   if (process.env.FAILOVER_URL) {
     step = 'the server drops the live connections; the dashboard reconnects by itself';
