@@ -73,9 +73,21 @@ function route() {
 }
 addEventListener('hashchange', route);
 
-// follow runs a live query for a view and draws each result into main.
+// follow runs a live query for a view and draws each result into main,
+// keeping the keyboard focus on the same control across a redraw.
 function follow(name, variables, draw) {
-  return live(name, variables, (data) => { clearError(); draw(data); }, (err) => showError(err, name));
+  return live(name, variables, (data) => {
+    clearError();
+    const key = focusKey(document.activeElement);
+    draw(data);
+    if (key) [...main.querySelectorAll('button, a[href]')].find((el) => focusKey(el) === key)?.focus({ preventScroll: true });
+  }, (err) => showError(err, name));
+}
+
+// focusKey names a control of main by what it does, or '' outside main.
+function focusKey(el) {
+  if (!el || el === main || !main.contains(el)) return '';
+  return [el.tagName, el.dataset.cite, el.dataset.field, el.dataset.id, el.getAttribute('href'), el.closest('[data-slug]')?.dataset.slug, el.textContent].join('|');
 }
 
 // ─── Provenance ─────────────────────────────────────────────────────────────
@@ -389,7 +401,7 @@ function statistics() {
 
 // ─── Organizations ──────────────────────────────────────────────────────────
 
-function organizations(slug) {
+function organizations(id) {
   let stopDetail = () => {};
   const detail = h('section', { class: 'card detail', 'aria-live': 'polite', 'aria-labelledby': 'org-h' }, h('p', { class: 'muted', id: 'org-h' }, 'Choose an organization to see its partnerships.'));
   const select = (o) => {
@@ -413,7 +425,7 @@ function organizations(slug) {
         detail));
     if (first) {
       first = false;
-      const initial = orgs.nodes.find((o) => o.slug === slug) || orgs.nodes[0];
+      const initial = id ? { id } : orgs.nodes[0];
       if (initial) select(initial);
     }
   });
@@ -424,7 +436,7 @@ function drawOrg(el, o) {
   if (!o) return;
   replace(el,
     h('h2', { id: 'org-h' }, o.name, o.acronym ? ` (${o.acronym})` : ''),
-    o.ancestors.length ? h('p', { class: 'muted' }, 'Part of ', o.ancestors.map((a) => orgName(a)).join(' → ')) : null,
+    o.ancestors.length ? h('p', { class: 'muted' }, 'Part of ', [...o.ancestors].reverse().map((a, n) => [n ? ' → ' : '', h('a', { href: `#/organizations/${encodeURIComponent(a.id)}` }, orgName(a))])) : null,
     h('p', {}, cited(o.description || 'Sources', o.id, 'description', o.name)),
     o.foundedYear ? h('p', {}, 'Founded ', cited(String(o.foundedYear), o.id, 'foundedYear', `founded ${o.foundedYear}`)) : null,
     o.memberCount ? h('p', {}, cited(fmt(o.memberCount.value), o.memberCount.id, 'value', 'member countries'), ' member countries as of ', o.memberCount.asOf.label) : null,
@@ -451,8 +463,9 @@ function search(_arg, params) {
     replace(out, h('p', { class: 'muted' }, `${fmt(r.totalCount)} results`),
       h('ol', { class: 'results' }, r.nodes.map((n) => {
         const slug = n.node.slug || n.node.initiative?.slug || n.node.initiatives?.nodes[0]?.slug;
+        const href = n.type === 'ORGANIZATION' ? `#/organizations/${encodeURIComponent(n.node.id)}` : slug ? `#/initiative/${encodeURIComponent(slug)}` : null;
         return h('li', { class: 'card' }, h('p', {}, h('span', { class: 'badge' }, words(n.type)), ' ',
-          slug ? h('a', { href: `#/initiative/${encodeURIComponent(slug)}` }, n.title) : h('strong', {}, n.title), ' ',
+          href ? h('a', { href }, n.title) : h('strong', {}, n.title), ' ',
           cited('Sources', n.node.id, null, n.title)),
           h('p', { class: 'snippet' }, marked(n.snippet)));
       })));
