@@ -47,8 +47,9 @@ function renderSignin() {
 const errorBox = document.getElementById('error');
 function showError(err, context = '') {
   const code = err instanceof APIError ? ` (${err.code})` : '';
+  const hint = err.code === 'UNAUTHENTICATED' ? ' This server needs a token to read: paste one above.' : '';
   errorBox.hidden = false;
-  replace(errorBox, `${context ? context + ': ' : ''}${err.message}${code}`);
+  replace(errorBox, `${context ? context + ': ' : ''}${err.message}${code}${hint}`);
 }
 function clearError() {
   errorBox.hidden = true;
@@ -194,11 +195,13 @@ function seriesChart(series, title) {
 // ─── Overview ───────────────────────────────────────────────────────────────
 
 function overview(_arg, params) {
-  const after = params.get('after') || null;
+  // A page is the one after a cursor (Next) or before one (Previous).
+  const before = params.get('before');
+  const vars = before ? { last: pageSize, before } : { first: pageSize, after: params.get('after') || null };
   const page = Number(params.get('page') || 1);
   const totals = h('div', { class: 'card totals' }, h('h2', {}, 'All action items'), h('p', { class: 'loading' }, 'Counting…'));
   const stopTotals = follow('Totals', {}, ({ actionItems }) => replace(totals, h('h2', {}, 'All action items'), progressBar(actionItems.progress)));
-  const stop = follow('Overview', { first: pageSize, after }, (data) => {
+  const stop = follow('Overview', vars, (data) => {
     const { initiatives, police } = data;
     const from = (page - 1) * pageSize + 1;
     replace(main,
@@ -211,8 +214,8 @@ function overview(_arg, params) {
           initiatives.totalCount ? `${fmt(from)}–${fmt(from + initiatives.nodes.length - 1)} of ${fmt(initiatives.totalCount)}` : 'none')),
         h('ul', { class: 'initiatives' }, initiatives.nodes.map(initiativeCard)),
         h('nav', { class: 'pager', 'aria-label': 'Pages' },
-          page > 1 ? h('a', { href: '#/', onclick: (e) => { e.preventDefault(); history.back(); } }, '← Previous') : null,
-          initiatives.pageInfo.hasNextPage ? h('a', { href: `#/?after=${encodeURIComponent(initiatives.pageInfo.endCursor)}&page=${page + 1}` }, 'Next →') : null)));
+          page > 1 ? h('a', { href: page === 2 ? '#/' : `#/?before=${encodeURIComponent(initiatives.pageInfo.startCursor)}&page=${page - 1}` }, '← Previous') : null,
+          initiatives.pageInfo.hasNextPage || before ? h('a', { href: `#/?after=${encodeURIComponent(initiatives.pageInfo.endCursor)}&page=${page + 1}` }, 'Next →') : null)));
   });
   return () => { stop(); stopTotals(); };
 }

@@ -18,10 +18,10 @@ const results = `nodes {
       }
     }`;
 
-export const Overview = `query Overview($first: Int!, $after: String) @live {
-  initiatives(first: $first, after: $after) {
+export const Overview = `query Overview($first: Int, $after: String, $last: Int, $before: String) @live {
+  initiatives(first: $first, after: $after, last: $last, before: $before) {
     totalCount
-    pageInfo { hasNextPage endCursor }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
     nodes {
       id slug title shortTitle kind status
       actualStart { ${date} }
