@@ -215,6 +215,12 @@ try {
   const phone = await newPage({ width: 390, height: 844 }, 'phone');
   await phone.goto(initiative);
   await card(phone, 'IN_PROGRESS', 'un-raise-awareness').waitFor();
+  step = 'a refused token is said so and forgotten';
+  await phone.getByLabel('Officer token').fill('trk_not-a-token');
+  await phone.getByRole('button', { name: 'Sign in' }).click();
+  await phone.getByRole('alert').filter({ hasText: 'The token was not accepted' }).waitFor();
+  await phone.getByLabel('Officer token').waitFor();
+  await card(phone, 'IN_PROGRESS', 'un-raise-awareness').waitFor();
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - innerWidth);
   if (overflow > 1) throw new Error(`the initiative page is ${overflow}px wider than a phone`);
   await shot(phone, '8-phone-initiative');

@@ -12,6 +12,7 @@ wsURL.protocol = endpoint.protocol === 'https:' ? 'wss:' : 'ws:';
 
 export const getToken = () => sessionStorage.getItem(tokenKey) || '';
 export function setToken(token) {
+  if (token === getToken()) return;
   if (token) sessionStorage.setItem(tokenKey, token);
   else sessionStorage.removeItem(tokenKey);
   reconnect();
@@ -53,6 +54,7 @@ function newClient() {
       await new Promise((r) => setTimeout(r, Math.min(5000, 300 * 2 ** retries)));
     },
     connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+    onNonLazyError: () => {}, // the indicator shows it; the default logs to the console
     on: {
       connecting: () => setState(state === 'live' ? 'reconnecting' : state),
       connected: () => setState('live'),
@@ -99,6 +101,24 @@ function reconnect() {
     start(sub);
   }
   old.dispose();
+}
+
+// checkToken returns who token signs in as, asking over a WebSocket of its
+// own: a refused token closes it (4403), where a refused HTTP request would
+// be logged by the browser as a failed load.
+export function checkToken(token) {
+  return new Promise((resolve, reject) => {
+    const probe = createClient({ url: wsURL.href, lazy: true, retryAttempts: 0, connectionParams: { authorization: `Bearer ${token}` } });
+    const fail = (message, code) => reject(new APIError([{ message, extensions: { code } }]));
+    probe.subscribe({ query: ops.Viewer, operationName: 'Viewer' }, {
+      next: (msg) => (msg.errors ? reject(new APIError(msg.errors)) : resolve(msg.data.viewer)),
+      error: (err) => (Array.isArray(err) ? reject(new APIError(err)) : fail(err?.reason || 'the server refused the token', 'UNAUTHENTICATED')),
+      complete: () => {
+        probe.dispose();
+        fail('the server did not answer', 'UNAVAILABLE'); // ignored once settled
+      },
+    });
+  });
 }
 
 // request sends the named operation over HTTP POST and returns its data,

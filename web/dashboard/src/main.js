@@ -3,7 +3,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
-import { live, request, getToken, setToken, onState, APIError } from './api.js';
+import { live, request, checkToken, getToken, setToken, onState, APIError } from './api.js';
 import { h, replace, fmt, signed, words, marked } from './dom.js';
 
 const main = document.getElementById('main');
@@ -20,28 +20,37 @@ onState((s) => {
 
 let viewer = null; // {role, name, …} when signed in
 const signin = document.getElementById('signin');
-async function refreshViewer() {
+
+// signIn keeps token (empty: signs out), checks it, and redraws the view
+// with the new credentials; a token the server refuses is forgotten.
+async function signIn(token) {
   viewer = null;
-  if (getToken()) {
+  let refused = null;
+  if (token) {
     try {
-      viewer = (await request('Viewer')).viewer;
+      viewer = await checkToken(token);
+      if (!viewer) throw new APIError([{ message: 'the token signs in no one', extensions: { code: 'UNAUTHENTICATED' } }]);
     } catch (err) {
-      showError(err, 'The token was not accepted');
-      setToken('');
+      refused = err;
+      viewer = null;
+      token = '';
     }
   }
-  renderSignin();
+  setToken(token);
+  renderSignin(refused);
+  route();
 }
-function renderSignin() {
+function renderSignin(refused) {
   if (viewer) {
     replace(signin,
       h('span', { class: 'who' }, `Signed in: ${viewer.name || viewer.subject} (${words(viewer.role)})`),
-      h('button', { type: 'button', onclick: () => { setToken(''); refreshViewer().then(route); } }, 'Sign out'));
+      h('button', { type: 'button', onclick: () => signIn('') }, 'Sign out'));
     return;
   }
   const input = h('input', { id: 'token', type: 'password', autocomplete: 'off', placeholder: 'paste an API token', required: true });
-  replace(signin, h('form', { onsubmit: (e) => { e.preventDefault(); setToken(input.value.trim()); refreshViewer().then(route); } },
-    h('label', { for: 'token' }, 'Officer token'), input, h('button', { type: 'submit' }, 'Sign in')));
+  replace(signin, h('form', { onsubmit: (e) => { e.preventDefault(); signIn(input.value.trim()); } },
+    h('label', { for: 'token' }, 'Officer token'), input, h('button', { type: 'submit' }, 'Sign in'),
+    refused ? h('p', { role: 'alert', class: 'signin-error' }, `The token was not accepted: ${refused.message}`) : null));
 }
 
 const errorBox = document.getElementById('error');
@@ -476,4 +485,4 @@ function search(_arg, params) {
   return () => { cancelled = true; };
 }
 
-refreshViewer().then(route);
+signIn(getToken());
