@@ -67,6 +67,9 @@ func TestDashboard_Serves(t *testing.T) {
 			t.Errorf("%s: body %q lacks %q", tc.path, body, tc.body)
 		}
 	}
+	if resp, _ := get(t, d, "/dashboard/"); !strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'self'") {
+		t.Errorf("the page has no Content-Security-Policy: %q", resp.Header.Get("Content-Security-Policy"))
+	}
 	if resp, _ := get(t, d, "/dashboard"); resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != "/dashboard/" {
 		t.Errorf("/dashboard: %d to %q, want a redirect to /dashboard/", resp.StatusCode, resp.Header.Get("Location"))
 	}
