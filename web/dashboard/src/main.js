@@ -234,7 +234,7 @@ function initiativeCard(i) {
     m ? [m.title, ' — ', dateOf(m.date, m.id, 'date', m.title)] : h('span', { class: 'muted' }, 'none'));
   return h('li', { class: 'card initiative' },
     h('h3', {}, h('a', { href: `#/initiative/${encodeURIComponent(i.slug)}` }, i.title), i.shortTitle ? h('span', { class: 'muted' }, ` (${i.shortTitle})`) : null),
-    h('p', {}, badge(i.status), ' ', h('span', { class: 'muted' }, words(i.kind)), i.actualStart ? [' · started ', dateOf(i.actualStart, i.id, 'actualStart', 'Started')] : null),
+    h('p', {}, cited(badge(i.status), i.id, 'status', `${i.title}: ${words(i.status)}`), ' ', h('span', { class: 'muted' }, words(i.kind)), i.actualStart ? [' · started ', dateOf(i.actualStart, i.id, 'actualStart', 'Started')] : null),
     h('ul', { class: 'partners', 'aria-label': 'Partners' }, i.partnerships.nodes.map((p) =>
       h('li', {}, cited([orgName(p.organization), ' ', h('span', { class: 'role' }, words(p.role))], p.id, null, `${orgName(p.organization)}, ${words(p.role)}`))),
       i.partnerships.totalCount > i.partnerships.nodes.length ? h('li', { class: 'muted' }, `+${i.partnerships.totalCount - i.partnerships.nodes.length} more`) : null),
@@ -258,7 +258,7 @@ function initiative(slug) {
     replace(main,
       h('p', {}, h('a', { href: '#/' }, '← Overview')),
       h('h1', {}, i.title, i.shortTitle ? h('span', { class: 'muted' }, ` (${i.shortTitle})`) : null),
-      h('p', {}, badge(i.status), ' ', words(i.kind), ' ', cited('Sources', i.id, null, i.title)),
+      h('p', {}, cited(badge(i.status), i.id, 'status', `status: ${words(i.status)}`), ' ', cited(words(i.kind), i.id, 'kind', words(i.kind)), ' ', cited('Sources', i.id, null, i.title)),
       i.description ? h('p', {}, cited(i.description, i.id, 'description', 'Description')) : null,
       i.objective ? h('p', {}, h('strong', {}, 'Objective: '), cited(i.objective, i.id, 'objective', 'Objective')) : null,
       dates.length ? h('ul', { class: 'dates' }, dates) : null,
@@ -270,7 +270,7 @@ function initiative(slug) {
       h('section', { 'aria-labelledby': 'meetings-h' }, h('h2', { id: 'meetings-h' }, `Meetings (${i.meetings.totalCount})`),
         i.meetings.nodes.length ? h('ol', { class: 'timeline' }, i.meetings.nodes.map((m) => h('li', {},
           h('span', { class: 'when' }, dateOf(m.date, m.id, 'date', m.title)), ' ',
-          h('strong', {}, m.title), ' ', badge(m.status), m.place ? h('span', { class: 'muted' }, ` · ${m.place.name}`) : null))) : h('p', { class: 'muted' }, 'No meetings.')),
+          cited(h('strong', {}, m.title), m.id, 'title', m.title), ' ', badge(m.status), m.place ? [' · ', cited(h('span', { class: 'muted' }, m.place.name), m.id, 'place', `${m.title}: ${m.place.name}`)] : null))) : h('p', { class: 'muted' }, 'No meetings.')),
       h('section', { 'aria-labelledby': 'board-h' }, h('h2', { id: 'board-h' }, `Action items (${i.actionItems.totalCount})`),
         progressBar(i.actionItems.progress), board(i.actionItems.nodes)),
       h('section', { 'aria-labelledby': 'results-h' }, h('h2', { id: 'results-h' }, 'Results and indicators'), results(i.results.nodes)));
@@ -292,7 +292,7 @@ function board(items) {
       h('h3', {}, words(s), h('span', { class: 'count' }, ` ${col.length}`)),
       h('ul', {}, col.map((a) => h('li', { class: 'item card', 'data-slug': a.slug, 'data-version': a.version },
         h('p', { class: 'title' }, cited(a.title, a.id, 'title', a.title)),
-        h('p', { class: 'muted' }, orgName(a.owner), ' · due ', a.due ? dateOf(a.due) : 'no date', a.isOverdue ? [' ', h('span', { class: 'overdue' }, 'overdue')] : null),
+        h('p', { class: 'muted' }, cited(orgName(a.owner), a.id, 'owner', `${a.title}: owned by ${orgName(a.owner)}`), ' · due ', a.due ? dateOf(a.due, a.id, 'due', `${a.title}: due`) : 'no date', a.isOverdue ? [' ', h('span', { class: 'overdue' }, 'overdue')] : null),
         h('p', { class: 'actions' },
           canMove && a.nextStatuses.length ? h('button', { type: 'button', onclick: () => openMove(a) }, 'Move…') : null,
           h('button', { type: 'button', class: 'secondary', onclick: () => openMove(a, true) }, 'History'))))));
