@@ -138,7 +138,8 @@ async function showProvenance(id, field, label) {
 
 function sourceLine(s) {
   const when = s.publishedAt ? new Date(s.publishedAt).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }) : 'undated';
-  return h('p', { class: 'source' }, '— ', h('cite', {}, s.title), s.publication ? `, ${s.publication}` : '', `, ${when}`);
+  return h('p', { class: 'source' }, '— ', h('cite', {}, s.title), s.publication ? `, ${s.publication}` : '', `, ${when}`,
+    /^https?:\/\//.test(s.url || '') ? [' · ', h('a', { href: s.url, rel: 'noopener noreferrer', target: '_blank' }, 'read the source')] : null);
 }
 
 // ─── Shared pieces ──────────────────────────────────────────────────────────
@@ -217,7 +218,7 @@ function overview(_arg, params) {
       h('h1', {}, 'Overview'),
       h('section', { class: 'cards', 'aria-label': 'Summary' },
         totals,
-        police.series.length ? h('div', { class: 'card wide' }, seriesChart(police.series[0], 'UN police deployed')) : null),
+        police.series.length ? h('div', { class: 'card wide' }, seriesChart(police.series[0], police.series[0].metric.name)) : null),
       h('section', { 'aria-labelledby': 'initiatives-h' },
         h('h2', { id: 'initiatives-h' }, 'Initiatives ', h('span', { class: 'muted' },
           initiatives.totalCount ? `${fmt(from)}–${fmt(from + initiatives.nodes.length - 1)} of ${fmt(initiatives.totalCount)}` : 'none')),
@@ -403,7 +404,7 @@ function statistics() {
     replace(main,
       h('h1', {}, 'Statistics'),
       h('section', { class: 'cards' },
-        police.series.map((s) => h('div', { class: 'card wide' }, seriesChart(s, `UN police deployed${s.scope ? ` — ${s.scope}` : ''}`))),
+        police.series.map((s) => h('div', { class: 'card wide' }, seriesChart(s, s.metric.name))),
         m ? h('div', { class: 'card figure' }, h('h2', {}, `${interpol.name} (${interpol.acronym})`),
           h('p', { class: 'big' }, cited(fmt(m.value), m.id, 'value', `${fmt(m.value)} ${m.metric.unit}`), ' ', m.metric.unit),
           h('p', {}, 'as of ', cited(m.asOf.label, m.id, 'asOf', `as of ${m.asOf.label}`), h('span', { class: 'precision' }, ` (${words(m.asOf.precision)})`))) : null),
