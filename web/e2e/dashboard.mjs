@@ -69,7 +69,8 @@ async function signIn(page) {
 }
 
 // accessible fails unless every visible control of the page has a name
-// (a label for inputs, text or aria-label for buttons and links).
+// (a label for inputs, text or aria-label for buttons and links), or if the
+// page shows an error (such as an operation the server does not trust).
 async function accessible(page, view) {
   const unnamed = await page.evaluate(() => [...document.querySelectorAll('input, textarea, select, button, a[href]')]
     .filter((el) => el.offsetParent !== null || el.closest('dialog[open]'))
@@ -80,6 +81,8 @@ async function accessible(page, view) {
     })
     .map((el) => el.outerHTML.slice(0, 80)));
   if (unnamed.length) throw new Error(`${view}: controls without a name: ${unnamed.join(' ')}`);
+  const error = await page.locator('#error:not([hidden])').textContent({ timeout: 100 }).catch(() => null);
+  if (error) throw new Error(`${view}: the page shows an error: ${error}`);
 }
 
 // card is an action item's card in the board column of a status.
@@ -107,6 +110,7 @@ try {
   await chart.getByRole('button', { name: /^10,629 / }).waitFor();
   summary.overviewMs = Date.now() - started;
   await live(a);
+  await a.locator('.totals .progress').waitFor(); // the all-items aggregate, a query of its own
   await shot(a, '1-overview');
   await accessible(a, 'overview');
 
