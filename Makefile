@@ -26,7 +26,7 @@ web/dist/dashboard/index.html: web/node_modules/.package-lock.json $(wildcard we
 	@if [ -d web/node_modules/esbuild ]; then \
 		$(NPM) run --prefix web --silent build; \
 	else \
-		echo "npm not found: the dashboard is not built" >&2; \
+		echo "esbuild is not installed (npm ci --prefix web): the dashboard is not built" >&2; \
 	fi
 
 # run builds first, saying so: the first build compiles every dependency and
