@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vektah/gqlparser/v2"
 
 	"tracker/models"
 	"tracker/models/modelstest"
@@ -109,5 +112,55 @@ func TestDashboard_TrustedDocuments(t *testing.T) {
 			t.Errorf("the dashboard's operation: %+v", r.Errors)
 		}
 		c.mustFail("query Other { viewer { name } }", nil, "OPERATION_NOT_TRUSTED")
+	})
+}
+
+// TestDashboard_Operations checks every operation of the dashboard's build
+// against the schema, and runs each query on the seed data of each
+// database: a schema change or a limit that breaks the dashboard fails
+// here, without a browser.
+func TestDashboard_Operations(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "web", "dist", "dashboard", dashboardManifest))
+	if err != nil {
+		skipUnlessCI(t, "the dashboard is not built: run `make assets`")
+	}
+	var manifest struct {
+		Operations []struct{ Name, Type, Body string }
+	}
+	if err := json.Unmarshal(raw, &manifest); err != nil {
+		t.Fatal(err)
+	}
+	schema := NewExecutableSchema(Config{Resolvers: &Resolver{}}).Schema()
+	for _, op := range manifest.Operations {
+		if _, errs := gqlparser.LoadQuery(schema, op.Body); errs != nil {
+			t.Errorf("%s: %v", op.Name, errs)
+		}
+	}
+	eachSeeded(t, func(t *testing.T, c *client) {
+		var ids struct {
+			ActionItem   struct{ ID string }
+			Organization struct{ ID string }
+		}
+		c.mustQuery(`{ actionItem(slug: "un-raise-awareness") { id } organization(acronym: "UN") { id } }`, nil, &ids)
+		vars := map[string]map[string]any{
+			"Overview":                 {"first": 20},
+			"Initiative":               {"slug": "ecowas-regional-action-plan"},
+			"Search":                   {"text": "trafficking"},
+			"Provenance":               {"id": ids.ActionItem.ID},
+			"ItemHistory":              {"id": ids.ActionItem.ID},
+			"OrganizationPartnerships": {"id": ids.Organization.ID},
+		}
+		ran := 0
+		for _, op := range manifest.Operations {
+			if op.Type != "query" {
+				continue
+			}
+			var data map[string]any
+			c.mustQuery(op.Body, vars[op.Name], &data)
+			ran++
+		}
+		if ran < 8 {
+			t.Errorf("ran %d of the dashboard's queries, want at least 8", ran)
+		}
 	})
 }
