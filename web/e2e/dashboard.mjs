@@ -114,6 +114,13 @@ try {
   await shot(a, '1-overview');
   await accessible(a, 'overview');
 
+  step = 'filtering the initiatives by status';
+  await a.getByLabel('Status').selectOption('PIPELINE');
+  await a.locator('#initiatives-h', { hasText: '1–1 of 1' }).waitFor();
+  await a.locator('ul.initiatives').getByRole('link', { name: 'Framework for broader co-operation between the UN and INTERPOL' }).waitFor();
+  await a.getByLabel('Status').selectOption('');
+  await a.locator('#initiatives-h', { hasText: 'of 3' }).waitFor();
+
   step = 'clicking 10,629 for its source';
   await chart.getByRole('button', { name: /^10,629 / }).click();
   const dialog = a.locator('#provenance');

@@ -8,6 +8,7 @@ import { h, replace, fmt, signed, words, marked } from './dom.js';
 
 const main = document.getElementById('main');
 const statuses = ['NOT_STARTED', 'IN_PROGRESS', 'BLOCKED', 'DONE', 'CANCELLED'];
+const activityStatuses = ['PIPELINE', 'IMPLEMENTATION', 'FINALISATION', 'CLOSED', 'CANCELLED', 'SUSPENDED'];
 const pageSize = 20;
 
 // ─── Shell: live indicator, sign-in, routes ─────────────────────────────────
@@ -207,8 +208,13 @@ function seriesChart(series, title) {
 function overview(_arg, params) {
   // A page is the one after a cursor (Next) or before one (Previous).
   const before = params.get('before');
+  const status = activityStatuses.includes(params.get('status')) ? params.get('status') : '';
   const vars = before ? { last: pageSize, before } : { first: pageSize, after: params.get('after') || null };
+  if (status) vars.filter = { status: { eq: status } };
   const page = Number(params.get('page') || 1);
+  const link = (extra) => '#/?' + new URLSearchParams({ ...(status ? { status } : {}), ...extra });
+  const statusFilter = h('select', { id: 'status-filter', onchange: (e) => { location.hash = e.target.value ? '#/?' + new URLSearchParams({ status: e.target.value }) : '#/'; } },
+    h('option', { value: '' }, 'all'), activityStatuses.map((s) => h('option', { value: s, selected: s === status }, words(s))));
   const totals = h('div', { class: 'card totals' }, h('h2', {}, 'All action items'), h('p', { class: 'loading' }, 'Counting…'));
   const stopTotals = follow('Totals', {}, ({ actionItems }) => replace(totals, h('h2', {}, 'All action items'), progressBar(actionItems.progress)));
   const stop = follow('Overview', vars, (data) => {
@@ -222,10 +228,11 @@ function overview(_arg, params) {
       h('section', { 'aria-labelledby': 'initiatives-h' },
         h('h2', { id: 'initiatives-h' }, 'Initiatives ', h('span', { class: 'muted' },
           initiatives.totalCount ? `${fmt(from)}–${fmt(from + initiatives.nodes.length - 1)} of ${fmt(initiatives.totalCount)}` : 'none')),
+        h('p', { class: 'filter' }, h('label', { for: 'status-filter' }, 'Status '), statusFilter),
         h('ul', { class: 'initiatives' }, initiatives.nodes.map(initiativeCard)),
         h('nav', { class: 'pager', 'aria-label': 'Pages' },
-          page > 1 ? h('a', { href: page === 2 ? '#/' : `#/?before=${encodeURIComponent(initiatives.pageInfo.startCursor)}&page=${page - 1}` }, '← Previous') : null,
-          initiatives.pageInfo.hasNextPage || before ? h('a', { href: `#/?after=${encodeURIComponent(initiatives.pageInfo.endCursor)}&page=${page + 1}` }, 'Next →') : null)));
+          page > 1 ? h('a', { href: page === 2 ? link({}) : link({ before: initiatives.pageInfo.startCursor, page: page - 1 }) }, '← Previous') : null,
+          initiatives.pageInfo.hasNextPage || before ? h('a', { href: link({ after: initiatives.pageInfo.endCursor, page: page + 1 }) }, 'Next →') : null)));
   });
   return () => { stop(); stopTotals(); };
 }

@@ -18,8 +18,8 @@ const results = `nodes {
       }
     }`;
 
-export const Overview = `query Overview($first: Int, $after: String, $last: Int, $before: String) @live {
-  initiatives(first: $first, after: $after, last: $last, before: $before) {
+export const Overview = `query Overview($first: Int, $after: String, $last: Int, $before: String, $filter: InitiativeFilter) @live {
+  initiatives(first: $first, after: $after, last: $last, before: $before, filter: $filter) {
     totalCount
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
     nodes {
