@@ -136,8 +136,12 @@ func (rep *report) markdown(w io.Writer) {
 		}
 		p(" |\n")
 	}
-	p("\nCPU time per request in ms (Postgres: the backends serving the database; bench: this process, the HTTP client or the floor's Go code), and the server's allocations:\n\n")
-	p("| Query | GraphQL: server | Postgres | bench | total | Server alloc KB/req | Floor: Postgres | bench | total |\n")
+	if rep.Database == "sqlite" {
+		p("\nCPU time per request in ms (SQLite runs inside the server and, for the floor, inside this process: its time is theirs, and the database column is 0; bench: this process, the HTTP client or the floor's statement), and the server's allocations:\n\n")
+	} else {
+		p("\nCPU time per request in ms (Postgres: the backends serving the database; bench: this process, the HTTP client or the floor's Go code), and the server's allocations:\n\n")
+	}
+	p("| Query | GraphQL: server | database | bench | total | Server alloc KB/req | Floor: database | bench | total |\n")
 	p("|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, q := range rep.Queries {
 		g, f := q.GraphQL, q.floor().Stats

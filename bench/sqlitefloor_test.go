@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"tracker/graph"
+	"tracker/models"
+)
+
+// TestSQLiteFloor checks that each SQLite floor statement returns the
+// server's data for its query of the mix, through the real handler over a
+// small synthetic SQLite database, with the query compiler and with the
+// executor: what the benchmark checks before measuring, at a small size.
+func TestSQLiteFloor(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "tracker.db")
+	db, err := models.Open(ctx, models.Config{SQLitePath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := models.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	store := models.NewStore(db)
+	// The mix's slug is the 42nd synthetic initiative's.
+	if err := store.SeedSynthetic(ctx, 60, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	floor, err := openSQLiteFloor(ctx, path, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(floor.close)
+	mix, err := loadMix(nil, floor.variants())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, compiler := range []bool{true, false} {
+		name := map[bool]string{true: "compiler", false: "executor"}[compiler]
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(graph.NewHandler(store, graph.Options{ReportStatements: true, DisableCompiler: !compiler,
+				Auth: graph.AuthOptions{PublicRead: true}}))
+			t.Cleanup(srv.Close)
+			s := &session{gql: &gqlClient{url: srv.URL + "/graphql", http: http.DefaultClient}, db: floor}
+			if _, err := s.setup(ctx, time.Now().UTC()); err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range mix {
+				if _, err := q.check(ctx, s.gql, s.vars, s.p); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+}
+
+// TestFTSQuery checks the search text's FTS5 query.
+func TestFTSQuery(t *testing.T) {
+	if got, want := ftsQuery("Maritime, security!"), `"maritime" "security"`; got != want {
+		t.Errorf("ftsQuery = %q, want %q", got, want)
+	}
+}
