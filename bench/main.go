@@ -2,9 +2,10 @@
 // the dashboard query mix (bench/mix/*.graphql), at a fixed concurrency for a
 // fixed time per query, and measures the floor of each query at the same
 // concurrency: the same data fetched by hand-written SQL through pgx, with no
-// GraphQL layer (or, with -sqlite, from the server's SQLite file). It reports every figure with its ratio to the floor, the
-// server's peak memory, and whether its goroutines and database connections
-// return to idle afterwards. With -peer it measures, in the same run, a
+// GraphQL layer (or, with -sqlite, from the server's SQLite file). It
+// reports every figure with its ratio to the floor, the server's peak
+// memory, and whether its goroutines and database connections return to
+// idle afterwards. With -peer it measures, in the same run, a
 // PostGraphile over the same database (bench/postgraphile) with the queries
 // it can express, after checking that it returns the same data. It starts
 // nothing by itself.
@@ -18,7 +19,8 @@
 // The server must serve a database seeded with `tracker seed --synthetic N`
 // and run with REPORT_STATEMENTS=true; -database-url names the same
 // database, or -sqlite the server's SQLite file (SQLITE_PATH), which the
-// floor opens read-only. BENCHMARKS.md explains the method and records results.
+// floor opens read-only. BENCHMARKS.md explains the method and records
+// results.
 package main
 
 import (
@@ -86,12 +88,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if *queries != "" {
 		cfg.Queries = strings.Split(*queries, ",")
 	}
+	if cfg.SQLite != "" {
+		cfg.DatabaseURL = "" // $DATABASE_URL is not the server's database
+	}
 	switch {
 	case cfg.SQLite != "" && len(cfg.Peers) > 0:
 		return cfg, fmt.Errorf("-peer needs -database-url: PostGraphile reads Postgres")
-	case cfg.SQLite != "":
-		cfg.DatabaseURL = "" // $DATABASE_URL is not the server's database
-	case cfg.DatabaseURL == "":
+	case cfg.SQLite == "" && cfg.DatabaseURL == "":
 		return cfg, fmt.Errorf("-database-url or -sqlite is required: the floor reads the server's database")
 	case cfg.Concurrency < 1 || cfg.Concurrency > 1024:
 		return cfg, fmt.Errorf("-concurrency %d: want 1 to 1024", cfg.Concurrency)

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,5 +66,27 @@ func TestSQLiteFloor(t *testing.T) {
 func TestFTSQuery(t *testing.T) {
 	if got, want := ftsQuery("Maritime, security!"), `"maritime" "security"`; got != want {
 		t.Errorf("ftsQuery = %q, want %q", got, want)
+	}
+}
+
+// TestSQLiteFlags checks that -sqlite replaces -database-url and refuses
+// peers, which read Postgres.
+func TestSQLiteFlags(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://elsewhere/db")
+	cfg, err := parseFlags([]string{"-sqlite", "tracker.db"}, io.Discard)
+	if err != nil || cfg.SQLite != "tracker.db" || cfg.DatabaseURL != "" {
+		t.Errorf("parseFlags(-sqlite) = %+v, %v; want the file and no database URL", cfg, err)
+	}
+	for _, args := range [][]string{
+		{"-sqlite", "tracker.db", "-peer", "postgraphile5=http://127.0.0.1:5678"},
+		{"-sqlite", "tracker.db", "-concurrency", "0"},
+	} {
+		if _, err := parseFlags(args, io.Discard); err == nil {
+			t.Errorf("parseFlags(%q): no error", args)
+		}
+	}
+	t.Setenv("DATABASE_URL", "")
+	if _, err := parseFlags(nil, io.Discard); err == nil || !strings.Contains(err.Error(), "-sqlite") {
+		t.Errorf("parseFlags with no database: err = %v, want one naming -sqlite", err)
 	}
 }
