@@ -27,11 +27,7 @@ const clockTicks = 100
 // pg_stat_activity and read from /proc (so only for a Postgres on this
 // Linux machine; none otherwise), and of this process.
 func readCPU(ctx context.Context, pool *pgxpool.Pool) cpuUse {
-	u := cpuUse{backends: map[int]float64{}}
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		u.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-	}
+	u := cpuUse{backends: map[int]float64{}, self: selfCPU()}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if err := pool.QueryRow(ctx, `SELECT xact_commit + xact_rollback FROM pg_stat_database
@@ -94,4 +90,13 @@ func (u cpuUse) since(earlier cpuUse) (db, self, xacts float64) {
 		xacts = u.xacts - earlier.xacts
 	}
 	return db, u.self - earlier.self, xacts
+}
+
+// selfCPU is this process's user and system time, in seconds.
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }

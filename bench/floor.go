@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"hash/fnv"
 	"strconv"
 	"time"
@@ -12,30 +13,46 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// The floor of a query is its data fetched by hand-written SQL through pgx,
-// with no GraphQL layer, into the same JSON document as the server's
-// response data: same shape, same rows, same order, same page sizes, same
-// computed fields. Each query has two variants:
+// The floor of a query is its data fetched by hand-written SQL from the
+// server's database, with no GraphQL layer, into the same JSON document as
+// the server's response data: same shape, same rows, same order, same page
+// sizes, same computed fields. The database is the server's Postgres,
+// through pgx, or its SQLite file, through the SQLite driver the server
+// uses (sqlitefloor.go). Each query has up to two variants:
 //
-//   - json: one statement that builds the whole document inside Postgres
-//     (json_build_object, json_agg), read as bytes;
+//   - json: one statement that builds the whole document inside the
+//     database (json_build_object and json_agg on Postgres, json_object and
+//     json_group_array on SQLite), read as bytes;
 //   - go: the fewest statements, decoded into Go structs and marshalled with
 //     encoding/json. Several statements go in one pgx batch: one round trip.
+//     (Postgres only: on SQLite there is no round trip to save, and the json
+//     variant is one statement for every query.)
 //
 // The faster variant is the floor. Each file named after a query of the mix
-// holds its two variants.
+// holds its Postgres variants, sqlitefloor.go the SQLite ones.
+
+// floorDB is the database the floor reads: the server's Postgres or its
+// SQLite file.
+type floorDB interface {
+	// variants returns the floor variants of each query of the mix, by
+	// name, bound to this database.
+	variants() map[string][]variant
+	// cpu returns the CPU time used so far by the database and this process.
+	cpu(ctx context.Context) cpuUse
+	close()
+}
 
 // variant is one hand-written way of fetching a query's data.
 type variant struct {
 	name       string // "json" or "go"
 	statements int    // SQL statements per fetch
-	fetch      func(ctx context.Context, pool *pgxpool.Pool, p params) ([]byte, error)
+	fetch      func(ctx context.Context, p params) ([]byte, error)
 }
 
 // task returns a task fetching the variant's data once per call.
-func (v variant) task(pool *pgxpool.Pool, p params) task {
+func (v variant) task(p params) task {
 	return func(ctx context.Context) outcome {
-		b, err := v.fetch(ctx, pool, p)
+		b, err := v.fetch(ctx, p)
 		if err != nil {
 			return outcome{err: err}
 		}
@@ -43,28 +60,54 @@ func (v variant) task(pool *pgxpool.Pool, p params) task {
 	}
 }
 
-// floors returns the floor variants of each query of the mix, by name.
-func floors() map[string][]variant {
+// pgFloor is the floor on the server's Postgres.
+type pgFloor struct{ pool *pgxpool.Pool }
+
+// openPgFloor connects to the Postgres at databaseURL with one connection
+// per worker.
+func openPgFloor(ctx context.Context, databaseURL string, concurrency int) (pgFloor, error) {
+	poolCfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return pgFloor{}, fmt.Errorf("-database-url: %w", err)
+	}
+	poolCfg.MaxConns, poolCfg.MinConns = int32(concurrency), int32(concurrency)
+	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
+	if err != nil {
+		return pgFloor{}, fmt.Errorf("connect to the database: %w", err)
+	}
+	return pgFloor{pool}, nil
+}
+
+func (f pgFloor) close()                         { f.pool.Close() }
+func (f pgFloor) cpu(ctx context.Context) cpuUse { return readCPU(ctx, f.pool) }
+
+func (f pgFloor) variants() map[string][]variant {
+	one := f.jsonVariant
+	batch := func(statements int, fetch func(context.Context, *pgxpool.Pool, params) ([]byte, error)) variant {
+		return variant{name: "go", statements: statements, fetch: func(ctx context.Context, p params) ([]byte, error) {
+			return fetch(ctx, f.pool, p)
+		}}
+	}
 	return map[string][]variant{
-		"frontpage":   {jsonVariant(frontPageSQL(), frontPageArgs), {name: "go", statements: 4, fetch: frontPageGo}},
-		"actionitems": {jsonVariant(actionItemsSQL(), actionItemsArgs), {name: "go", statements: 1, fetch: actionItemsGo}},
-		"series":      {jsonVariant(seriesSQL(), seriesArgs), {name: "go", statements: 1, fetch: seriesGo}},
-		"aggregate":   {jsonVariant(aggregateSQL(), aggregateArgs), {name: "go", statements: 4, fetch: aggregateGo}},
-		"search":      {jsonVariant(searchSQL(), searchArgs), {name: "go", statements: 1, fetch: searchGo}},
+		"frontpage":   {one(frontPageSQL(), frontPageArgs), batch(4, frontPageGo)},
+		"actionitems": {one(actionItemsSQL(), actionItemsArgs), batch(1, actionItemsGo)},
+		"series":      {one(seriesSQL(), seriesArgs), batch(1, seriesGo)},
+		"aggregate":   {one(aggregateSQL(), aggregateArgs), batch(4, aggregateGo)},
+		"search":      {one(searchSQL(), searchArgs), batch(1, searchGo)},
 		// The queries measured against PostGraphile have a json variant only.
-		"overview":      {jsonVariant(overviewSQL(), overviewArgs)},
-		"initiative":    {jsonVariant(initiativeSQL(), initiativeArgs)},
-		"organizations": {jsonVariant(organizationsSQL(), organizationsArgs)},
-		"blocked":       {jsonVariant(blockedSQL(), blockedArgs)},
+		"overview":      {one(overviewSQL(), overviewArgs)},
+		"initiative":    {one(initiativeSQL(), initiativeArgs)},
+		"organizations": {one(organizationsSQL(), organizationsArgs)},
+		"blocked":       {one(blockedSQL(), blockedArgs)},
 	}
 }
 
 // jsonVariant is the variant running sql, one statement returning the whole
 // document, with the arguments args makes.
-func jsonVariant(sql string, args func(params) []any) variant {
-	return variant{name: "json", statements: 1, fetch: func(ctx context.Context, pool *pgxpool.Pool, p params) ([]byte, error) {
+func (f pgFloor) jsonVariant(sql string, args func(params) []any) variant {
+	return variant{name: "json", statements: 1, fetch: func(ctx context.Context, p params) ([]byte, error) {
 		var b []byte
-		err := pool.QueryRow(ctx, sql, args(p)...).Scan(&b)
+		err := f.pool.QueryRow(ctx, sql, args(p)...).Scan(&b)
 		return b, err
 	}}
 }

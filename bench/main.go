@@ -2,9 +2,10 @@
 // the dashboard query mix (bench/mix/*.graphql), at a fixed concurrency for a
 // fixed time per query, and measures the floor of each query at the same
 // concurrency: the same data fetched by hand-written SQL through pgx, with no
-// GraphQL layer. It reports every figure with its ratio to the floor, the
-// server's peak memory, and whether its goroutines and database connections
-// return to idle afterwards. With -peer it measures, in the same run, a
+// GraphQL layer (or, with -sqlite, from the server's SQLite file). It
+// reports every figure with its ratio to the floor, the server's peak
+// memory, and whether its goroutines and database connections return to
+// idle afterwards. With -peer it measures, in the same run, a
 // PostGraphile over the same database (bench/postgraphile) with the queries
 // it can express, after checking that it returns the same data. It starts
 // nothing by itself.
@@ -13,10 +14,13 @@
 //
 //	go run ./bench -url http://127.0.0.1:8080 -database-url postgres://postgres@127.0.0.1:5432/tracker
 //	go run ./bench -url … -database-url … -peer postgraphile5=http://127.0.0.1:5678 -peer-pid postgraphile5=pg5.pid
+//	go run ./bench -url http://127.0.0.1:8080 -sqlite tracker.db
 //
 // The server must serve a database seeded with `tracker seed --synthetic N`
 // and run with REPORT_STATEMENTS=true; -database-url names the same
-// database. BENCHMARKS.md explains the method and records results.
+// database, or -sqlite the server's SQLite file (SQLITE_PATH), which the
+// floor opens read-only. BENCHMARKS.md explains the method and records
+// results.
 package main
 
 import (
@@ -35,8 +39,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 func main() {
@@ -51,7 +53,8 @@ func main() {
 // config is what the flags set.
 type config struct {
 	URL         string // the server's base URL
-	DatabaseURL string // the server's database, for the floor
+	DatabaseURL string // the server's Postgres database, for the floor
+	SQLite      string // or the server's SQLite file
 	Token       string // bearer token for the server, if it needs one
 	Concurrency int
 	Duration    time.Duration // measured time per query and variant
@@ -69,6 +72,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080", "base `URL` of the running server")
 	fs.StringVar(&cfg.DatabaseURL, "database-url", os.Getenv("DATABASE_URL"), "Postgres `URL` of the server's database, for the floor (default $DATABASE_URL)")
+	fs.StringVar(&cfg.SQLite, "sqlite", "", "the server's SQLite database `file` (its SQLITE_PATH), for the floor, instead of -database-url")
 	fs.StringVar(&cfg.Token, "token", os.Getenv("TRACKER_TOKEN"), "bearer `token` for a server that does not let anonymous clients read (default $TRACKER_TOKEN)")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 8, "concurrent workers, for the server and for the floor")
 	fs.DurationVar(&cfg.Duration, "duration", 20*time.Second, "measured time per query and variant")
@@ -84,9 +88,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if *queries != "" {
 		cfg.Queries = strings.Split(*queries, ",")
 	}
+	if cfg.SQLite != "" {
+		cfg.DatabaseURL = "" // $DATABASE_URL is not the server's database
+	}
 	switch {
-	case cfg.DatabaseURL == "":
-		return cfg, fmt.Errorf("-database-url is required: the floor reads the server's database")
+	case cfg.SQLite != "" && len(cfg.Peers) > 0:
+		return cfg, fmt.Errorf("-peer needs -database-url: PostGraphile reads Postgres")
+	case cfg.SQLite == "" && cfg.DatabaseURL == "":
+		return cfg, fmt.Errorf("-database-url or -sqlite is required: the floor reads the server's database")
 	case cfg.Concurrency < 1 || cfg.Concurrency > 1024:
 		return cfg, fmt.Errorf("-concurrency %d: want 1 to 1024", cfg.Concurrency)
 	case cfg.Duration <= 0 || cfg.Warmup < 0 || cfg.Timeout <= 0:
@@ -125,10 +134,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	mix, err := loadMix(cfg.Queries)
-	if err != nil {
-		return err
-	}
 	httpClient := &http.Client{Transport: &http.Transport{
 		MaxIdleConns:        2 * cfg.Concurrency,
 		MaxIdleConnsPerHost: 2 * cfg.Concurrency,
@@ -136,23 +141,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		DisableCompression:  true,
 	}}
 	defer httpClient.CloseIdleConnections()
-	poolCfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
-	if err != nil {
-		return fmt.Errorf("-database-url: %w", err)
+	var db floorDB
+	if cfg.SQLite != "" {
+		db, err = openSQLiteFloor(ctx, cfg.SQLite, cfg.Concurrency)
+	} else {
+		db, err = openPgFloor(ctx, cfg.DatabaseURL, cfg.Concurrency)
 	}
-	poolCfg.MaxConns, poolCfg.MinConns = int32(cfg.Concurrency), int32(cfg.Concurrency)
-	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
 	if err != nil {
-		return fmt.Errorf("connect to the database: %w", err)
+		return err
 	}
-	defer pool.Close()
+	defer db.close()
+	mix, err := loadMix(cfg.Queries, db.variants())
+	if err != nil {
+		return err
+	}
 
 	s := &session{
 		cfg:  cfg,
 		base: base,
 		http: httpClient,
 		gql:  &gqlClient{url: base + "/graphql", token: cfg.Token, http: httpClient},
-		pool: pool,
+		db:   db,
 		// One connection for the metrics, so that scrapes never overlap and
 		// hold the same number of server goroutines before and after the run.
 		mon: &monitor{url: base + "/metrics", http: &http.Client{Timeout: 2 * time.Second,
@@ -174,7 +183,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	s.logf("%d initiatives; checking that the floor and the peers fetch the same data as the server", n)
 	for _, q := range mix {
-		ours, err := q.check(setupCtx, s.gql, pool, s.vars, s.p)
+		ours, err := q.check(setupCtx, s.gql, s.vars, s.p)
 		if err != nil {
 			return err
 		}
@@ -191,7 +200,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep.Command, rep.Initiatives = commandLine(args), n
+	rep.Command, rep.Initiatives, rep.Database = commandLine(args), n, "postgres"
+	if cfg.SQLite != "" {
+		rep.Database = "sqlite"
+	}
 	if cfg.JSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -207,7 +219,7 @@ type session struct {
 	base  string // the server's base URL
 	http  *http.Client
 	gql   *gqlClient
-	pool  *pgxpool.Pool // for the floor
+	db    floorDB // for the floor
 	mon   *monitor
 	peers []*peer
 	vars  map[string]any // the mix's variables
@@ -241,7 +253,7 @@ func (s *session) measure(ctx context.Context, mix []*mixQuery) (*report, error)
 		LoadBefore:  loadAverage(),
 	}
 	d := driver{concurrency: s.cfg.Concurrency, duration: s.cfg.Duration, warmup: s.cfg.Warmup, timeout: s.cfg.Timeout,
-		cpu: func(ctx context.Context) cpuUse { return readCPU(ctx, s.pool) }}
+		cpu: s.db.cpu}
 	if len(s.peers) > 0 {
 		d.settle = statsSettle
 	}
@@ -284,7 +296,7 @@ func (s *session) measure(ctx context.Context, mix []*mixQuery) (*report, error)
 		}
 		for _, v := range q.floor {
 			s.logf("%s: floor %s", q.name, v.name)
-			st, err := d.measure(ctx, func() task { return v.task(s.pool, s.p) }, nil)
+			st, err := d.measure(ctx, func() task { return v.task(s.p) }, nil)
 			if err != nil {
 				return nil, err
 			}

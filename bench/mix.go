@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // mixFiles is the dashboard query mix, shared with graph/explain_test.go.
@@ -32,12 +30,11 @@ type mixQuery struct {
 // loadMix returns the queries of the mix named in only (all if empty), in
 // the order of the issue: front page, action items, series, aggregate,
 // search. Every query needs a floor and every floor a query.
-func loadMix(only []string) ([]*mixQuery, error) {
+func loadMix(only []string, floors map[string][]variant) ([]*mixQuery, error) {
 	files, err := mixFiles.ReadDir("mix")
 	if err != nil {
 		return nil, err
 	}
-	floors := floors()
 	var out []*mixQuery
 	for _, f := range files {
 		name := strings.TrimSuffix(f.Name(), ".graphql")
@@ -47,7 +44,7 @@ func loadMix(only []string) ([]*mixQuery, error) {
 		}
 		v, ok := floors[name]
 		if !ok {
-			return nil, fmt.Errorf("mix query %s has no floor: write one in bench/floor.go", name)
+			return nil, fmt.Errorf("mix query %s has no floor: write one in bench (floor.go, sqlitefloor.go)", name)
 		}
 		delete(floors, name)
 		if len(only) == 0 || slices.Contains(only, name) {
@@ -86,6 +83,7 @@ type params struct {
 	metric    string
 	slug      string
 	tsquery   string // the search text's words joined by &
+	match     string // the same words as an FTS5 query, each quoted
 	today     time.Time
 	month     time.Time // first day of today's month
 	year      time.Time // first day of today's year
@@ -129,6 +127,7 @@ func (s *session) setup(ctx context.Context, now time.Time) (initiatives int, er
 		metric:    s.vars["metric"].(string),
 		slug:      s.vars["slug"].(string),
 		tsquery:   tsquery(s.vars["text"].(string)),
+		match:     ftsQuery(s.vars["text"].(string)),
 		today:     today,
 		month:     today.AddDate(0, 0, 1-today.Day()),
 		year:      time.Date(today.Year(), time.January, 1, 0, 0, 0, 0, time.UTC),
@@ -164,7 +163,7 @@ func tsquery(text string) string {
 // check fails unless the server and every floor variant return the same
 // data for q, so that the floor is really the same work; it returns the
 // server's data.
-func (q *mixQuery) check(ctx context.Context, gql *gqlClient, pool *pgxpool.Pool, vars map[string]any, p params) ([]byte, error) {
+func (q *mixQuery) check(ctx context.Context, gql *gqlClient, vars map[string]any, p params) ([]byte, error) {
 	resp, err := gql.do(ctx, q.query, vars)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", q.name, err)
@@ -173,7 +172,7 @@ func (q *mixQuery) check(ctx context.Context, gql *gqlClient, pool *pgxpool.Pool
 		return nil, fmt.Errorf("%s: the response has no extensions.sqlStatements: start the server with REPORT_STATEMENTS=true", q.name)
 	}
 	for _, v := range q.floor {
-		got, err := v.fetch(ctx, pool, p)
+		got, err := v.fetch(ctx, p)
 		if err != nil {
 			return nil, fmt.Errorf("%s: floor %s: %w", q.name, v.name, err)
 		}

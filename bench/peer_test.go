@@ -36,7 +36,7 @@ func TestNormalizePeer(t *testing.T) {
 // TestPeerDocuments checks that every PostGraphile document is of a query
 // of the mix, and that PostGraphile 4's version names row IDs id.
 func TestPeerDocuments(t *testing.T) {
-	mix, err := loadMix(nil)
+	mix, err := loadMix(nil, pgFloor{}.variants())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 type report struct {
 	Command       string        `json:"command"`
 	Initiatives   int           `json:"initiatives"`
+	Database      string        `json:"database"` // the server's and the floor's: postgres or sqlite
 	Concurrency   int           `json:"concurrency"`
 	Duration      string        `json:"duration"`
 	Warmup        string        `json:"warmup"`
@@ -96,7 +97,7 @@ func ratio(a, b float64) float64 {
 // markdown writes the report as Markdown.
 func (rep *report) markdown(w io.Writer) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
-	p("### %d initiatives, concurrency %d, %s per measurement\n\n", rep.Initiatives, rep.Concurrency, rep.Duration)
+	p("### %s, %d initiatives, concurrency %d, %s per measurement\n\n", rep.Database, rep.Initiatives, rep.Concurrency, rep.Duration)
 	p("`%s`\n\n", rep.Command)
 	p("Started %s on %d CPUs with %s (load average %s before, %s after); %s warm-up before each measurement. Latencies in ms; the floor is the faster of its two variants.\n\n",
 		rep.Started.Format(time.RFC3339), rep.CPUs, rep.GoVersion, rep.LoadBefore, rep.LoadAfter, rep.Warmup)
@@ -112,7 +113,7 @@ func (rep *report) markdown(w io.Writer) {
 			q.Name, statements(g.Statements), g.RPS, g.P50, g.P99, g.Errors, q.Floor, statements(f.Statements), f.RPS, f.P50, f.P99,
 			q.ThroughputRatio, q.P99Ratio, megabytes(q.PeakRSS), verdict)
 	}
-	p("\nBoth floor variants (json: one statement building the JSON in Postgres; go: the fewest statements decoded into Go, one round trip) and response sizes:\n\n")
+	p("\nBoth floor variants (json: one statement building the JSON in the database; go: the fewest statements decoded into Go, one round trip) and response sizes:\n\n")
 	p("| Query | json req/s | p50 | p99 | go req/s | p50 | p99 | GraphQL bytes | json bytes | go bytes |\n")
 	p("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, q := range rep.Queries {
@@ -135,8 +136,12 @@ func (rep *report) markdown(w io.Writer) {
 		}
 		p(" |\n")
 	}
-	p("\nCPU time per request in ms (Postgres: the backends serving the database; bench: this process, the HTTP client or the floor's Go code), and the server's allocations:\n\n")
-	p("| Query | GraphQL: server | Postgres | bench | total | Server alloc KB/req | Floor: Postgres | bench | total |\n")
+	if rep.Database == "sqlite" {
+		p("\nCPU time per request in ms (SQLite runs inside the server and, for the floor, inside this process: its time is theirs, and the database column is 0; bench: this process, the HTTP client or the floor's statement), and the server's allocations:\n\n")
+	} else {
+		p("\nCPU time per request in ms (Postgres: the backends serving the database; bench: this process, the HTTP client or the floor's Go code), and the server's allocations:\n\n")
+	}
+	p("| Query | GraphQL: server | database | bench | total | Server alloc KB/req | Floor: database | bench | total |\n")
 	p("|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, q := range rep.Queries {
 		g, f := q.GraphQL, q.floor().Stats
