@@ -10,14 +10,16 @@ import (
 	"sync"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/schema"
 )
 
-// The list engine builds its SQL itself, so it runs it on the connection
-// pool directly and scans rows with a plan worked out once per row type and
-// column list: GORM's general-purpose reflective scanning cost a fifth of
-// the CPU of a dashboard query. GORM still owns the connections, the
-// writes and the migrations.
+// The list engine builds its SQL itself and scans rows with a plan worked
+// out once per row type and column list: GORM's general-purpose reflective
+// scanning cost a fifth of the CPU of a dashboard query. The statements
+// still run through GORM's session and its Row callbacks, so that plugins
+// see every read as they see the writes: dbresolver sends them to a read
+// replica (replicas.go), tracing and metrics plugins observe them.
 
 // rows runs the query q built and returns its rows. Every statement is
 // counted, traced and, for tests, recorded, as GORM's are.
@@ -27,10 +29,28 @@ func (s *Store) rows(ctx context.Context, q *sqlBuilder) (*sql.Rows, error) {
 		text = dollarPlaceholders(text)
 	}
 	begin := time.Now()
-	rows, err := s.sqlDB.QueryContext(ctx, text, q.args...)
+	rows, err := s.session(ctx, text, q.args).Rows()
 	observeStatement(ctx, begin, func() (string, []any) { return text, q.args }, err)
 	return rows, err
 }
+
+// session returns a GORM session holding the finished statement text with
+// its arguments, as Raw leaves one, but without Raw's rewriting: the text
+// already has its dialect's placeholders, and Raw would expand slice
+// arguments and read ? and @ inside quoted text as placeholders. Being
+// SQL text, the read-replica resolver routes it as it routes a Raw SELECT,
+// and replicas.go's callback sends it to the primary where it must. Its
+// context tells the statement logger that rows observes the statement
+// itself, with its arguments.
+func (s *Store) session(ctx context.Context, text string, args []any) *gorm.DB {
+	tx := s.db.WithContext(context.WithValue(ctx, engineStatementKey{}, true)).Raw("")
+	tx.Statement.SQL.WriteString(text)
+	tx.Statement.Vars = append(tx.Statement.Vars, args...)
+	return tx
+}
+
+// engineStatementKey marks the context of a list engine statement.
+type engineStatementKey struct{}
 
 // dollarPlaceholders rewrites ? placeholders as Postgres's $1, $2, …,
 // leaving quoted text alone.
