@@ -175,6 +175,33 @@ func (r *replicas) resolve(pools []gorm.ConnPool) gorm.ConnPool {
 	return r.primary
 }
 
+// failed reports whether a read that failed with err on pool is to be
+// retried on the primary: pool is a read replica, and err says it cannot
+// be reached or is going away. It takes the replica out of rotation until
+// the checker finds it well again. A nil r has no replicas.
+func (r *replicas) failed(pool gorm.ConnPool, err error) bool {
+	if r == nil || pool == r.primary || ErrorCode(dbError(err, "read")) != CodeUnavailable {
+		return false
+	}
+	for {
+		old := r.state.Load()
+		next := append([]ReplicaHealth(nil), *old...)
+		found := false
+		for i, p := range r.pools {
+			if gorm.ConnPool(p) == pool {
+				found = true
+				next[i].InUse, next[i].Error = false, "a read failed: "+redact(err, "")
+			}
+		}
+		if !found {
+			return false
+		}
+		if r.state.CompareAndSwap(old, &next) {
+			return true
+		}
+	}
+}
+
 // route says where a read under ctx goes: dbresolver.Read (a replica in
 // rotation, or the primary when none is) or dbresolver.Write (the primary).
 func (r *replicas) route(ctx context.Context) dbresolver.Operation {
@@ -240,13 +267,18 @@ func (r *replicas) checkOne(ctx context.Context, p *sql.DB, primaryLSN uint64) R
 		return h
 	}
 	h.Replayed, _ = parseLSN(replayed.String)
-	if primaryLSN != 0 && h.Replayed < primaryLSN && behind.Valid {
+	caughtUp := h.Replayed >= primaryLSN
+	if primaryLSN != 0 && !caughtUp && behind.Valid {
 		h.Lag = time.Duration(behind.Float64 * float64(time.Second))
 	}
 	h.LagSecond = h.Lag.Seconds()
 	switch {
 	case primaryLSN == 0:
 		h.Error = "the primary's position is unknown"
+	case !caughtUp && !behind.Valid:
+		// Started, and replayed no transaction yet: how far behind it
+		// is cannot be told, so it waits until it has caught up.
+		h.Error = "catching up since it started"
 	case h.Lag > r.maxLag:
 		h.Error = fmt.Sprintf("lagging %s behind the primary (REPLICA_MAX_LAG %s)", h.Lag.Round(time.Millisecond), r.maxLag)
 	default:

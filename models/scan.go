@@ -29,9 +29,24 @@ func (s *Store) rows(ctx context.Context, q *sqlBuilder) (*sql.Rows, error) {
 		text = dollarPlaceholders(text)
 	}
 	begin := time.Now()
-	rows, err := s.session(ctx, text, q.args).Rows()
+	tx := s.session(ctx, text, q.args)
+	rows, err := tx.Rows()
+	if err != nil && s.replicas.failed(tx.Statement.ConnPool, err) {
+		// A read replica that fails a read is out of rotation at once, and
+		// the read goes to the primary: a replica going away costs time,
+		// not an error.
+		rows, err = s.session(FromPrimary(ctx), text, q.args).Rows()
+	}
 	observeStatement(ctx, begin, func() (string, []any) { return text, q.args }, err)
 	return rows, err
+}
+
+// retryOnPrimary reports whether a read under ctx that failed with err
+// mid-way is to be read again from the primary: it may have been cut off
+// by a read replica going away.
+func (s *Store) retryOnPrimary(ctx context.Context, err error) bool {
+	c := ConsistencyFrom(ctx)
+	return err != nil && s.replicas != nil && (c == nil || !c.primary) && ErrorCode(dbError(err, "read")) == CodeUnavailable
 }
 
 // session returns a GORM session holding the finished statement text with
@@ -79,6 +94,14 @@ func dollarPlaceholders(text string) string {
 // (embedded structs included, with their prefixes). Unknown columns are
 // skipped.
 func (s *Store) scanAll(ctx context.Context, q *sqlBuilder, dest any) error {
+	err := s.scanAllOnce(ctx, q, dest)
+	if s.retryOnPrimary(ctx, err) {
+		err = s.scanAllOnce(FromPrimary(ctx), q, dest) // dest is only set once all rows are read
+	}
+	return err
+}
+
+func (s *Store) scanAllOnce(ctx context.Context, q *sqlBuilder, dest any) error {
 	rows, err := s.rows(ctx, q)
 	if err != nil {
 		return err
@@ -145,6 +168,14 @@ func (s *Store) scanAll(ctx context.Context, q *sqlBuilder, dest any) error {
 
 // scanOne runs q, which returns one row of one column, into dest.
 func (s *Store) scanOne(ctx context.Context, q *sqlBuilder, dest any) error {
+	err := s.scanOneOnce(ctx, q, dest)
+	if s.retryOnPrimary(ctx, err) {
+		err = s.scanOneOnce(FromPrimary(ctx), q, dest)
+	}
+	return err
+}
+
+func (s *Store) scanOneOnce(ctx context.Context, q *sqlBuilder, dest any) error {
 	rows, err := s.rows(ctx, q)
 	if err != nil {
 		return err
