@@ -2,7 +2,7 @@
 // against a real server process and a real Postgres, on loopback only:
 //
 //	go run ./ops/prove [flags] load|restart|sigterm|abuse|audit|storm|live|replicas|all
-//	go run ./ops/prove -quick all      # CI: a 10 s load at concurrency 8, the abuse set, the audit, an 8 s storm, a 10 s live proof with 100 subscribers
+//	go run ./ops/prove -quick all      # CI: a 10 s load at concurrency 8, the abuse set, the audit, an 8 s storm, a 10 s live proof with 100 subscribers, a 10 s replicas proof
 //
 // It builds the server (go build), makes a database — a temporary one on the
 // Postgres of TEST_DATABASE_URL, or for `restart` a private Postgres cluster
@@ -117,7 +117,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		fmt.Fprintln(stderr, "usage: go run ./ops/prove [flags] load|restart|sigterm|abuse|audit|storm|live|replicas|all")
 		fs.PrintDefaults()
 	}
-	fs.BoolVar(&cfg.Quick, "quick", false, "CI mode: a 10 s load at concurrency 8, an 8 s storm, a 10 s live proof with 100 subscribers; with all, only load, abuse, storm, audit and live")
+	fs.BoolVar(&cfg.Quick, "quick", false, "CI mode: a 10 s load at concurrency 8, an 8 s storm, a 10 s live proof with 100 subscribers; with all, only load, abuse, storm, audit, live and replicas")
 	fs.DurationVar(&cfg.Duration, "duration", 60*time.Second, "length of the load (load, restart, sigterm) and of the storm (at most 60 s)")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 32, "concurrent clients of the load")
 	fs.Float64Var(&cfg.WriteShare, "writes", 0.2, "share of the load's iterations that write (half statistics, half status moves)")
@@ -198,7 +198,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("unknown scenario %q: want load, restart, sigterm, abuse, audit, storm, live, replicas or all", cfg.Scenario)
 	}
 	if cfg.Quick && cfg.Scenario == "all" {
-		list = []string{"load", "abuse", "storm", "audit", "live"}
+		list = []string{"load", "abuse", "storm", "audit", "live", "replicas"}
 	}
 
 	h, err := newHarness(ctx, cfg, stderr)
