@@ -204,20 +204,30 @@ func (r *replicas) failed(pool gorm.ConnPool, err error) bool {
 
 // route says where a read under ctx goes: dbresolver.Read (a replica in
 // rotation, or the primary when none is) or dbresolver.Write (the primary).
+//
+// With none in rotation it is the primary here, not in the policy:
+// dbresolver asks the policy only when there are two replicas or more.
 func (r *replicas) route(ctx context.Context) dbresolver.Operation {
 	c, _ := ctx.Value(consistencyKey{}).(*Consistency)
-	if c == nil {
-		return dbresolver.Read
-	}
-	if c.primary {
+	if c != nil && c.primary {
 		return dbresolver.Write
 	}
-	if lsn := c.after.Load(); lsn != 0 {
-		for _, h := range *r.state.Load() {
-			if h.InUse && h.Replayed < lsn {
-				return dbresolver.Write
-			}
+	var after uint64
+	if c != nil {
+		after = c.after.Load()
+	}
+	inUse := 0
+	for _, h := range *r.state.Load() {
+		switch {
+		case !h.InUse:
+		case h.Replayed < after:
+			return dbresolver.Write
+		default:
+			inUse++
 		}
+	}
+	if inUse == 0 {
+		return dbresolver.Write
 	}
 	return dbresolver.Read
 }

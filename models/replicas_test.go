@@ -85,4 +85,41 @@ func TestReadReplicas(t *testing.T) {
 	}
 }
 
+// TestReadReplicaDown opens the store with one read replica, which cannot
+// be reached: reads go to the primary without trying it (dbresolver itself
+// would send every read to a sole replica, whatever its health).
+func TestReadReplicaDown(t *testing.T) {
+	postgresAddr(t) // skips without Postgres
+	url := modelstest.DatabaseURL(t, modelstest.Seeded(t, models.Postgres))
+	down := "postgres://postgres@" + freeAddr(t) + "/tracker?sslmode=disable&connect_timeout=1"
+	ctx, cancel := context.WithCancel(context.Background())
+	db, err := models.Open(ctx, models.Config{DatabaseURL: url, ReplicaURLs: []string{down}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := models.NewStore(db)
+	done := make(chan struct{})
+	go func() { store.WatchReplicas(ctx, nil); close(done) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		if sqlDB, err := db.DB(); err == nil {
+			_ = sqlDB.Close()
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) && store.Replicas()[0].Checked.IsZero() {
+		time.Sleep(20 * time.Millisecond)
+	}
+	first := 5
+	for range 20 {
+		if _, err := models.List[models.Organization](ctx, store, models.Page{First: &first}, nil, nil); err != nil {
+			t.Fatalf("read: %v", err)
+		}
+	}
+	if h := store.Replicas()[0]; h.InUse || strings.HasPrefix(h.Error, "a read failed") {
+		t.Errorf("replica: in rotation %v, error %q; want out of rotation, and no read sent to it", h.InUse, h.Error)
+	}
+}
+
 func ptr[T any](v T) *T { return &v }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -363,8 +364,8 @@ func (c *rywChecker) run(ctx context.Context, end time.Time) {
 		c.mu.Lock()
 		c.acked = append(c.acked, note)
 		c.mu.Unlock()
-		if token == "" {
-			c.fail("a write through %s handed back no Tracker-Read-After", from.url)
+		if token == "" || strings.HasPrefix(token, "FFFFFFFF/") {
+			c.fail("a write through %s handed back Tracker-Read-After %q, not its position", from.url, token)
 			continue
 		}
 		id := out.RecordStatistic.Statistic.ID
