@@ -124,3 +124,33 @@ func TestReplicasOverHTTP(t *testing.T) {
 		t.Errorf("a read's response hands back a position: %q", r.Header.Get("Tracker-Read-After"))
 	}
 }
+
+// TestLoadConfigReplicas checks DATABASE_REPLICA_URLS and REPLICA_MAX_LAG:
+// a comma-separated list, blanks dropped; refused without a Postgres
+// DATABASE_URL, since the embedded database has no replicas.
+func TestLoadConfigReplicas(t *testing.T) {
+	for _, tc := range []struct {
+		env      map[string]string
+		urls     []string
+		lag      time.Duration
+		errorHas string
+	}{
+		{env: nil, lag: 5 * time.Second},
+		{env: map[string]string{"DATABASE_URL": "postgres://p/db", "DATABASE_REPLICA_URLS": " postgres://r1/db, ,postgres://r2/db ", "REPLICA_MAX_LAG": "2s"},
+			urls: []string{"postgres://r1/db", "postgres://r2/db"}, lag: 2 * time.Second},
+		{env: map[string]string{"DATABASE_REPLICA_URLS": "postgres://r1/db"}, errorHas: "DATABASE_REPLICA_URLS"},
+		{env: map[string]string{"DATABASE_URL": "postgres://p/db", "REPLICA_MAX_LAG": "soon"}, errorHas: "REPLICA_MAX_LAG"},
+	} {
+		cfg, err := loadConfig(func(k string) string { return tc.env[k] })
+		switch {
+		case tc.errorHas != "":
+			if err == nil || !strings.Contains(err.Error(), tc.errorHas) {
+				t.Errorf("%v: error %v, want one saying %q", tc.env, err, tc.errorHas)
+			}
+		case err != nil:
+			t.Errorf("%v: %v", tc.env, err)
+		case !slices.Equal(cfg.ReplicaURLs, tc.urls) || cfg.ReplicaMaxLag != tc.lag:
+			t.Errorf("%v: replicas %q, max lag %v; want %q, %v", tc.env, cfg.ReplicaURLs, cfg.ReplicaMaxLag, tc.urls, tc.lag)
+		}
+	}
+}
