@@ -125,10 +125,16 @@ func openReplicas(db *gorm.DB, cfg Config, maxConns int) error {
 }
 
 // routeStatement sends a read to the primary when its context needs what
-// the replicas may not have yet (route).
+// the replicas may not have yet (route), and a list engine statement to
+// the replicas otherwise: the engine only reads, whether its text starts
+// with SELECT (dbresolver's guess for raw SQL) or not.
 func (r *replicas) routeStatement(db *gorm.DB) {
-	if r.route(db.Statement.Context) == dbresolver.Write {
+	ctx := db.Statement.Context
+	switch {
+	case r.route(ctx) == dbresolver.Write:
 		dbresolver.Write.ModifyStatement(db.Statement)
+	case ctx.Value(engineStatementKey{}) != nil:
+		dbresolver.Read.ModifyStatement(db.Statement)
 	}
 }
 
