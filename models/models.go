@@ -34,7 +34,8 @@
 //	CountRelated      a Many's totalCount for all siblings: GROUP BY parent key
 //	FindByIDs[T]      a One for all siblings: WHERE id IN (their keys, read by One.Key)
 //	ListSource        what a connection lists, for the aggregates of all its pages (aggregate.go)
-//	scan.go           rows scanned with a plan made once per type
+//	scan.go           statements run through GORM's session; rows scanned with a plan made once per type
+//	replicas.go       read replicas (dbresolver): health-checked rotation, read-your-writes by WAL position
 //
 // A relation's declaration is checked against the row structs at start-up
 // (relations.go): a key accessor that does not read its column, or a column
