@@ -52,7 +52,7 @@ check:
 # test: the suite (on Postgres and SQLite, with the race detector), then the
 # query plans at dashboard scale, the quick proofs: a short mixed load with
 # writes counted back, the abuse set, graphql-http's GraphQL-over-HTTP
-# audits and a short live proof against real servers (ops/prove), a short run of each fuzz target,
+# audits, a short live proof and a short replicas proof against real servers (ops/prove), a short run of each fuzz target,
 # and docker-compose.yml. docs/operations.md ("Test suite") has the times.
 test: assets check
 	$(GO) test $(RACE) -count=1 ./...

@@ -50,7 +50,9 @@ func main() {
 
 // config is the server's configuration, read once from the environment.
 type config struct {
-	DatabaseURL      string // postgres://…; empty: the embedded SQLite file
+	DatabaseURL      string   // postgres://…; empty: the embedded SQLite file
+	ReplicaURLs      []string // postgres://… of streaming read replicas of DatabaseURL
+	ReplicaMaxLag    time.Duration
 	SQLitePath       string
 	DatabaseWait     time.Duration // how long to wait for an unreachable Postgres at start
 	Port             string
@@ -131,6 +133,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 	cfg.RequestTimeout = env.duration("REQUEST_TIMEOUT", 15*time.Second)
 	cfg.StatementTimeout = env.duration("DB_STATEMENT_TIMEOUT", 10*time.Second)
 	cfg.DBMaxConns = env.int("DB_MAX_CONNS", 0)
+	for _, u := range strings.Split(getenv("DATABASE_REPLICA_URLS"), ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			cfg.ReplicaURLs = append(cfg.ReplicaURLs, u)
+		}
+	}
+	if len(cfg.ReplicaURLs) > 0 && cfg.DatabaseURL == "" {
+		env.fail("DATABASE_REPLICA_URLS", "(set)", "empty without a Postgres DATABASE_URL: the embedded database has no replicas")
+	}
+	cfg.ReplicaMaxLag = env.duration("REPLICA_MAX_LAG", 5*time.Second)
 	cfg.ShutdownTimeout = env.duration("SHUTDOWN_TIMEOUT", 20*time.Second)
 	cfg.ShutdownDelay = env.duration("SHUTDOWN_DELAY", 0)
 	cfg.DatabaseWait = env.durationOrZero("DATABASE_WAIT", 60*time.Second)
@@ -270,7 +281,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	db, err := models.Open(ctx, models.Config{DatabaseURL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath,
-		MaxOpenConns: cfg.DBMaxConns, StatementTimeout: cfg.StatementTimeout, Wait: cfg.DatabaseWait, Logger: logger})
+		MaxOpenConns: cfg.DBMaxConns, StatementTimeout: cfg.StatementTimeout, Wait: cfg.DatabaseWait, Logger: logger,
+		ReplicaURLs: cfg.ReplicaURLs, ReplicaMaxLag: cfg.ReplicaMaxLag})
 	if err != nil {
 		return err
 	}
@@ -284,21 +296,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	logger.Info("migrations applied", "versions", applied)
+	// The commands and the seed read what they are about to write: from
+	// the primary, never from a replica that may not have it yet.
+	cmdCtx := models.FromPrimary(ctx)
 	switch cmd {
 	case "migrate":
 		return reportMigrations(ctx, db, applied, stdout)
 	case "token":
-		return c.token(ctx, store, stdout)
+		return c.token(cmdCtx, store, stdout)
 	}
 
 	if cmd == "seed" || cfg.Seed == "auto" {
-		if err := seed(ctx, store, cmd == "seed", logger); err != nil {
+		if err := seed(cmdCtx, store, cmd == "seed", logger); err != nil {
 			return err
 		}
 	}
 	if cmd == "seed" {
 		fmt.Fprintln(stdout, "seed data loaded")
-		return seedSynthetic(ctx, store, c.synthetic, stdout, stderr)
+		return seedSynthetic(cmdCtx, store, c.synthetic, stdout, stderr)
 	}
 	tuneGC(getenv)
 	return serve(ctx, cfg, store, logger)
@@ -444,6 +459,12 @@ func serve(ctx context.Context, cfg config, store *models.Store, logger *slog.Lo
 		return err
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "playground", "http://"+loopbackFor(ln.Addr().String())+"/")
+
+	// Read replicas are checked until the server has drained: requests
+	// still in flight at shutdown read from them.
+	watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWatch()
+	go store.WatchReplicas(watchCtx, logger)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

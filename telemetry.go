@@ -36,6 +36,22 @@ func newMetrics(store *models.Store) (*prometheus.Registry, error) {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(sqlDB, "tracker"),
 	)
+	for i, h := range store.Replicas() {
+		labels := prometheus.Labels{"replica": h.Name}
+		reg.MustRegister(
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tracker_replica_lag_seconds", ConstLabels: labels,
+				Help: "How far the read replica's replay is behind the primary, at the last check."},
+				func() float64 { return store.Replicas()[i].Lag.Seconds() }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tracker_replica_in_rotation", ConstLabels: labels,
+				Help: "1 while reads go to the read replica, 0 while it is out of rotation (down, or lagging past REPLICA_MAX_LAG)."},
+				func() float64 {
+					if store.Replicas()[i].InUse {
+						return 1
+					}
+					return 0
+				}),
+		)
+	}
 	return reg, nil
 }
 

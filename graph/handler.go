@@ -201,12 +201,13 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 		srv.AroundResponses(reportRootFields)
 	}
 	srv.AroundResponses(freshBatcher(store))
+	srv.AroundResponses(handBackReadAfter)
 
 	// Outermost first: an ID for the request, its log line and metrics,
 	// a deadline, the HTTP rules (reading the body by the deadline), an
 	// answer by the deadline whatever the rest does, the caller, then
 	// GraphQL.
-	var api http.Handler = withBatcher(store, srv)
+	var api http.Handler = withConsistency(withBatcher(store, srv))
 	api = noteCaller(api)
 	api = authenticate(store, opts.Auth, adm, api)
 	api = answerByDeadline(opts.Logger, &abandoned{max: int64(opts.MaxAbandoned), gauge: m.abandoned}, api)

@@ -18,6 +18,7 @@ func healthz(w http.ResponseWriter, _ *http.Request) {
 // readyz answers 200 when the database is reachable, fully migrated and
 // takes writes, and 503 otherwise, saying why — also while the server
 // drains for shutdown, so that load balancers stop sending it requests.
+// With read replicas it lists each one's state.
 func readyz(store *models.Store, draining func() bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -38,6 +39,11 @@ func readyz(store *models.Store, draining func() bool) http.HandlerFunc {
 				status, body = http.StatusServiceUnavailable, map[string]any{"status": "unavailable",
 					"reason": "database refuses writes", "detail": models.ErrorMessage(werr), "schemaVersion": current}
 			}
+		}
+		// Read replicas are details: while none is in rotation, the
+		// primary serves the reads, so the server stays ready.
+		if rs := store.Replicas(); rs != nil {
+			body["replicas"] = rs
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")

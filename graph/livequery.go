@@ -131,6 +131,10 @@ func (lq *liveQueries) InterceptOperation(ctx context.Context, next graphql.Oper
 			Extensions: map[string]any{"code": codeTooManySubscriptions}}}})
 	}
 	context.AfterFunc(ctx, func() { lc.subs.Add(-1) })
+	// Live queries and subscriptions run again because a change committed:
+	// they read from the primary, which has it, not from a replica that
+	// may not yet.
+	ctx = models.FromPrimary(ctx)
 	if subscription {
 		return lq.interceptSubscription(ctx, oc, next)
 	}

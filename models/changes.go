@@ -238,7 +238,12 @@ func (c *Changes) listen(ctx context.Context, l *listener) {
 	}
 }
 
-// listenOnce listens on one connection until it fails or ctx ends.
+// listenOnce listens on one connection until it fails or ctx ends. It is
+// the one statement that does not go through GORM's session: LISTEN holds
+// its connection for as long as the listener lives, waiting for
+// notifications, which GORM has no API for; and it must be the primary's,
+// as a standby can neither LISTEN nor see NOTIFY. So it takes a dedicated
+// connection of the primary's pool, whatever read replicas there are.
 func (c *Changes) listenOnce(ctx context.Context, listening func()) error {
 	conn, err := c.store.sqlDB.Conn(ctx)
 	if err != nil {

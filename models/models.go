@@ -34,7 +34,8 @@
 //	CountRelated      a Many's totalCount for all siblings: GROUP BY parent key
 //	FindByIDs[T]      a One for all siblings: WHERE id IN (their keys, read by One.Key)
 //	ListSource        what a connection lists, for the aggregates of all its pages (aggregate.go)
-//	scan.go           rows scanned with a plan made once per type
+//	scan.go           statements run through GORM's session; rows scanned with a plan made once per type
+//	replicas.go       read replicas (dbresolver): health-checked rotation, read-your-writes by WAL position
 //
 // A relation's declaration is checked against the row structs at start-up
 // (relations.go): a key accessor that does not read its column, or a column
@@ -71,14 +72,15 @@ import (
 
 // Store reads and writes the tracker's data.
 type Store struct {
-	db      *gorm.DB
-	sqlDB   *sql.DB // the same pool, for the list engine's own queries
-	dialect Dialect
-	now     func() time.Time
-	maxPage int
-	writes  *writeHealth // whether the database takes writes
-	tokens  *tokenCache  // API tokens recently authenticated
-	changes *Changes     // change events (changes.go)
+	db       *gorm.DB
+	sqlDB    *sql.DB   // the primary's pool, for the change listener's dedicated connection
+	replicas *replicas // read replicas (replicas.go); nil when there are none
+	dialect  Dialect
+	now      func() time.Time
+	maxPage  int
+	writes   *writeHealth // whether the database takes writes
+	tokens   *tokenCache  // API tokens recently authenticated
+	changes  *Changes     // change events (changes.go)
 }
 
 // NewStore returns a Store over db, opened by Open.
@@ -87,7 +89,7 @@ func NewStore(db *gorm.DB) *Store {
 	if err != nil {
 		panic(fmt.Sprintf("NewStore: %v", err)) // a *gorm.DB from Open always has one
 	}
-	s := &Store{db: db, sqlDB: sqlDB, dialect: Dialect(db.Name()), now: now, maxPage: DefaultMaxPageSize,
+	s := &Store{db: db, sqlDB: sqlDB, replicas: replicasOf(db), dialect: Dialect(db.Name()), now: now, maxPage: DefaultMaxPageSize,
 		writes: &writeHealth{}, tokens: newTokenCache()}
 	s.changes = &Changes{store: s}
 	return s
@@ -132,6 +134,12 @@ type Config struct {
 	Wait time.Duration
 	// Logger receives a line for each failed attempt; nil logs nothing.
 	Logger *slog.Logger
+	// ReplicaURLs are postgres:// URLs of streaming read replicas of
+	// DatabaseURL (replicas.go); none: every statement goes to it.
+	ReplicaURLs []string
+	// ReplicaMaxLag takes a replica out of rotation while its replay is
+	// further behind the primary (0: 5 s).
+	ReplicaMaxLag time.Duration
 }
 
 // Open connects to the database cfg names and checks that it answers,
@@ -174,6 +182,16 @@ func Open(ctx context.Context, cfg Config) (*gorm.DB, error) {
 	if err := ping(ctx, sqlDB, cfg); err != nil {
 		_ = sqlDB.Close()
 		return nil, err
+	}
+	if len(cfg.ReplicaURLs) > 0 {
+		if cfg.DatabaseURL == "" {
+			_ = sqlDB.Close()
+			return nil, errors.New("open database: read replicas need a Postgres DATABASE_URL")
+		}
+		if err := openReplicas(db, cfg, maxConns); err != nil {
+			_ = sqlDB.Close()
+			return nil, err
+		}
 	}
 	return db, nil
 }
@@ -463,6 +481,9 @@ func (statementLogger) Info(context.Context, string, ...any)       {}
 func (statementLogger) Warn(context.Context, string, ...any)       {}
 func (statementLogger) Error(context.Context, string, ...any)      {}
 func (statementLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	if ctx.Value(engineStatementKey{}) != nil {
+		return // Store.rows observes it, with its arguments
+	}
 	observeStatement(ctx, begin, func() (string, []any) {
 		sql, _ := fc() // GORM writes the arguments into the text
 		return sql, nil

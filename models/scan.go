@@ -10,14 +10,16 @@ import (
 	"sync"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/schema"
 )
 
-// The list engine builds its SQL itself, so it runs it on the connection
-// pool directly and scans rows with a plan worked out once per row type and
-// column list: GORM's general-purpose reflective scanning cost a fifth of
-// the CPU of a dashboard query. GORM still owns the connections, the
-// writes and the migrations.
+// The list engine builds its SQL itself and scans rows with a plan worked
+// out once per row type and column list: GORM's general-purpose reflective
+// scanning cost a fifth of the CPU of a dashboard query. The statements
+// still run through GORM's session and its Row callbacks, so that plugins
+// see every read as they see the writes: dbresolver sends them to a read
+// replica (replicas.go), tracing and metrics plugins observe them.
 
 // rows runs the query q built and returns its rows. Every statement is
 // counted, traced and, for tests, recorded, as GORM's are.
@@ -27,10 +29,43 @@ func (s *Store) rows(ctx context.Context, q *sqlBuilder) (*sql.Rows, error) {
 		text = dollarPlaceholders(text)
 	}
 	begin := time.Now()
-	rows, err := s.sqlDB.QueryContext(ctx, text, q.args...)
+	tx := s.session(ctx, text, q.args)
+	rows, err := tx.Rows()
+	if err != nil && s.replicas.failed(tx.Statement.ConnPool, err) {
+		// A read replica that fails a read is out of rotation at once, and
+		// the read goes to the primary: a replica going away costs time,
+		// not an error.
+		rows, err = s.session(FromPrimary(ctx), text, q.args).Rows()
+	}
 	observeStatement(ctx, begin, func() (string, []any) { return text, q.args }, err)
 	return rows, err
 }
+
+// retryOnPrimary reports whether a read under ctx that failed with err
+// mid-way is to be read again from the primary: it may have been cut off
+// by a read replica going away.
+func (s *Store) retryOnPrimary(ctx context.Context, err error) bool {
+	c := ConsistencyFrom(ctx)
+	return err != nil && s.replicas != nil && (c == nil || !c.primary) && ErrorCode(dbError(err, "read")) == CodeUnavailable
+}
+
+// session returns a GORM session holding the finished statement text with
+// its arguments, as Raw leaves one, but without Raw's rewriting: the text
+// already has its dialect's placeholders, and Raw would expand slice
+// arguments and read ? and @ inside quoted text as placeholders. Being
+// SQL text, the read-replica resolver routes it as it routes a Raw SELECT,
+// and replicas.go's callback sends it to the primary where it must. Its
+// context tells the statement logger that rows observes the statement
+// itself, with its arguments.
+func (s *Store) session(ctx context.Context, text string, args []any) *gorm.DB {
+	tx := s.db.WithContext(context.WithValue(ctx, engineStatementKey{}, true)).Raw("")
+	tx.Statement.SQL.WriteString(text)
+	tx.Statement.Vars = append(tx.Statement.Vars, args...)
+	return tx
+}
+
+// engineStatementKey marks the context of a list engine statement.
+type engineStatementKey struct{}
 
 // dollarPlaceholders rewrites ? placeholders as Postgres's $1, $2, …,
 // leaving quoted text alone.
@@ -59,6 +94,14 @@ func dollarPlaceholders(text string) string {
 // (embedded structs included, with their prefixes). Unknown columns are
 // skipped.
 func (s *Store) scanAll(ctx context.Context, q *sqlBuilder, dest any) error {
+	err := s.scanAllOnce(ctx, q, dest)
+	if s.retryOnPrimary(ctx, err) {
+		err = s.scanAllOnce(FromPrimary(ctx), q, dest) // dest is only set once all rows are read
+	}
+	return err
+}
+
+func (s *Store) scanAllOnce(ctx context.Context, q *sqlBuilder, dest any) error {
 	rows, err := s.rows(ctx, q)
 	if err != nil {
 		return err
@@ -125,6 +168,14 @@ func (s *Store) scanAll(ctx context.Context, q *sqlBuilder, dest any) error {
 
 // scanOne runs q, which returns one row of one column, into dest.
 func (s *Store) scanOne(ctx context.Context, q *sqlBuilder, dest any) error {
+	err := s.scanOneOnce(ctx, q, dest)
+	if s.retryOnPrimary(ctx, err) {
+		err = s.scanOneOnce(FromPrimary(ctx), q, dest)
+	}
+	return err
+}
+
+func (s *Store) scanOneOnce(ctx context.Context, q *sqlBuilder, dest any) error {
 	rows, err := s.rows(ctx, q)
 	if err != nil {
 		return err

@@ -204,6 +204,9 @@ func (s *Store) AuthenticateToken(ctx context.Context, token string) (*User, err
 // lookupToken finds an active token by the hash of its secret, and
 // returns its caller and expiry.
 func (s *Store) lookupToken(ctx context.Context, hash string) (*User, *time.Time, error) {
+	// From the primary: a replica behind it would not know a token just
+	// made, and would still accept one just revoked.
+	ctx = FromPrimary(ctx)
 	var t APIToken
 	err := s.db.WithContext(ctx).Where("token_hash = ?", hash).First(&t).Error
 	switch {

@@ -287,6 +287,7 @@ func (s *Store) write(ctx context.Context, r Role, fn func(tx *gorm.DB, u *User)
 	err = dbError(s.db.WithContext(tctx).Transaction(func(tx *gorm.DB) error { return fn(tx, u) }), "the change")
 	s.writes.noteWrite(err)
 	if err == nil {
+		s.noteWrite(ctx)
 		for _, ev := range pending.events {
 			s.changes.deliver(ev)
 		}

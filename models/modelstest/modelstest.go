@@ -517,3 +517,14 @@ func Replica(t testing.TB, s *models.Store) *models.Store {
 	}
 	return openStore(t, models.Config{DatabaseURL: withDatabase(name), MaxOpenConns: PostgresMaxOpenConns})
 }
+
+// DatabaseURL returns the connection string of the Postgres database of s,
+// for a test that opens it again with other settings (read replicas).
+func DatabaseURL(t testing.TB, s *models.Store) string {
+	t.Helper()
+	var name string
+	if err := s.DB().Raw("SELECT current_database()").Scan(&name).Error; err != nil {
+		t.Fatalf("database URL: %v", err)
+	}
+	return withDatabase(name)
+}

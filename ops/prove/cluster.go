@@ -36,6 +36,42 @@ const defaultClusterPort = 55432
 // settings given ("name=value"); close stops it and the harness removes its
 // directory.
 func (h *harness) newCluster(ctx context.Context, settings ...string) (*cluster, error) {
+	c, err := h.prepareCluster(settings)
+	if err != nil {
+		return nil, err
+	}
+	h.step("initdb in %s (Postgres binaries %s, port %d)", c.dir, c.bin, c.port)
+	if _, err := c.run(ctx, 2*time.Minute, filepath.Join(c.bin, "initdb"), "-D", c.data(), "-U", "postgres",
+		"-A", "trust", "-E", "UTF8", "--no-sync"); err != nil {
+		return nil, err
+	}
+	if err := c.start(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// newStandby makes a streaming hot standby of primary with pg_basebackup
+// -R (which writes primary_conninfo and standby.signal) and starts it.
+func (h *harness) newStandby(ctx context.Context, primary *cluster, settings ...string) (*cluster, error) {
+	c, err := h.prepareCluster(settings)
+	if err != nil {
+		return nil, err
+	}
+	h.step("pg_basebackup -R of the cluster on port %d into %s (port %d)", primary.port, c.dir, c.port)
+	if _, err := c.run(ctx, 5*time.Minute, filepath.Join(c.bin, "pg_basebackup"), "-D", c.data(), "-R", "-X", "stream",
+		"-c", "fast", "--no-sync", "-h", "127.0.0.1", "-p", strconv.Itoa(primary.port), "-U", "postgres"); err != nil {
+		return nil, err
+	}
+	if err := c.start(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// prepareCluster picks a port and makes the directory of a new cluster,
+// owned by postgres when running as root.
+func (h *harness) prepareCluster(settings []string) (*cluster, error) {
 	bin, err := postgresBin()
 	if err != nil {
 		return nil, err
@@ -64,14 +100,6 @@ func (h *harness) newCluster(ctx context.Context, settings ...string) (*cluster,
 		c.asUser = []string{"runuser", "-u", "postgres", "--"}
 	}
 	h.defer_(func(ctx context.Context) { c.close(ctx) })
-	h.step("initdb in %s (Postgres binaries %s, port %d)", c.dir, bin, c.port)
-	if _, err := c.run(ctx, 2*time.Minute, filepath.Join(bin, "initdb"), "-D", c.data(), "-U", "postgres",
-		"-A", "trust", "-E", "UTF8", "--no-sync"); err != nil {
-		return nil, err
-	}
-	if err := c.start(ctx); err != nil {
-		return nil, err
-	}
 	return c, nil
 }
 

@@ -178,9 +178,14 @@ func (h *harness) sharedDatabase(ctx context.Context) (*database, error) {
 // synthetic organization owning the most open action items, and issues an
 // officer token for it and a viewer token.
 func (h *harness) seed(ctx context.Context, dbURL string) (*database, error) {
-	h.step("seeding: tracker seed --synthetic %d", h.cfg.Synthetic)
+	return h.seedSynthetic(ctx, dbURL, h.cfg.Synthetic)
+}
+
+// seedSynthetic is seed with n synthetic initiatives.
+func (h *harness) seedSynthetic(ctx context.Context, dbURL string, n int) (*database, error) {
+	h.step("seeding: tracker seed --synthetic %d", n)
 	start := time.Now()
-	if _, err := h.command(ctx, 10*time.Minute, h.tmp, h.serverEnv(dbURL, "LOG_LEVEL=warn"), h.bin, "seed", "--synthetic", fmt.Sprint(h.cfg.Synthetic)); err != nil {
+	if _, err := h.command(ctx, 10*time.Minute, h.tmp, h.serverEnv(dbURL, "LOG_LEVEL=warn"), h.bin, "seed", "--synthetic", fmt.Sprint(n)); err != nil {
 		return nil, err
 	}
 	h.step("seeded in %v", time.Since(start).Round(time.Millisecond))

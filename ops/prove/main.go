@@ -1,8 +1,8 @@
 // Command prove runs the operational proofs of the Partnership Tracker
 // against a real server process and a real Postgres, on loopback only:
 //
-//	go run ./ops/prove [flags] load|restart|sigterm|abuse|audit|storm|live|all
-//	go run ./ops/prove -quick all      # CI: a 10 s load at concurrency 8, the abuse set, the audit, an 8 s storm, a 10 s live proof with 100 subscribers
+//	go run ./ops/prove [flags] load|restart|sigterm|abuse|audit|storm|live|replicas|all
+//	go run ./ops/prove -quick all      # CI: a 10 s load at concurrency 8, the abuse set, the audit, an 8 s storm, a 10 s live proof with 100 subscribers, a 10 s replicas proof
 //
 // It builds the server (go build), makes a database — a temporary one on the
 // Postgres of TEST_DATABASE_URL, or for `restart` a private Postgres cluster
@@ -36,6 +36,12 @@
 //     statements per change with few and many subscribers, memory; then
 //     SIGTERM to one replica, whose subscribers are told and reconnect to
 //     the other (see live.go).
+//   - replicas: a private primary and a streaming hot standby
+//     (pg_basebackup -R), two servers reading from the standby, the load
+//     through both; reads served by the standby, none failing when it is
+//     stopped and started again, a client's writes read back at once
+//     through the other server, one server SIGTERMed while the other
+//     carries on, every acknowledged write counted back (see replicas.go).
 //   - audit: the GraphQL-over-HTTP conformance audits of graphql-http
 //     (web/e2e/audit.mjs, needs Node and npm ci --prefix web); no MUST
 //     audit may fail.
@@ -108,10 +114,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("prove", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: go run ./ops/prove [flags] load|restart|sigterm|abuse|audit|storm|live|all")
+		fmt.Fprintln(stderr, "usage: go run ./ops/prove [flags] load|restart|sigterm|abuse|audit|storm|live|replicas|all")
 		fs.PrintDefaults()
 	}
-	fs.BoolVar(&cfg.Quick, "quick", false, "CI mode: a 10 s load at concurrency 8, an 8 s storm, a 10 s live proof with 100 subscribers; with all, only load, abuse, storm, audit and live")
+	fs.BoolVar(&cfg.Quick, "quick", false, "CI mode: a 10 s load at concurrency 8, an 8 s storm, a 10 s live proof with 100 subscribers; with all, only load, abuse, storm, audit, live and replicas")
 	fs.DurationVar(&cfg.Duration, "duration", 60*time.Second, "length of the load (load, restart, sigterm) and of the storm (at most 60 s)")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 32, "concurrent clients of the load")
 	fs.Float64Var(&cfg.WriteShare, "writes", 0.2, "share of the load's iterations that write (half statistics, half status moves)")
@@ -185,14 +191,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	scenarios := map[string][]string{
 		"load": {"load"}, "restart": {"restart"}, "sigterm": {"sigterm"}, "abuse": {"abuse"}, "audit": {"audit"},
-		"storm": {"storm"}, "live": {"live"}, "all": {"load", "sigterm", "abuse", "storm", "audit", "restart", "live"},
+		"storm": {"storm"}, "live": {"live"}, "replicas": {"replicas"}, "all": {"load", "sigterm", "abuse", "storm", "audit", "restart", "live", "replicas"},
 	}
 	list, ok := scenarios[cfg.Scenario]
 	if !ok {
-		return fmt.Errorf("unknown scenario %q: want load, restart, sigterm, abuse, audit, storm, live or all", cfg.Scenario)
+		return fmt.Errorf("unknown scenario %q: want load, restart, sigterm, abuse, audit, storm, live, replicas or all", cfg.Scenario)
 	}
 	if cfg.Quick && cfg.Scenario == "all" {
-		list = []string{"load", "abuse", "storm", "audit", "live"}
+		list = []string{"load", "abuse", "storm", "audit", "live", "replicas"}
 	}
 
 	h, err := newHarness(ctx, cfg, stderr)
@@ -226,6 +232,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			rep, err = h.proveStorm(ctx)
 		case "live":
 			rep, err = h.proveLive(ctx)
+		case "replicas":
+			rep, err = h.proveReplicas(ctx)
 		}
 		if rep != nil {
 			rep.add("started (UTC) / took", "%s / %v", began.UTC().Format(time.RFC3339), time.Since(began).Round(time.Second))

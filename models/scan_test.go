@@ -1,0 +1,31 @@
+package models_test
+
+import (
+	"context"
+	"testing"
+
+	"tracker/models"
+	"tracker/models/modelstest"
+)
+
+// BenchmarkListEngine measures one list engine statement end to end: a page
+// of 50 organizations, built, run and scanned. It is how the cost of
+// running the engine's SQL through GORM's session was measured
+// (docs/operations.md):
+//
+//	go test -run '^$' -bench ListEngine -benchtime 3s -count 5 ./models
+func BenchmarkListEngine(b *testing.B) {
+	ctx := context.Background()
+	first := 50
+	for _, d := range modelstest.Dialects() {
+		b.Run(string(d), func(b *testing.B) {
+			s := modelstest.Seeded(b, d)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := models.List[models.Organization](ctx, s, models.Page{First: &first}, nil, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
