@@ -178,6 +178,20 @@ func compilerCases(vars map[string]any) []compilerCase {
 		{"too large a page falls back", `{ initiatives(first: 5000) { nodes { id } } }`, nil, 0},
 		{"progress", `{ initiatives(first: 6) { nodes { actionItems { progress { __typename total done open blocked overdue shareDone
 			countsByStatus { status count } byStatus { count } } } } } actionItems(filter: {status: {ne: DONE}}) { progress { shareDone total } } }`, nil, 2},
+		// Regressions the differential run found (DIFF_QUERIES=10000, seeds
+		// in the names), each the smallest query that showed it.
+		//
+		// A progress of no count was an unaggregated subquery over the items:
+		// no row, NULL, so no JSON at all, when none matched (`"actionItems":}`),
+		// and more than one row, an error, when several did.
+		{"progress of no count (seeds 544, 2378, 7343, 7842)", `{ actionItems(filter: {title: {eq: "none such"}}) { progress { __typename countsByStatus { status }
+			byStatus { __typename } } totalCount } initiatives(first: 3) { nodes { actionItems { progress { __typename } } } } }`, nil, 2},
+		{"progress with every field skipped (seed 544)", `{ actionItems(filter: {title: {eq: "none such"}}) { progress { total @skip(if: true) } totalCount } }`, nil, 1},
+		// __typename from fragments on two interfaces, neither implementing
+		// the other: CollectFields returns the key twice, the executor
+		// writes it once.
+		{"a key from fragments on two interfaces (seeds 2595, 3823, 5874, 7014)", `{ initiatives(first: 2) { nodes { ... on Cited { __typename }
+			... on Node { __typename id } ... on Node { t: __typename } ... on Cited { t: __typename } title } } }`, nil, 1},
 		{"aggregate falls back", `{ initiatives(first: 2) { nodes { partnerships { countsByRole { role count } } } } }`, nil, 0},
 		{"bad cursor falls back", `{ initiatives(after: "nope") { nodes { id } } }`, nil, 0},
 		{"the mix's aggregate dashboard", `query($slug: String!) { initiative(slug: $slug) { title meetings { totalCount countsByPeriod(interval: QUARTER) { period count } } } }`,

@@ -235,6 +235,9 @@ func (dt *diffTarget) compare(t *testing.T, d models.Dialect, role, query, opera
 		problems = append(problems, "bodies differ (- compiled, + executed):\n"+cmp.Diff(jsonLines(body1), jsonLines(body2)),
 			"compiled body: "+truncate(string(body1), 4000))
 	}
+	if strings.Contains(log1, compiledFailed) {
+		problems = append(problems, "a compiled statement failed: "+log1)
+	}
 	for i, b := range [][]byte{body1, body2} {
 		side := []string{"compiled", "executed"}[i]
 		if st := []int{status1, status2}[i]; st >= 500 {

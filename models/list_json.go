@@ -41,6 +41,10 @@ import (
 // ErrNotCompiled is returned for a selection the compiler does not cover.
 var ErrNotCompiled = errors.New("not compiled")
 
+// errCompiledNull is a compiled statement that yielded NULL instead of
+// JSON text: a bug of the renderer, answered by the executor instead.
+var errCompiledNull = errors.New("compiled query: NULL instead of JSON")
+
 // notCompiled wraps ErrNotCompiled with what was not covered.
 func notCompiled(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrNotCompiled, fmt.Sprintf(format, args...))
@@ -170,6 +174,11 @@ func (s *Store) QueryJSON(ctx context.Context, c *CompiledJSON) ([]byte, bool, e
 	var out sql.RawBytes
 	if err := rows.Scan(&out); err != nil {
 		return nil, false, dbError(err, "compiled query")
+	}
+	if out == nil {
+		// A NULL in the concatenation: a value the renderer failed to
+		// guard. Never written as it is (it would be no JSON at all).
+		return nil, false, errCompiledNull
 	}
 	b := make([]byte, len(out))
 	copy(b, out)
@@ -932,7 +941,13 @@ func quoteGQL(s string) string {
 // of a connection, as Store.ActionItemProgress computes it.
 func (c *jsonCompiler) progress(e *entity, l *link, parent string, filter any, fields []JSONField) error {
 	b := c.q.newAlias()
+	// A selection of no count (only __typename, or statuses without
+	// their counts) is read from the count of the items, one row always:
+	// over the items themselves it would yield no row (NULL) when none
+	// matches, and one per item otherwise.
+	aggregated := false
 	count := func(cond string) string {
+		aggregated = true
 		return "COALESCE(SUM(CASE WHEN " + cond + " THEN 1 ELSE 0 END), 0)"
 	}
 	status := func(st ...ActionItemStatus) string {
@@ -952,6 +967,7 @@ func (c *jsonCompiler) progress(e *entity, l *link, parent string, filter any, f
 		case "__typename":
 			c.w(`'"`, f.Typename, `"'`)
 		case "total":
+			aggregated = true
 			c.w("CAST(COUNT(*) AS TEXT)")
 		case "done":
 			c.w("CAST(", status(ActionItemStatusDone), " AS TEXT)")
@@ -960,6 +976,7 @@ func (c *jsonCompiler) progress(e *entity, l *link, parent string, filter any, f
 		case "blocked":
 			c.w("CAST(", status(ActionItemStatusBlocked), " AS TEXT)")
 		case "overdue":
+			aggregated = true
 			c.w("CAST(COALESCE(SUM(CASE WHEN ")
 			if err := overdueFilter(c.q, b, trueValue); err != nil {
 				return err
@@ -1012,8 +1029,14 @@ func (c *jsonCompiler) progress(e *entity, l *link, parent string, filter any, f
 		c.w("'}'")
 	}
 	c.w(" FROM ")
+	if !aggregated {
+		c.w("(SELECT COUNT(*) AS rel_n FROM ")
+	}
 	if err := c.source(e, l, parent, b, filter); err != nil {
 		return err
+	}
+	if !aggregated {
+		c.w(") ", c.q.newAlias())
 	}
 	c.w(")")
 	return nil
