@@ -284,6 +284,8 @@ func (c *jsonCompiler) scalar(expr string, f field) error {
 		c.w("CASE WHEN ", expr, " THEN 'true' ELSE 'false' END")
 	case f.kind == kindDate:
 		c.w(`'"' || `, c.dateText(expr), ` || '"'`)
+	case f.kind == kindFloat:
+		c.w(c.floatText(expr))
 	default:
 		return notCompiled("column %s of kind %d", f.col, f.kind)
 	}
@@ -299,6 +301,27 @@ func (c *jsonCompiler) dateText(expr string) string {
 		return "to_char(" + expr + ", 'YYYY-MM-DD')"
 	}
 	return "substr(" + expr + ", 1, 10)"
+}
+
+// floatText returns the text of a double precision expression as Go's
+// %g writes it (gqlgen's MarshalFloat, strconv's 'g' of the cursors): the
+// shortest digits that round-trip, in exponent form when the decimal
+// exponent is below -4 or at least 6. Postgres
+// writes the same shortest digits (extra_float_digits 1, its default)
+// with the same exponent form ("1e-05", "1.5e+15") outside exponents -4
+// to 14, so only 1e6 ≤ |x| < 1e15 differs: "1234567.5" where Go writes
+// "1.2345675e+06", rewritten here from the digits Postgres wrote.
+func (c *jsonCompiler) floatText(expr string) string {
+	if c.q.dialect == SQLite {
+		return "tracker_gql_float(" + expr + ")"
+	}
+	plain := "abs(" + expr + ")::text"
+	whole := "split_part(" + plain + ", '.', 1)"
+	digits := "rtrim(" + whole + " || split_part(" + plain + ", '.', 2), '0')"
+	return "CASE WHEN abs(" + expr + ") >= 1e6 AND abs(" + expr + ") < 1e15 THEN " +
+		"CASE WHEN " + expr + " < 0 THEN '-' ELSE '' END || left(" + digits + ", 1) || " +
+		"CASE WHEN length(" + digits + ") > 1 THEN '.' || substr(" + digits + ", 2) ELSE '' END || " +
+		"'e+' || lpad(CAST(length(" + whole + ") - 1 AS TEXT), 2, '0') ELSE " + expr + "::text END"
 }
 
 // controlChars matches the control characters, which text rarely holds:
@@ -650,8 +673,6 @@ func (c *jsonCompiler) canEncodeCursor(keys []orderKey) error {
 		switch {
 		case k.kind == kindTime:
 			return notCompiled("cursor over DateTime %s", k.col)
-		case k.kind == kindFloat && c.q.dialect == Postgres:
-			return notCompiled("cursor over Float %s", k.col)
 		}
 	}
 	return nil
@@ -686,6 +707,8 @@ func (c *jsonCompiler) cursor(b string, keys []orderKey, sig string) {
 			v = "CASE WHEN " + col + " THEN 'true' ELSE 'false' END"
 		case kindDate:
 			v = `'"' || to_char(` + col + `, 'YYYY-MM-DD') || '"'`
+		case kindFloat:
+			v = `'"' || ` + c.floatText(col) + ` || '"'`
 		}
 		if k.nullable {
 			v = "COALESCE(" + v + ", 'null')"
@@ -748,14 +771,26 @@ func probePartialDate(t reflect.Type, name string) (partialDateCols, bool) {
 	if !ok || m.Type.NumIn() != 1 || m.Type.NumOut() != 1 || m.Type.Out(0) != reflect.TypeFor[*PartialDate]() {
 		return partialDateCols{}, false
 	}
+	// The fields that may hold the date and the precision, optional
+	// (pointers) or not.
 	var dates, precisions []string
 	for i := range t.NumField() {
 		switch t.Field(i).Type {
-		case reflect.TypeFor[*Date]():
+		case reflect.TypeFor[*Date](), reflect.TypeFor[Date]():
 			dates = append(dates, t.Field(i).Name)
-		case reflect.TypeFor[*DatePrecision]():
+		case reflect.TypeFor[*DatePrecision](), reflect.TypeFor[DatePrecision]():
 			precisions = append(precisions, t.Field(i).Name)
 		}
+	}
+	// set stores x in a field of type T or *T.
+	set := func(f reflect.Value, x any) {
+		if f.Kind() == reflect.Pointer {
+			p := reflect.New(f.Type().Elem())
+			p.Elem().Set(reflect.ValueOf(x))
+			f.Set(p)
+			return
+		}
+		f.Set(reflect.ValueOf(x))
 	}
 	call := func(set func(reflect.Value)) *PartialDate {
 		row := reflect.New(t)
@@ -765,7 +800,7 @@ func probePartialDate(t reflect.Type, name string) (partialDateCols, bool) {
 	var pd partialDateCols
 	for _, d := range dates {
 		probe := NewDate(1234, time.May, 6)
-		if got := call(func(v reflect.Value) { v.FieldByName(d).Set(reflect.ValueOf(&probe)) }); got != nil && got.Date == probe {
+		if got := call(func(v reflect.Value) { set(v.FieldByName(d), probe) }); got != nil && got.Date == probe {
 			if pd.date != "" {
 				return partialDateCols{}, false
 			}
@@ -775,10 +810,9 @@ func probePartialDate(t reflect.Type, name string) (partialDateCols, bool) {
 			}
 			pd.date = f.col
 			for _, p := range precisions {
-				month := DatePrecisionMonth
 				got := call(func(v reflect.Value) {
-					v.FieldByName(d).Set(reflect.ValueOf(&probe))
-					v.FieldByName(p).Set(reflect.ValueOf(&month))
+					set(v.FieldByName(d), probe)
+					set(v.FieldByName(p), DatePrecisionMonth)
 				})
 				if got.Precision == DatePrecisionMonth {
 					f, err := columnField(t, p)
@@ -984,12 +1018,7 @@ func (c *jsonCompiler) progress(e *entity, l *link, parent string, filter any, f
 			c.w(" THEN 1 ELSE 0 END), 0) AS TEXT)")
 		case "shareDone":
 			countable := "(COUNT(*) - " + status(ActionItemStatusCancelled) + ")"
-			share := "CAST(" + status(ActionItemStatusDone) + " AS DOUBLE PRECISION) / " + countable
-			if c.q.dialect == SQLite {
-				share = "tracker_gql_float(CAST(" + status(ActionItemStatusDone) + " AS REAL) / " + countable + ")"
-			} else {
-				share = "CAST(" + share + " AS TEXT)"
-			}
+			share := c.floatText("(CAST(" + status(ActionItemStatusDone) + " AS DOUBLE PRECISION) / " + countable + ")")
 			c.w("CASE WHEN ", countable, " > 0 THEN ", share, " ELSE 'null' END")
 		case "countsByStatus", "byStatus":
 			c.w("'['")
