@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -95,6 +96,9 @@ func compiledStore(t *testing.T, d models.Dialect) *models.Store {
 	// Text that needs escaping, in JSON strings and in cursors.
 	modelstest.MustExec(t, store, "UPDATE organizations SET description = ?, name = ? WHERE acronym = 'SYN0003'",
 		"a\\b\"c\nd\te\rf\x01g\x08h\x0ci\x1fj<k>&l\u2028m é", "Syn <&> \"quoted\" \\ \x1b name")
+	// Instants with a fraction of trailing zeros and with none.
+	modelstest.MustExec(t, store, "UPDATE organizations SET created_at = ? WHERE acronym = 'SYN0001'", time.Date(2020, 1, 2, 3, 4, 5, 120000000, time.UTC))
+	modelstest.MustExec(t, store, "UPDATE organizations SET created_at = ? WHERE acronym = 'SYN0002'", time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC))
 	// Values Go's %g writes in exponent form where Postgres writes them
 	// plain, and the other way round.
 	for i, v := range []float64{1234567.5, -3.25e7, 1e-7, 999999999999999.9, 1e21, 0.0001} {
@@ -199,6 +203,8 @@ func compilerCases(vars map[string]any) []compilerCase {
 			... on Node { __typename id } ... on Node { t: __typename } ... on Cited { t: __typename } title } } }`, nil, 1},
 		{"floats", `{ deploymentStatistics(first: 8, orderBy: [{field: VALUE, direction: DESC}, {field: ID}]) { totalCount pageInfo { startCursor endCursor }
 			edges { cursor node { value asOf { date } } } } metric(key: "un-police-deployed") { statistics(last: 3, orderBy: [{field: VALUE}]) { edges { cursor node { id value } } } } }`, nil, 2},
+		{"date-times", `{ organizations(first: 6, orderBy: [{field: CREATED_AT}, {field: UPDATED_AT, direction: DESC}]) { pageInfo { startCursor endCursor }
+			edges { cursor node { acronym createdAt updatedAt } } } sources(last: 3) { nodes { publishedAt createdAt } } }`, nil, 2},
 		{"aggregate falls back", `{ initiatives(first: 2) { nodes { partnerships { countsByRole { role count } } } } }`, nil, 0},
 		{"bad cursor falls back", `{ initiatives(after: "nope") { nodes { id } } }`, nil, 0},
 		{"the mix's aggregate dashboard", `query($slug: String!) { initiative(slug: $slug) { title meetings { totalCount countsByPeriod(interval: QUARTER) { period count } } } }`,

@@ -286,6 +286,10 @@ func (c *jsonCompiler) scalar(expr string, f field) error {
 		c.w(`'"' || `, c.dateText(expr), ` || '"'`)
 	case f.kind == kindFloat:
 		c.w(c.floatText(expr))
+	case f.kind == kindTime:
+		if err := c.timeJSON(expr); err != nil {
+			return err
+		}
 	default:
 		return notCompiled("column %s of kind %d", f.col, f.kind)
 	}
@@ -322,6 +326,89 @@ func (c *jsonCompiler) floatText(expr string) string {
 		"CASE WHEN " + expr + " < 0 THEN '-' ELSE '' END || left(" + digits + ", 1) || " +
 		"CASE WHEN length(" + digits + ") > 1 THEN '.' || substr(" + digits + ", 2) ELSE '' END || " +
 		"'e+' || lpad(CAST(length(" + whole + ") - 1 AS TEXT), 2, '0') ELSE " + expr + "::text END"
+}
+
+// timeJSON writes the JSON of a DateTime expression as gqlgen's
+// MarshalTime writes the time.Time the driver scans: null for the zero
+// time, else RFC 3339 with the fraction's trailing zeros dropped, in the
+// time's own location. SQLite's driver parses the stored text in the
+// offset it holds (tracker_gql_time parses it the same way); pgx gives
+// time.Local, written here only when that is UTC ("Z").
+func (c *jsonCompiler) timeJSON(expr string) error {
+	if c.q.dialect == SQLite {
+		c.w("tracker_gql_time(", expr, ")")
+		return nil
+	}
+	if !localIsUTC() {
+		return notCompiled("DateTime in a local time zone other than UTC")
+	}
+	c.w("CASE WHEN ", expr, " = '0001-01-01 00:00:00+00' THEN 'null' ELSE '\"' || ", c.pgUTCText(expr), " || '\"' END")
+	return nil
+}
+
+// pgUTCText returns the RFC 3339 text of a timestamptz expression in UTC,
+// as Go's time.RFC3339Nano writes it.
+func (c *jsonCompiler) pgUTCText(expr string) string {
+	utc := "(" + expr + " AT TIME ZONE 'UTC')"
+	us := "to_char(" + utc + ", 'US')"
+	return "to_char(" + utc + `, 'YYYY-MM-DD"T"HH24:MI:SS') || CASE WHEN ` + us + " = '000000' THEN '' ELSE '.' || rtrim(" + us + ", '0') END || 'Z'"
+}
+
+// localIsUTC reports whether time.Local is UTC at every instant that
+// matters: on the solstices of every year from 1900 to 2100.
+var localIsUTC = sync.OnceValue(func() bool {
+	for y := 1900; y <= 2100; y++ {
+		for _, m := range []time.Month{time.January, time.July} {
+			if _, off := time.Date(y, m, 1, 12, 0, 0, 0, time.Local).Zone(); off != 0 {
+				return false
+			}
+		}
+	}
+	return true
+})
+
+// sqliteTimeFormats are the layouts the SQLite driver parses DATETIME
+// text with (glebarez/go-sqlite's parseTimeFormats), in its order.
+var sqliteTimeFormats = []string{
+	"2006-01-02 15:04:05.999999999-07:00",
+	"2006-01-02T15:04:05.999999999-07:00",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05",
+	"2006-01-02T15:04:05",
+	"2006-01-02 15:04",
+	"2006-01-02T15:04",
+	"2006-01-02",
+}
+
+// parseSQLiteTime parses DATETIME text as the SQLite driver does when it
+// scans it into a time.Time.
+func parseSQLiteTime(v driver.Value) (time.Time, error) {
+	var s string
+	switch x := v.(type) {
+	case string:
+		s = x
+	case []byte:
+		s = string(x)
+	case time.Time:
+		return x, nil
+	default:
+		return time.Time{}, fmt.Errorf("DATETIME holds %T", v)
+	}
+	ts := s
+	if i := strings.Index(ts, "m="); i > 0 {
+		ts = ts[:i]
+	}
+	if t, err := time.Parse("2006-01-02 15:04:05.999999999 -0700 MST", strings.TrimSpace(ts)); err == nil {
+		return t, nil
+	}
+	ts = strings.TrimSuffix(s, "Z")
+	for _, f := range sqliteTimeFormats {
+		if t, err := time.ParseInLocation(f, ts, time.UTC); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("DATETIME text %q", s)
 }
 
 // controlChars matches the control characters, which text rarely holds:
@@ -471,11 +558,6 @@ func (c *jsonCompiler) connection(e *entity, l *link, parent string, f JSONField
 			}
 		default:
 			return notCompiled("%sConnection.%s", e.node, cf.Name)
-		}
-	}
-	if needCursors {
-		if err := c.canEncodeCursor(keys); err != nil {
-			return err
 		}
 	}
 	limit := strconv.Itoa(w.limit)
@@ -647,9 +729,6 @@ func (c *jsonCompiler) edge(e *entity, b string, keys []orderKey, sig string, fi
 		case "__typename":
 			c.w(`'"`, f.Typename, `"'`)
 		case "cursor":
-			if err := c.canEncodeCursor(keys); err != nil {
-				return err
-			}
 			c.w(`'"' || `)
 			c.cursor(b, keys, sig)
 			c.w(` || '"'`)
@@ -663,18 +742,6 @@ func (c *jsonCompiler) edge(e *entity, b string, keys []orderKey, sig string, fi
 		c.w(" || ")
 	}
 	c.w("'}')")
-	return nil
-}
-
-// canEncodeCursor reports whether SQL can write the cursors of keys
-// exactly as encodeCursor does.
-func (c *jsonCompiler) canEncodeCursor(keys []orderKey) error {
-	for _, k := range keys {
-		switch {
-		case k.kind == kindTime:
-			return notCompiled("cursor over DateTime %s", k.col)
-		}
-	}
 	return nil
 }
 
@@ -709,6 +776,8 @@ func (c *jsonCompiler) cursor(b string, keys []orderKey, sig string) {
 			v = `'"' || to_char(` + col + `, 'YYYY-MM-DD') || '"'`
 		case kindFloat:
 			v = `'"' || ` + c.floatText(col) + ` || '"'`
+		case kindTime:
+			v = `'"' || ` + c.pgUTCText(col) + ` || '"'`
 		}
 		if k.nullable {
 			v = "COALESCE(" + v + ", 'null')"
@@ -851,6 +920,19 @@ func registerJSONFunctions() {
 		}
 		return nil, fmt.Errorf("tracker_gql_float: %T", args[0])
 	})
+	gosqlite.MustRegisterDeterministicScalarFunction("tracker_gql_time", 1, func(_ *gosqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		if args[0] == nil {
+			return "null", nil
+		}
+		t, err := parseSQLiteTime(args[0])
+		if err != nil {
+			return nil, fmt.Errorf("tracker_gql_time: %w", err)
+		}
+		if t.IsZero() {
+			return "null", nil // gqlgen's MarshalTime
+		}
+		return strconv.Quote(t.Format(time.RFC3339Nano)), nil
+	})
 	gosqlite.MustRegisterDeterministicScalarFunction("tracker_b64url", 1, func(_ *gosqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
 		switch v := args[0].(type) {
 		case string:
@@ -912,6 +994,12 @@ func sqliteCursor(args []driver.Value) (driver.Value, error) {
 				return nil, err
 			}
 			out = append(out, d.String())
+		case kindTime:
+			t, err := parseSQLiteTime(v)
+			if err != nil {
+				return nil, fmt.Errorf("tracker_cursor: %w", err)
+			}
+			out = append(out, t.UTC().Format(time.RFC3339Nano))
 		case kindFloat:
 			f, ok := v.(float64)
 			if !ok {
