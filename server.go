@@ -95,13 +95,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	env := envReader{getenv: getenv}
 	cfg.ReportStatements = env.bool("REPORT_STATEMENTS", false)
-	// The query compiler is off unless asked for: the long differential
-	// run (DIFF_QUERIES=10000) still finds query shapes it answers
-	// differently from the executor (docs/compiler.md, "Known wrong").
+	// The query compiler is on unless turned off: the executor alone
+	// answers every query then, the way to compare (docs/compiler.md).
 	switch v := getenv("QUERY_COMPILER"); v {
-	case "on":
+	case "", "on":
 		cfg.QueryCompiler = true
-	case "", "off":
+	case "off":
 	default:
 		env.fail("QUERY_COMPILER", v, "on or off")
 	}

@@ -48,6 +48,20 @@ func TestCloseWhenDraining(t *testing.T) {
 
 // TestLoadConfigAddresses checks the listening addresses and waits read
 // from the environment.
+// TestLoadConfigQueryCompiler checks that the query compiler is on unless
+// QUERY_COMPILER=off.
+func TestLoadConfigQueryCompiler(t *testing.T) {
+	for v, want := range map[string]bool{"": true, "on": true, "off": false} {
+		cfg, err := loadConfig(func(k string) string { return map[string]string{"QUERY_COMPILER": v}[k] })
+		if err != nil || cfg.QueryCompiler != want {
+			t.Errorf("QUERY_COMPILER=%q: compiler %v, error %v; want %v", v, cfg.QueryCompiler, err, want)
+		}
+	}
+	if _, err := loadConfig(func(k string) string { return map[string]string{"QUERY_COMPILER": "yes"}[k] }); err == nil || !strings.Contains(err.Error(), "QUERY_COMPILER") {
+		t.Errorf("QUERY_COMPILER=yes: error %v, want one naming it", err)
+	}
+}
+
 func TestLoadConfigAddresses(t *testing.T) {
 	for _, tc := range []struct {
 		env                       map[string]string

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,6 +39,7 @@ type compiler struct {
 	schema *executableSchema
 	fields *prometheus.CounterVec // root fields by path: compiled or fallback
 	plans  *lru.LRU[*plan]
+	log    *slog.Logger
 }
 
 // plan is a root field's compiled statement, or nil SQL when it falls back.
@@ -45,8 +48,8 @@ type plan struct{ sql *models.CompiledJSON }
 // planCacheSize bounds the compiled plans kept.
 const planCacheSize = 1000
 
-func newCompiler(store *models.Store, es graphql.ExecutableSchema, reg *prometheus.Registry) *compiler {
-	c := &compiler{store: store, schema: es.(*executableSchema), plans: lru.New[*plan](planCacheSize),
+func newCompiler(store *models.Store, es graphql.ExecutableSchema, reg *prometheus.Registry, log *slog.Logger) *compiler {
+	c := &compiler{store: store, schema: es.(*executableSchema), plans: lru.New[*plan](planCacheSize), log: log,
 		fields: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tracker_query_root_fields_total",
 			Help: "Root fields of queries answered, by path: compiled (one SQL statement building the JSON) or fallback (gqlgen's executor)."},
 			[]string{"path"})}
@@ -111,11 +114,19 @@ func (c *compiler) run(ctx context.Context, oc *graphql.OperationContext, field 
 		return nil, false
 	}
 	raw, found, err := c.store.QueryJSON(ctx, pl.sql)
+	if err != nil && ctx.Err() == nil {
+		// The executor answers; a statement the compiler wrote that
+		// fails is its bug, and said so.
+		c.log.ErrorContext(ctx, compiledFailed, "field", field.Alias, "error", err)
+	}
 	if err != nil || !found {
 		return nil, false
 	}
 	return raw, true
 }
+
+// compiledFailed is the message logged when a compiled statement fails.
+const compiledFailed = "compiled statement failed; the executor answers"
 
 // planKey names what a root field's plan depends on: the document, the
 // operation, the field's response key, the variables (which fill its
@@ -297,7 +308,10 @@ func (p *planner) object(typ string, sel ast.SelectionSet) ([]models.JSONField, 
 	if def == nil || def.Kind != ast.Object {
 		return nil, notCovered("type %s", typ)
 	}
-	collected := graphql.CollectFields(p.oc, sel, implementorsOf(p.schema, typ))
+	collected, err := collectFields(p.oc, sel, implementorsOf(p.schema, typ))
+	if err != nil {
+		return nil, err
+	}
 	out := make([]models.JSONField, 0, len(collected))
 	for _, f := range collected {
 		if len(f.Deferrables) > 0 {
@@ -347,6 +361,39 @@ func (p *planner) object(typ string, sel ast.SelectionSet) ([]models.JSONField, 
 		default:
 			return nil, notCovered("%s.%s of %s type %s", typ, f.Name, nd.Kind, named)
 		}
+	}
+	return out, nil
+}
+
+// collectFields is graphql.CollectFields, the executor's own, with one
+// response key per field. CollectFields merges the fields of one key
+// unless they come from fragments on two interfaces neither of which
+// implements the other (`... on Node { __typename } ... on Cited {
+// __typename }`): then it returns the key twice, and the executor writes
+// the first and drops the second, its selection unmerged. A repeated leaf
+// (the same field, no selection) is that field once either way; a
+// repeated key with a selection of its own, which the executor answers
+// without merging it, falls back so that the answer stays the executor's.
+func collectFields(oc *graphql.OperationContext, sel ast.SelectionSet, satisfies []string) ([]graphql.CollectedField, error) {
+	collected := graphql.CollectFields(oc, sel, satisfies)
+	var out []graphql.CollectedField // a copy only when a key repeats
+	for i, f := range collected {
+		first := slices.IndexFunc(collected[:i], func(g graphql.CollectedField) bool { return g.Alias == f.Alias })
+		if first < 0 {
+			if out != nil {
+				out = append(out, f)
+			}
+			continue
+		}
+		if g := collected[first]; g.Name != f.Name || len(g.Selections) > 0 || len(f.Selections) > 0 {
+			return nil, notCovered("response key %q selected twice unmerged", f.Alias)
+		}
+		if out == nil {
+			out = slices.Clone(collected[:i])
+		}
+	}
+	if out == nil {
+		return collected, nil
 	}
 	return out, nil
 }

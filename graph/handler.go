@@ -191,7 +191,7 @@ func NewHandler(store *models.Store, opts Options) http.Handler {
 	srv.Use(newLiveQueries(store, opts.LiveQueries, opts.Timeout, opts.Metrics))
 	srv.AroundOperations(traceOperation)
 	if !opts.DisableCompiler {
-		srv.AroundRootFields(newCompiler(store, es, opts.Metrics).aroundRootField)
+		srv.AroundRootFields(newCompiler(store, es, opts.Metrics, opts.Logger).aroundRootField)
 	}
 	srv.AroundResponses(recordErrors(m))
 	srv.AroundResponses(capErrors(opts.Limits.MaxErrors))

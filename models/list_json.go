@@ -41,6 +41,10 @@ import (
 // ErrNotCompiled is returned for a selection the compiler does not cover.
 var ErrNotCompiled = errors.New("not compiled")
 
+// errCompiledNull is a compiled statement that yielded NULL instead of
+// JSON text: a bug of the renderer, answered by the executor instead.
+var errCompiledNull = errors.New("compiled query: NULL instead of JSON")
+
 // notCompiled wraps ErrNotCompiled with what was not covered.
 func notCompiled(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrNotCompiled, fmt.Sprintf(format, args...))
@@ -171,6 +175,11 @@ func (s *Store) QueryJSON(ctx context.Context, c *CompiledJSON) ([]byte, bool, e
 	if err := rows.Scan(&out); err != nil {
 		return nil, false, dbError(err, "compiled query")
 	}
+	if out == nil {
+		// A NULL in the concatenation: a value the renderer failed to
+		// guard. Never written as it is (it would be no JSON at all).
+		return nil, false, errCompiledNull
+	}
 	b := make([]byte, len(out))
 	copy(b, out)
 	return b, true, dbError(rows.Close(), "compiled query")
@@ -275,6 +284,12 @@ func (c *jsonCompiler) scalar(expr string, f field) error {
 		c.w("CASE WHEN ", expr, " THEN 'true' ELSE 'false' END")
 	case f.kind == kindDate:
 		c.w(`'"' || `, c.dateText(expr), ` || '"'`)
+	case f.kind == kindFloat:
+		c.w(c.floatText(expr))
+	case f.kind == kindTime:
+		if err := c.timeJSON(expr); err != nil {
+			return err
+		}
 	default:
 		return notCompiled("column %s of kind %d", f.col, f.kind)
 	}
@@ -290,6 +305,110 @@ func (c *jsonCompiler) dateText(expr string) string {
 		return "to_char(" + expr + ", 'YYYY-MM-DD')"
 	}
 	return "substr(" + expr + ", 1, 10)"
+}
+
+// floatText returns the text of a double precision expression as Go's
+// %g writes it (gqlgen's MarshalFloat, strconv's 'g' of the cursors): the
+// shortest digits that round-trip, in exponent form when the decimal
+// exponent is below -4 or at least 6. Postgres
+// writes the same shortest digits (extra_float_digits 1, its default)
+// with the same exponent form ("1e-05", "1.5e+15") outside exponents -4
+// to 14, so only 1e6 ≤ |x| < 1e15 differs: "1234567.5" where Go writes
+// "1.2345675e+06", rewritten here from the digits Postgres wrote.
+func (c *jsonCompiler) floatText(expr string) string {
+	if c.q.dialect == SQLite {
+		return "tracker_gql_float(" + expr + ")"
+	}
+	plain := "abs(" + expr + ")::text"
+	whole := "split_part(" + plain + ", '.', 1)"
+	digits := "rtrim(" + whole + " || split_part(" + plain + ", '.', 2), '0')"
+	return "CASE WHEN abs(" + expr + ") >= 1e6 AND abs(" + expr + ") < 1e15 THEN " +
+		"CASE WHEN " + expr + " < 0 THEN '-' ELSE '' END || left(" + digits + ", 1) || " +
+		"CASE WHEN length(" + digits + ") > 1 THEN '.' || substr(" + digits + ", 2) ELSE '' END || " +
+		"'e+' || lpad(CAST(length(" + whole + ") - 1 AS TEXT), 2, '0') ELSE " + expr + "::text END"
+}
+
+// timeJSON writes the JSON of a DateTime expression as gqlgen's
+// MarshalTime writes the time.Time the driver scans: null for the zero
+// time, else RFC 3339 with the fraction's trailing zeros dropped, in the
+// time's own location. SQLite's driver parses the stored text in the
+// offset it holds (tracker_gql_time parses it the same way); pgx gives
+// time.Local, written here only when that is UTC ("Z").
+func (c *jsonCompiler) timeJSON(expr string) error {
+	if c.q.dialect == SQLite {
+		c.w("tracker_gql_time(", expr, ")")
+		return nil
+	}
+	if !localIsUTC() {
+		return notCompiled("DateTime in a local time zone other than UTC")
+	}
+	c.w("CASE WHEN ", expr, " = '0001-01-01 00:00:00+00' THEN 'null' ELSE '\"' || ", c.pgUTCText(expr), " || '\"' END")
+	return nil
+}
+
+// pgUTCText returns the RFC 3339 text of a timestamptz expression in UTC,
+// as Go's time.RFC3339Nano writes it.
+func (c *jsonCompiler) pgUTCText(expr string) string {
+	utc := "(" + expr + " AT TIME ZONE 'UTC')"
+	us := "to_char(" + utc + ", 'US')"
+	return "to_char(" + utc + `, 'YYYY-MM-DD"T"HH24:MI:SS') || CASE WHEN ` + us + " = '000000' THEN '' ELSE '.' || rtrim(" + us + ", '0') END || 'Z'"
+}
+
+// localIsUTC reports whether time.Local is UTC at every instant that
+// matters: on the solstices of every year from 1900 to 2100.
+var localIsUTC = sync.OnceValue(func() bool {
+	for y := 1900; y <= 2100; y++ {
+		for _, m := range []time.Month{time.January, time.July} {
+			if _, off := time.Date(y, m, 1, 12, 0, 0, 0, time.Local).Zone(); off != 0 {
+				return false
+			}
+		}
+	}
+	return true
+})
+
+// sqliteTimeFormats are the layouts the SQLite driver parses DATETIME
+// text with (glebarez/go-sqlite's parseTimeFormats), in its order.
+var sqliteTimeFormats = []string{
+	"2006-01-02 15:04:05.999999999-07:00",
+	"2006-01-02T15:04:05.999999999-07:00",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05",
+	"2006-01-02T15:04:05",
+	"2006-01-02 15:04",
+	"2006-01-02T15:04",
+	"2006-01-02",
+}
+
+// parseSQLiteTime parses DATETIME text as the SQLite driver does when it
+// scans it into a time.Time.
+func parseSQLiteTime(v driver.Value) (time.Time, error) {
+	var s string
+	switch x := v.(type) {
+	case string:
+		s = x
+	case []byte:
+		s = string(x)
+	case time.Time:
+		return x, nil
+	default:
+		return time.Time{}, fmt.Errorf("DATETIME holds %T", v)
+	}
+	ts := s
+	if i := strings.Index(ts, "m="); i > 0 {
+		ts = ts[:i]
+	}
+	if t, err := time.Parse("2006-01-02 15:04:05.999999999 -0700 MST", strings.TrimSpace(ts)); err == nil {
+		return t, nil
+	}
+	ts = strings.TrimSuffix(s, "Z")
+	for _, f := range sqliteTimeFormats {
+		if t, err := time.ParseInLocation(f, ts, time.UTC); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("DATETIME text %q", s)
 }
 
 // controlChars matches the control characters, which text rarely holds:
@@ -439,11 +558,6 @@ func (c *jsonCompiler) connection(e *entity, l *link, parent string, f JSONField
 			}
 		default:
 			return notCompiled("%sConnection.%s", e.node, cf.Name)
-		}
-	}
-	if needCursors {
-		if err := c.canEncodeCursor(keys); err != nil {
-			return err
 		}
 	}
 	limit := strconv.Itoa(w.limit)
@@ -615,9 +729,6 @@ func (c *jsonCompiler) edge(e *entity, b string, keys []orderKey, sig string, fi
 		case "__typename":
 			c.w(`'"`, f.Typename, `"'`)
 		case "cursor":
-			if err := c.canEncodeCursor(keys); err != nil {
-				return err
-			}
 			c.w(`'"' || `)
 			c.cursor(b, keys, sig)
 			c.w(` || '"'`)
@@ -631,20 +742,6 @@ func (c *jsonCompiler) edge(e *entity, b string, keys []orderKey, sig string, fi
 		c.w(" || ")
 	}
 	c.w("'}')")
-	return nil
-}
-
-// canEncodeCursor reports whether SQL can write the cursors of keys
-// exactly as encodeCursor does.
-func (c *jsonCompiler) canEncodeCursor(keys []orderKey) error {
-	for _, k := range keys {
-		switch {
-		case k.kind == kindTime:
-			return notCompiled("cursor over DateTime %s", k.col)
-		case k.kind == kindFloat && c.q.dialect == Postgres:
-			return notCompiled("cursor over Float %s", k.col)
-		}
-	}
 	return nil
 }
 
@@ -677,6 +774,10 @@ func (c *jsonCompiler) cursor(b string, keys []orderKey, sig string) {
 			v = "CASE WHEN " + col + " THEN 'true' ELSE 'false' END"
 		case kindDate:
 			v = `'"' || to_char(` + col + `, 'YYYY-MM-DD') || '"'`
+		case kindFloat:
+			v = `'"' || ` + c.floatText(col) + ` || '"'`
+		case kindTime:
+			v = `'"' || ` + c.pgUTCText(col) + ` || '"'`
 		}
 		if k.nullable {
 			v = "COALESCE(" + v + ", 'null')"
@@ -739,14 +840,26 @@ func probePartialDate(t reflect.Type, name string) (partialDateCols, bool) {
 	if !ok || m.Type.NumIn() != 1 || m.Type.NumOut() != 1 || m.Type.Out(0) != reflect.TypeFor[*PartialDate]() {
 		return partialDateCols{}, false
 	}
+	// The fields that may hold the date and the precision, optional
+	// (pointers) or not.
 	var dates, precisions []string
 	for i := range t.NumField() {
 		switch t.Field(i).Type {
-		case reflect.TypeFor[*Date]():
+		case reflect.TypeFor[*Date](), reflect.TypeFor[Date]():
 			dates = append(dates, t.Field(i).Name)
-		case reflect.TypeFor[*DatePrecision]():
+		case reflect.TypeFor[*DatePrecision](), reflect.TypeFor[DatePrecision]():
 			precisions = append(precisions, t.Field(i).Name)
 		}
+	}
+	// set stores x in a field of type T or *T.
+	set := func(f reflect.Value, x any) {
+		if f.Kind() == reflect.Pointer {
+			p := reflect.New(f.Type().Elem())
+			p.Elem().Set(reflect.ValueOf(x))
+			f.Set(p)
+			return
+		}
+		f.Set(reflect.ValueOf(x))
 	}
 	call := func(set func(reflect.Value)) *PartialDate {
 		row := reflect.New(t)
@@ -756,7 +869,7 @@ func probePartialDate(t reflect.Type, name string) (partialDateCols, bool) {
 	var pd partialDateCols
 	for _, d := range dates {
 		probe := NewDate(1234, time.May, 6)
-		if got := call(func(v reflect.Value) { v.FieldByName(d).Set(reflect.ValueOf(&probe)) }); got != nil && got.Date == probe {
+		if got := call(func(v reflect.Value) { set(v.FieldByName(d), probe) }); got != nil && got.Date == probe {
 			if pd.date != "" {
 				return partialDateCols{}, false
 			}
@@ -766,10 +879,9 @@ func probePartialDate(t reflect.Type, name string) (partialDateCols, bool) {
 			}
 			pd.date = f.col
 			for _, p := range precisions {
-				month := DatePrecisionMonth
 				got := call(func(v reflect.Value) {
-					v.FieldByName(d).Set(reflect.ValueOf(&probe))
-					v.FieldByName(p).Set(reflect.ValueOf(&month))
+					set(v.FieldByName(d), probe)
+					set(v.FieldByName(p), DatePrecisionMonth)
 				})
 				if got.Precision == DatePrecisionMonth {
 					f, err := columnField(t, p)
@@ -807,6 +919,19 @@ func registerJSONFunctions() {
 			return fmt.Sprintf("%g", float64(v)), nil
 		}
 		return nil, fmt.Errorf("tracker_gql_float: %T", args[0])
+	})
+	gosqlite.MustRegisterDeterministicScalarFunction("tracker_gql_time", 1, func(_ *gosqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		if args[0] == nil {
+			return "null", nil
+		}
+		t, err := parseSQLiteTime(args[0])
+		if err != nil {
+			return nil, fmt.Errorf("tracker_gql_time: %w", err)
+		}
+		if t.IsZero() {
+			return "null", nil // gqlgen's MarshalTime
+		}
+		return strconv.Quote(t.Format(time.RFC3339Nano)), nil
 	})
 	gosqlite.MustRegisterDeterministicScalarFunction("tracker_b64url", 1, func(_ *gosqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
 		switch v := args[0].(type) {
@@ -869,6 +994,12 @@ func sqliteCursor(args []driver.Value) (driver.Value, error) {
 				return nil, err
 			}
 			out = append(out, d.String())
+		case kindTime:
+			t, err := parseSQLiteTime(v)
+			if err != nil {
+				return nil, fmt.Errorf("tracker_cursor: %w", err)
+			}
+			out = append(out, t.UTC().Format(time.RFC3339Nano))
 		case kindFloat:
 			f, ok := v.(float64)
 			if !ok {
@@ -932,7 +1063,13 @@ func quoteGQL(s string) string {
 // of a connection, as Store.ActionItemProgress computes it.
 func (c *jsonCompiler) progress(e *entity, l *link, parent string, filter any, fields []JSONField) error {
 	b := c.q.newAlias()
+	// A selection of no count (only __typename, or statuses without
+	// their counts) is read from the count of the items, one row always:
+	// over the items themselves it would yield no row (NULL) when none
+	// matches, and one per item otherwise.
+	aggregated := false
 	count := func(cond string) string {
+		aggregated = true
 		return "COALESCE(SUM(CASE WHEN " + cond + " THEN 1 ELSE 0 END), 0)"
 	}
 	status := func(st ...ActionItemStatus) string {
@@ -952,6 +1089,7 @@ func (c *jsonCompiler) progress(e *entity, l *link, parent string, filter any, f
 		case "__typename":
 			c.w(`'"`, f.Typename, `"'`)
 		case "total":
+			aggregated = true
 			c.w("CAST(COUNT(*) AS TEXT)")
 		case "done":
 			c.w("CAST(", status(ActionItemStatusDone), " AS TEXT)")
@@ -960,6 +1098,7 @@ func (c *jsonCompiler) progress(e *entity, l *link, parent string, filter any, f
 		case "blocked":
 			c.w("CAST(", status(ActionItemStatusBlocked), " AS TEXT)")
 		case "overdue":
+			aggregated = true
 			c.w("CAST(COALESCE(SUM(CASE WHEN ")
 			if err := overdueFilter(c.q, b, trueValue); err != nil {
 				return err
@@ -967,12 +1106,7 @@ func (c *jsonCompiler) progress(e *entity, l *link, parent string, filter any, f
 			c.w(" THEN 1 ELSE 0 END), 0) AS TEXT)")
 		case "shareDone":
 			countable := "(COUNT(*) - " + status(ActionItemStatusCancelled) + ")"
-			share := "CAST(" + status(ActionItemStatusDone) + " AS DOUBLE PRECISION) / " + countable
-			if c.q.dialect == SQLite {
-				share = "tracker_gql_float(CAST(" + status(ActionItemStatusDone) + " AS REAL) / " + countable + ")"
-			} else {
-				share = "CAST(" + share + " AS TEXT)"
-			}
+			share := c.floatText("(CAST(" + status(ActionItemStatusDone) + " AS DOUBLE PRECISION) / " + countable + ")")
 			c.w("CASE WHEN ", countable, " > 0 THEN ", share, " ELSE 'null' END")
 		case "countsByStatus", "byStatus":
 			c.w("'['")
@@ -1012,8 +1146,14 @@ func (c *jsonCompiler) progress(e *entity, l *link, parent string, filter any, f
 		c.w("'}'")
 	}
 	c.w(" FROM ")
+	if !aggregated {
+		c.w("(SELECT COUNT(*) AS rel_n FROM ")
+	}
 	if err := c.source(e, l, parent, b, filter); err != nil {
 		return err
+	}
+	if !aggregated {
+		c.w(") ", c.q.newAlias())
 	}
 	c.w(")")
 	return nil
