@@ -219,7 +219,7 @@ func (h *harness) proveReplicas(ctx context.Context) (*report, error) {
 	r.assert(ryw.failed.Load() == 0, "the read-your-writes client saw no failure (%d%s)", ryw.failed.Load(), sampleOf(ryw.failures))
 	r.assert(len(rywLost) == 0, "every write of the read-your-writes client acknowledged is counted back once (%d not%s)", len(rywLost), sampleOf(rywLost))
 	r.assert(exitA == 0, "server a exited 0 after SIGTERM (%d)", exitA)
-	r.assert(sb.n > 0 && sb.n == sb.ok+sb.codes["CONFLICT"], "server b answered every request to the end (%d of %d)", sb.ok, sb.n)
+	r.assert(sb.n > 0 && sb.n == sb.ok+sb.codes["CONFLICT"], "server b answered every request to the end (%d of %d: %d data, %d CONFLICT on a stale version)", sb.ok+sb.codes["CONFLICT"], sb.n, sb.ok, sb.codes["CONFLICT"])
 	if !b.hasExited() {
 		r.add("server b exit code after SIGTERM", "%d", stopServer(b))
 	}
