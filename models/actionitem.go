@@ -57,7 +57,7 @@ func today() time.Time {
 var actionItems = define[ActionItem]("ActionItem", "action_items", map[string]string{
 	"id": "ID", "slug": "Slug", "title": "Title", "status": "Status", "due": "DueOn",
 	"createdAt": "CreatedAt", "updatedAt": "UpdatedAt",
-}, "due")
+}, "due").derives("due", "DueOn", "DuePrecision")
 
 // isOverdue is a filter field with no column of its own.
 func init() { actionItems.specials["isOverdue"] = overdueFilter }
