@@ -41,9 +41,9 @@ func TestExecutorSelectsAskedColumns(t *testing.T) {
 					"initiatives":  "a.id, a.title",
 					"partnerships": "a.id, a.initiative_id, a.organization_id, a.role",
 				}},
-			// The organizations' parents come by ID (FindByIDs).
-			{`{ initiatives(first: 3) { nodes { partnerships(first: 3) { nodes { organization { parent { acronym } } } } } } }`,
-				map[string]string{"organizations": "a.id, a.acronym, a.parent_id, a.headquarters_place_id"}},
+			// The organizations' headquarters come by ID (FindByIDs).
+			{`{ initiatives(first: 50) { nodes { partnerships(first: 50) { nodes { organization { headquarters { name } } } } } } }`,
+				map[string]string{"places": "a.id, a.name, a.parent_id"}},
 			{`{ meetings(first: 5, orderBy: [{field: TITLE}]) { edges { cursor node { date { date precision } ... on Node { id } } } } }`,
 				map[string]string{"meetings": "a.id, a.title, a.starts_on, a.date_precision, a.place_id, a.organizer_organization_id"}},
 			{`{ organizations(first: 5) { nodes { ... on Cited { citations(first: 1) { nodes { id } } } parent { name acronym } } } }`,
