@@ -616,6 +616,7 @@ func planJoins[T any](ctx context.Context) plannedJoins {
 				out = append(out, pj)
 			}
 			pj.paths = append(pj.paths, prefix+"."+f.Alias)
+			pj.join.Fields = appendFields(opCtx, pj.join.Fields, f.Definition.Type.Name(), f.Selections)
 		}
 	}
 	for _, f := range graphql.CollectFields(opCtx, fc.Field.Selections, []string{node + "Connection"}) {

@@ -35,27 +35,30 @@ func TestExecutorSelectsAskedColumns(t *testing.T) {
 		for _, tc := range []struct {
 			query string
 			want  map[string]string
+			// Joined to-one rows: the columns wanted, and not wanted.
+			joined, notJoined []string
 		}{
 			{`{ initiatives(first: 5) { nodes { title partnerships(first: 3) { nodes { role organization { name } } } } } }`,
 				map[string]string{
 					"initiatives":  "a.id, a.title",
 					"partnerships": "a.id, a.initiative_id, a.organization_id, a.role",
-				}},
+				},
+				[]string{"j0.id AS j0_id, j0.name AS j0_name, j0.parent_id AS j0_parent_id"}, []string{"j0.description", "j0.slug"}},
 			// The organizations' headquarters come by ID (FindByIDs).
 			{`{ initiatives(first: 50) { nodes { partnerships(first: 50) { nodes { organization { headquarters { name } } } } } } }`,
-				map[string]string{"places": "a.id, a.name, a.parent_id"}},
+				map[string]string{"places": "a.id, a.name, a.parent_id"}, nil, nil},
 			{`{ meetings(first: 5, orderBy: [{field: TITLE}]) { edges { cursor node { date { date precision } ... on Node { id } } } } }`,
-				map[string]string{"meetings": "a.id, a.title, a.starts_on, a.date_precision, a.place_id, a.organizer_organization_id"}},
+				map[string]string{"meetings": "a.id, a.title, a.starts_on, a.date_precision, a.place_id, a.organizer_organization_id"}, nil, nil},
 			{`{ organizations(first: 5) { nodes { ... on Cited { citations(first: 1) { nodes { id } } } parent { name acronym } } } }`,
-				// parent is joined: its columns are all read (j0.*).
-				map[string]string{"organizations": "a.id, a.name, a.parent_id, a.headquarters_place_id", "citations": "a.id, a.source_id, a.subject_id"}},
+				map[string]string{"organizations": "a.id, a.name, a.parent_id, a.headquarters_place_id", "citations": "a.id, a.source_id, a.subject_id"},
+				[]string{"j0.id AS j0_id, j0.acronym AS j0_acronym, j0.name AS j0_name, j0.parent_id AS j0_parent_id"}, []string{"j0.description"}},
 		} {
 			mu.Lock()
 			stmts = nil
 			mu.Unlock()
 			p.same("", tc.query, nil)
 			mu.Lock()
-			got := selects(stmts)
+			got, all := selects(stmts), strings.Join(stmts, "\n")
 			mu.Unlock()
 			for table, cols := range tc.want {
 				found := false
@@ -66,6 +69,16 @@ func TestExecutorSelectsAskedColumns(t *testing.T) {
 				}
 				if !found {
 					t.Errorf("%s\n%s: selects %q, want one with %q", tc.query, table, got[table], cols)
+				}
+			}
+			for _, s := range tc.joined {
+				if !strings.Contains(all, s) {
+					t.Errorf("%s\njoins no %q:\n%s", tc.query, s, all)
+				}
+			}
+			for _, s := range tc.notJoined {
+				if strings.Contains(all, s) {
+					t.Errorf("%s\njoins %q", tc.query, s)
 				}
 			}
 			for table, sels := range got {

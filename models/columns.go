@@ -59,18 +59,37 @@ func (e *entity) derives(field string, goNames ...string) *entity {
 // selection for e or it selects a field the declarations do not cover.
 func (e *entity) selectList(ctx context.Context, keys []orderKey) string {
 	sel, ok := ctx.Value(selectionKey{}).(selection)
-	if !ok || sel.e != e || e.table != e.base {
-		return "a.*" // a computed table: its columns are its query's
+	if !ok || sel.e != e {
+		return "a.*"
+	}
+	sortCols := make([]string, len(keys))
+	for i, k := range keys {
+		sortCols[i] = k.col
+	}
+	cols, ok := e.columns(sel.fields, sortCols...)
+	if !ok {
+		return "a.*"
+	}
+	return "a." + strings.Join(cols, ", a.")
+}
+
+// columns returns, in the row struct's order, the columns of e that the
+// GraphQL fields read, with the keys and the columns extra; false when a
+// field is not accounted for, or e's table is a query whose columns are its
+// own, and every column is to be read.
+func (e *entity) columns(fields []string, extra ...string) ([]string, bool) {
+	if e.table != e.base {
+		return nil, false
 	}
 	rc := rowColumns(e.typ)
 	need := make(map[string]bool, len(rc.all))
 	for _, c := range rc.keys {
 		need[c] = true
 	}
-	for _, k := range keys {
-		need[k.col] = true
+	for _, c := range extra {
+		need[c] = true
 	}
-	for _, f := range sel.fields {
+	for _, f := range fields {
 		if _, ok := e.links[f]; ok || f == "__typename" {
 			continue // relations read the keys
 		}
@@ -82,21 +101,17 @@ func (e *entity) selectList(ctx context.Context, keys []orderKey) string {
 		}
 		c, ok := rc.byField[strings.ToLower(f)]
 		if !ok {
-			return "a.*"
+			return nil, false
 		}
 		need[c] = true
 	}
-	var b strings.Builder
+	cols := make([]string, 0, len(need))
 	for _, c := range rc.all {
 		if need[c] {
-			if b.Len() > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("a.")
-			b.WriteString(c)
+			cols = append(cols, c)
 		}
 	}
-	return b.String()
+	return cols, true
 }
 
 // columnSet is what selectList knows of a row type's columns.
@@ -118,10 +133,8 @@ func rowColumns(t reflect.Type) *columnSet {
 		panic(fmt.Sprintf("columns of %s: %v", t, err)) // entity structs are fixed: a bug
 	}
 	cs := &columnSet{byField: map[string]string{}, byGoName: map[string]string{}}
-	for _, f := range s.Fields {
-		if f.DBName == "" {
-			continue
-		}
+	for _, c := range s.DBNames {
+		f := s.FieldsByDBName[c]
 		cs.all = append(cs.all, f.DBName)
 		cs.byField[strings.ToLower(f.Name)] = f.DBName
 		cs.byGoName[f.Name] = f.DBName
