@@ -48,6 +48,9 @@ func TestExecutorSelectsAskedColumns(t *testing.T) {
 					"partnerships": "a.id, a.initiative_id, a.organization_id, a.role",
 				},
 				[]string{"j0.id AS j0_id, j0.name AS j0_name, j0.parent_id AS j0_parent_id"}, []string{"j0.description", "j0.slug"}},
+			// Computed fields read the columns they derive from.
+			{`{ actionItems(first: 5) { nodes { isOverdue nextStatuses } } }`,
+				map[string]string{"action_items": "a.id, a.status, a.initiative_id, a.owner_organization_id, a.meeting_id, a.due_on, a.due_precision"}, nil, nil},
 			// The organizations' headquarters come by ID (FindByIDs).
 			{`{ initiatives(first: 50) { nodes { partnerships(first: 50) { nodes { organization { headquarters { name } } } } } } }`,
 				map[string]string{"places": "a.id, a.name, a.parent_id"}, nil, nil},

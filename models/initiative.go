@@ -75,7 +75,8 @@ var initiatives = define[Initiative]("Initiative", "initiatives", map[string]str
 	derives("plannedStart", "PlannedStartOn", "PlannedStartPrecision").
 	derives("actualStart", "ActualStartOn", "ActualStartPrecision").
 	derives("plannedEnd", "PlannedEndOn", "PlannedEndPrecision").
-	derives("actualEnd", "ActualEndOn", "ActualEndPrecision")
+	derives("actualEnd", "ActualEndOn", "ActualEndPrecision").
+	derives("iatiStatusCode", "Status")
 
 // InitiativeConnection is a page of initiatives.
 type InitiativeConnection = Connection[Initiative]
