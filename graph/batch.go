@@ -224,7 +224,7 @@ func listed[T any](ctx context.Context, store *models.Store, page models.Page, f
 		return models.Unlisted[T](ctx, store, filter), page.Validate(store.MaxPageSize())
 	}
 	joins := planJoins[T](ctx)
-	c, err := models.List[T](ctx, store, page, filter, orderBy, joins.models()...)
+	c, err := models.List[T](selectingItems[T](ctx), store, page, filter, orderBy, joins.models()...)
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +280,7 @@ func related[P, T any](ctx context.Context, rel *models.Many[P, T], obj *P, page
 		var conns map[uint]*models.Connection[T]
 		if selectsRows(ctx) {
 			joins := planJoins[T](ctx)
-			if conns, err = models.ListRelated(ctx, b.store, rel, ids, page, filter, orderBy, joins.models()...); err != nil {
+			if conns, err = models.ListRelated(selectingItems[T](ctx), b.store, rel, ids, page, filter, orderBy, joins.models()...); err != nil {
 				return nil, err
 			}
 			joins.prime(b)
@@ -368,7 +368,7 @@ func one[P, T any](ctx context.Context, rel *models.One[P, T], obj *P) (*T, erro
 				}
 			}
 		}
-		rows, err := models.FindByIDs[T](ctx, b.store, ids)
+		rows, err := models.FindByIDs[T](selectingObject[T](ctx), b.store, ids)
 		if err != nil {
 			return nil, err
 		}
@@ -616,6 +616,7 @@ func planJoins[T any](ctx context.Context) plannedJoins {
 				out = append(out, pj)
 			}
 			pj.paths = append(pj.paths, prefix+"."+f.Alias)
+			pj.join.Fields = appendFields(opCtx, pj.join.Fields, f.Definition.Type.Name(), f.Selections)
 		}
 	}
 	for _, f := range graphql.CollectFields(opCtx, fc.Field.Selections, []string{node + "Connection"}) {

@@ -57,7 +57,10 @@ func today() time.Time {
 var actionItems = define[ActionItem]("ActionItem", "action_items", map[string]string{
 	"id": "ID", "slug": "Slug", "title": "Title", "status": "Status", "due": "DueOn",
 	"createdAt": "CreatedAt", "updatedAt": "UpdatedAt",
-}, "due")
+}, "due").
+	derives("due", "DueOn", "DuePrecision").
+	derives("isOverdue", "DueOn", "DuePrecision", "Status").
+	derives("nextStatuses", "Status")
 
 // isOverdue is a filter field with no column of its own.
 func init() { actionItems.specials["isOverdue"] = overdueFilter }

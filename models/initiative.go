@@ -71,7 +71,12 @@ var initiatives = define[Initiative]("Initiative", "initiatives", map[string]str
 	"id": "ID", "slug": "Slug", "title": "Title", "shortTitle": "ShortTitle", "kind": "Kind", "status": "Status",
 	"description": "Description", "actualStart": "ActualStartOn", "plannedStart": "PlannedStartOn",
 	"plannedEnd": "PlannedEndOn", "actualEnd": "ActualEndOn", "createdAt": "CreatedAt", "updatedAt": "UpdatedAt",
-}, "title")
+}, "title").
+	derives("plannedStart", "PlannedStartOn", "PlannedStartPrecision").
+	derives("actualStart", "ActualStartOn", "ActualStartPrecision").
+	derives("plannedEnd", "PlannedEndOn", "PlannedEndPrecision").
+	derives("actualEnd", "ActualEndOn", "ActualEndPrecision").
+	derives("iatiStatusCode", "Status")
 
 // InitiativeConnection is a page of initiatives.
 type InitiativeConnection = Connection[Initiative]

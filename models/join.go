@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
-	"sync"
-
-	"gorm.io/gorm/schema"
 )
 
 // Join asks a list for the rows its rows refer to through a to-one relation
@@ -15,7 +12,10 @@ import (
 // the list, Rows holds the referenced rows (pointers to their structs) by ID.
 type Join struct {
 	Field string
-	Rows  map[uint]any
+	// Fields are the GraphQL fields selected on the referenced rows, which
+	// read only the columns these need (columns.go); nil reads them all.
+	Fields []string
+	Rows   map[uint]any
 
 	link  link
 	alias string
@@ -41,7 +41,13 @@ func prepareJoins(e *entity, joins []*Join) []*Join {
 func joinSelect(joins []*Join) string {
 	var b []byte
 	for _, j := range joins {
-		for _, col := range columnsOf(j.link.to.typ) {
+		cols := columnsOf(j.link.to.typ)
+		if j.Fields != nil {
+			if c, ok := j.link.to.columns(j.Fields); ok {
+				cols = c
+			}
+		}
+		for _, col := range cols {
 			b = fmt.Appendf(b, ", %s.%s AS %s_%s", j.alias, col, j.alias, col)
 		}
 	}
@@ -86,22 +92,8 @@ func collectJoined(scanned reflect.Value, joins []*Join) {
 	}
 }
 
-var columnCache sync.Map // reflect.Type → []string
-
 // columnsOf returns the column names of a row type, as GORM maps them.
-func columnsOf(t reflect.Type) []string {
-	if cols, ok := columnCache.Load(t); ok {
-		return cols.([]string)
-	}
-	s, err := schema.Parse(reflect.New(t).Interface(), &sync.Map{}, schema.NamingStrategy{})
-	if err != nil {
-		panic(fmt.Sprintf("columns of %s: %v", t, err)) // entity structs are fixed: a bug
-	}
-	cols := make([]string, 0, len(s.DBNames))
-	cols = append(cols, s.DBNames...)
-	columnCache.Store(t, cols)
-	return cols
-}
+func columnsOf(t reflect.Type) []string { return rowColumns(t).all }
 
 // CanJoin reports whether field names a to-one relation of T that lists can
 // fetch with a Join.

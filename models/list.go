@@ -236,7 +236,8 @@ type entity struct {
 	fields   map[string]field
 	links    map[string]link
 	specials map[string]special
-	orderBy  []string // default ordering: GraphQL field names, "-" prefix for descending
+	orderBy  []string            // default ordering: GraphQL field names, "-" prefix for descending
+	derived  map[string][]string // computed GraphQL fields → the columns they read (columns.go)
 }
 
 // newEntity describes the table of sample's type. fields maps GraphQL field

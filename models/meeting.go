@@ -41,7 +41,7 @@ func (m *Meeting) Date() *PartialDate { return newPartialDate(m.StartsOn, m.Date
 var meetings = define[Meeting]("Meeting", "meetings", map[string]string{
 	"id": "ID", "slug": "Slug", "title": "Title", "kind": "Kind", "status": "Status", "date": "StartsOn",
 	"attendeeCount": "AttendeeCount", "createdAt": "CreatedAt", "updatedAt": "UpdatedAt",
-}, "date")
+}, "date").derives("date", "StartsOn", "DatePrecision")
 
 // MeetingConnection is a page of meetings.
 type MeetingConnection = Connection[Meeting]

@@ -37,7 +37,7 @@ func (p *Partnership) IatiRoleCode() int { return iatiOrganisationRole[p.Role] }
 
 var partnerships = define[Partnership]("Partnership", "partnerships", map[string]string{
 	"id": "ID", "role": "Role", "status": "Status", "createdAt": "CreatedAt",
-}, "id")
+}, "id").derives("iatiRoleCode", "Role")
 
 // PartnershipConnection is a page of partnerships.
 type PartnershipConnection = Connection[Partnership]

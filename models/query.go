@@ -88,7 +88,7 @@ func List[T any](ctx context.Context, s *Store, page Page, filter, orderBy any, 
 	}
 
 	q := s.builder()
-	q.write("SELECT a.*, 0 AS rel_parent, 0 AS rel_rank", joinSelect(joins), " FROM ", p.e.table, " a", joinFrom(joins),
+	q.write("SELECT ", p.e.selectList(ctx, p.keys), ", 0 AS rel_parent, 0 AS rel_rank", joinSelect(joins), " FROM ", p.e.table, " a", joinFrom(joins),
 		" WHERE ", where.sql.String())
 	q.args = append(q.args, where.args...)
 	if err := p.afterCursor(q); err != nil {
@@ -211,7 +211,7 @@ func ListRelated[P, T any](ctx context.Context, s *Store, r *Many[P, T], parentI
 	}
 	joins = prepareJoins(p.e, joins)
 	q := s.builder()
-	q.write("SELECT * FROM (SELECT a.*, ", r.parent, " AS rel_parent, ROW_NUMBER() OVER (PARTITION BY ", r.parent, " ORDER BY ")
+	q.write("SELECT * FROM (SELECT ", p.e.selectList(ctx, p.keys), ", ", r.parent, " AS rel_parent, ROW_NUMBER() OVER (PARTITION BY ", r.parent, " ORDER BY ")
 	q.orderBy("a", p.keys, p.w.backward)
 	q.write(") AS rel_rank", joinSelect(joins), " FROM ", p.e.table, " a", r.join, joinFrom(joins), " WHERE ")
 	src := r.source(parentIDs, filter)
@@ -277,7 +277,7 @@ func (r *Many[P, T]) source(parentIDs []uint, filter any) *ListSource {
 func FindByIDs[T any](ctx context.Context, s *Store, ids []uint) (map[uint]*T, error) {
 	e := entityOf[T]()
 	q := s.builder()
-	q.write("SELECT a.* FROM ", e.base, " a WHERE ")
+	q.write("SELECT ", e.selectList(ctx, nil), " FROM ", e.base, " a WHERE ")
 	q.inIDs("a.id", ids)
 	var rows []*T
 	if err := s.scanAll(ctx, q, &rows); err != nil {
