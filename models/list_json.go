@@ -62,6 +62,7 @@ type JSONField struct {
 	Page     Page
 	Filter   any
 	OrderBy  any
+	Args     map[string]any // the decoded arguments of an aggregate (countsByPeriod's interval)
 }
 
 // JSONRoot is a compiled root field: a list of Type (a connection whose
@@ -556,6 +557,14 @@ func (c *jsonCompiler) connection(e *entity, l *link, parent string, f JSONField
 			if e.node != "ActionItem" {
 				return notCompiled("%sConnection.%s", e.node, cf.Name)
 			}
+		case "countsByRole":
+			if e.node != "Partnership" {
+				return notCompiled("%sConnection.%s", e.node, cf.Name)
+			}
+		case "countsByPeriod", "countsByPlace":
+			if e.node != "Meeting" {
+				return notCompiled("%sConnection.%s", e.node, cf.Name)
+			}
 		default:
 			return notCompiled("%sConnection.%s", e.node, cf.Name)
 		}
@@ -577,6 +586,18 @@ func (c *jsonCompiler) connection(e *entity, l *link, parent string, f JSONField
 			c.w(") AS TEXT)")
 		case "progress":
 			if err := c.progress(e, l, parent, f.Filter, cf.Fields); err != nil {
+				return err
+			}
+		case "countsByRole":
+			if err := c.countsByRole(e, l, parent, f.Filter, cf.Fields); err != nil {
+				return err
+			}
+		case "countsByPeriod":
+			if err := c.countsByPeriod(e, l, parent, f.Filter, cf); err != nil {
+				return err
+			}
+		case "countsByPlace":
+			if err := c.countsByPlace(e, l, parent, f.Filter, cf.Fields); err != nil {
 				return err
 			}
 		case "nodes", "edges":
@@ -1157,4 +1178,167 @@ func (c *jsonCompiler) progress(e *entity, l *link, parent string, filter any, f
 	}
 	c.w(")")
 	return nil
+}
+
+// groups writes the JSON array of the groups of the rows of a connection,
+// one object per group, as the aggregates of aggregate.go list them: cols
+// are the columns of a group over the rows aliased b (rel_n their count
+// among them), extra a further condition on the rows ("" for none), group
+// the grouping expression, order the groups' order over those columns,
+// and item writes one group's fields from the columns of alias g.
+func (c *jsonCompiler) groups(e *entity, l *link, parent string, filter any, fields []JSONField,
+	cols func(b string) string, extra func(b string) string, group func(b string) string, order string,
+	item func(g string, f JSONField) error) error {
+	b, g := c.q.newAlias(), c.q.newAlias()
+	pg := c.q.dialect == Postgres
+	agg := "string_agg"
+	if !pg {
+		agg = "group_concat"
+	}
+	c.w("(SELECT '[' || COALESCE(", agg, "(")
+	if len(fields) == 0 {
+		c.w("'{}'")
+	}
+	for i, f := range fields {
+		c.key(f.Key, i == 0, "{")
+		if f.Name == "__typename" {
+			c.w(`'"`, f.Typename, `"'`)
+		} else if err := item(g, f); err != nil {
+			return err
+		}
+		c.w(" || ")
+	}
+	if len(fields) > 0 {
+		c.w("'}'")
+	}
+	c.w(", ','")
+	if pg {
+		c.w(" ORDER BY ", order)
+	}
+	c.w("), '') || ']' FROM (SELECT ", cols(b), ", COUNT(*) AS rel_n FROM ")
+	if err := c.source(e, l, parent, b, filter); err != nil {
+		return err
+	}
+	if extra != nil {
+		c.w(" AND ", extra(b))
+	}
+	c.w(" GROUP BY ", group(b))
+	if !pg {
+		c.w(" ORDER BY ", order) // group_concat takes the rows in this order
+	}
+	c.w(") ", g, ")")
+	return nil
+}
+
+// countsByRole writes PartnershipConnection.countsByRole as
+// Store.PartnershipCountsByRole computes it: the roles held, in the
+// enum's order.
+func (c *jsonCompiler) countsByRole(e *entity, l *link, parent string, filter any, fields []JSONField) error {
+	var order strings.Builder
+	order.WriteString("CASE rel_role")
+	for i, r := range AllPartnershipRole {
+		fmt.Fprintf(&order, " WHEN '%s' THEN %d", r, i)
+	}
+	order.WriteString(" END")
+	return c.groups(e, l, parent, filter, fields,
+		func(b string) string {
+			return b + ".role AS rel_role, COUNT(DISTINCT " + b + ".organization_id) AS rel_orgs"
+		}, nil,
+		func(b string) string { return b + ".role" }, order.String(),
+		func(g string, f JSONField) error {
+			switch f.Name {
+			case "role":
+				c.w(`'"' || `, g, `.rel_role || '"'`)
+			case "count":
+				c.w("CAST(", g, ".rel_n AS TEXT)")
+			case "organizations":
+				c.w("CAST(", g, ".rel_orgs AS TEXT)")
+			default:
+				return notCompiled("PartnershipRoleCount.%s", f.Name)
+			}
+			return nil
+		})
+}
+
+// countsByPeriod writes MeetingConnection.countsByPeriod as
+// Store.MeetingCountsByPeriod computes it: the periods of the meetings
+// with a start date, earliest first, each period's bounds derived from its
+// name as periodBounds derives them.
+func (c *jsonCompiler) countsByPeriod(e *entity, l *link, parent string, filter any, f JSONField) error {
+	interval, ok := f.Args["interval"].(TimeInterval)
+	if !ok || !interval.IsValid() {
+		return notCompiled("countsByPeriod interval %v", f.Args["interval"])
+	}
+	pg := c.q.dialect == Postgres
+	months := map[TimeInterval]int{TimeIntervalMonth: 1, TimeIntervalQuarter: 3, TimeIntervalYear: 12}[interval]
+	start := func(g string) string {
+		p := g + ".rel_period"
+		switch {
+		case interval == TimeIntervalYear:
+			return p + " || '-01-01'"
+		case interval == TimeIntervalMonth:
+			return p + " || '-01'"
+		case pg:
+			return "left(" + p + ", 4) || '-' || lpad(CAST(CAST(right(" + p + ", 1) AS INTEGER) * 3 - 2 AS TEXT), 2, '0') || '-01'"
+		}
+		return "substr(" + p + ", 1, 4) || '-' || printf('%02d', CAST(substr(" + p + ", 7) AS INTEGER) * 3 - 2) || '-01'"
+	}
+	end := func(g string) string {
+		if pg {
+			return "to_char(CAST(" + start(g) + " AS DATE) + interval '" + strconv.Itoa(months) + " months' - interval '1 day', 'YYYY-MM-DD')"
+		}
+		return "date(" + start(g) + ", '+" + strconv.Itoa(months) + " months', '-1 day')"
+	}
+	order := "rel_period"
+	if pg {
+		order += ` COLLATE "C"`
+	}
+	return c.groups(e, l, parent, filter, f.Fields,
+		func(b string) string { return periodExpr(c.q.dialect, interval, b+".starts_on") + " AS rel_period" },
+		func(b string) string { return b + ".starts_on IS NOT NULL" },
+		func(b string) string { return periodExpr(c.q.dialect, interval, b+".starts_on") }, order,
+		func(g string, f JSONField) error {
+			switch f.Name {
+			case "period":
+				c.w(`'"' || `, g, `.rel_period || '"'`)
+			case "start":
+				c.w(`'"' || `, start(g), ` || '"'`)
+			case "end":
+				c.w(`'"' || `, end(g), ` || '"'`)
+			case "count":
+				c.w("CAST(", g, ".rel_n AS TEXT)")
+			default:
+				return notCompiled("PeriodCount.%s", f.Name)
+			}
+			return nil
+		})
+}
+
+// countsByPlace writes MeetingConnection.countsByPlace as
+// Store.MeetingCountsByPlace computes it: most meetings first, then by
+// place ID, meetings with no known place (null) as place 0.
+func (c *jsonCompiler) countsByPlace(e *entity, l *link, parent string, filter any, fields []JSONField) error {
+	places := entityByNode("Place")
+	if places == nil {
+		return notCompiled("type Place")
+	}
+	return c.groups(e, l, parent, filter, fields,
+		func(b string) string { return b + ".place_id AS rel_place" }, nil,
+		func(b string) string { return b + ".place_id" }, "rel_n DESC, COALESCE(rel_place, 0)",
+		func(g string, f JSONField) error {
+			switch f.Name {
+			case "place":
+				p := c.q.newAlias()
+				c.w("COALESCE((SELECT ")
+				if err := c.object(places, p, f.Fields); err != nil {
+					return err
+				}
+				c.w(" FROM ", places.base, " ", p, " WHERE ", p, ".id = ", g, ".rel_place), 'null')")
+			case "count":
+				c.w("CAST(", g, ".rel_n AS TEXT)")
+			default:
+				return notCompiled("PlaceCount.%s", f.Name)
+			}
+			return nil
+		})
 }
