@@ -121,6 +121,13 @@ func (s *Store) CompileJSON(r *JSONRoot) (*CompiledJSON, error) {
 		if err := c.connection(e, nil, "", r.Conn); err != nil {
 			return nil, err
 		}
+		if c.seriesFilter != nil {
+			c.q.write(" WHERE (SELECT COUNT(*) FROM ")
+			if err := c.source(e, nil, "", c.q.newAlias(), *c.seriesFilter); err != nil {
+				return nil, err
+			}
+			c.q.write(") <= ", strconv.Itoa(maxSeriesPoints))
+		}
 		return &CompiledJSON{sql: c.q.sql.String(), args: c.q.args}, nil
 	}
 	a := c.q.newAlias()
@@ -189,6 +196,11 @@ func (s *Store) QueryJSON(ctx context.Context, c *CompiledJSON) ([]byte, bool, e
 type jsonCompiler struct {
 	s *Store
 	q *sqlBuilder
+	// seriesFilter is the filter of a root list whose series is asked
+	// for: the statement then yields no row, and the executor answers
+	// with its error, when the series would have more than
+	// maxSeriesPoints points.
+	seriesFilter *any
 }
 
 func (c *jsonCompiler) w(parts ...string) { c.q.write(parts...) }
@@ -565,6 +577,13 @@ func (c *jsonCompiler) connection(e *entity, l *link, parent string, f JSONField
 			if e.node != "Meeting" {
 				return notCompiled("%sConnection.%s", e.node, cf.Name)
 			}
+		case "series":
+			// Only at the root: the executor bounds the points of all the
+			// parents it lists together, which a nested series cannot see.
+			if e.node != "Statistic" || l != nil {
+				return notCompiled("%sConnection.%s", e.node, cf.Name)
+			}
+			c.seriesFilter = &f.Filter
 		default:
 			return notCompiled("%sConnection.%s", e.node, cf.Name)
 		}
@@ -598,6 +617,10 @@ func (c *jsonCompiler) connection(e *entity, l *link, parent string, f JSONField
 			}
 		case "countsByPlace":
 			if err := c.countsByPlace(e, l, parent, f.Filter, cf.Fields); err != nil {
+				return err
+			}
+		case "series":
+			if err := c.series(e, f.Filter, cf.Fields); err != nil {
 				return err
 			}
 		case "nodes", "edges":
@@ -1341,4 +1364,105 @@ func (c *jsonCompiler) countsByPlace(e *entity, l *link, parent string, filter a
 			}
 			return nil
 		})
+}
+
+// series writes StatisticConnection.series as Store.StatisticSeries
+// computes it: the rows grouped by metric and scope, the series in the
+// order of their keys and the points by date then ID (the executor's
+// ORDER BY, NULLs where the dialect puts them), each point's change from
+// the previous one and each series' from its first point to its last,
+// in double precision as Go's delta computes them.
+func (c *jsonCompiler) series(e *entity, filter any, fields []JSONField) error {
+	pg := c.q.dialect == Postgres
+	agg := "string_agg"
+	if !pg {
+		agg = "group_concat"
+	}
+	b, p, s := c.q.newAlias(), c.q.newAlias(), c.q.newAlias()
+	var points []JSONField // each points entry, aggregated on its own
+	for _, f := range fields {
+		if f.Name == "points" {
+			points = append(points, f)
+		}
+	}
+	keys := "metric_id, scope_organization_id, scope_place_id, scope"
+	within := "as_of, id"
+	c.w("(SELECT '[' || COALESCE(", agg, "(")
+	if len(fields) == 0 {
+		c.w("'{}'")
+	}
+	for i, f := range fields {
+		c.key(f.Key, i == 0, "{")
+		switch f.Name {
+		case "__typename":
+			c.w(`'"`, f.Typename, `"'`)
+		case "metric", "scopeOrganization", "scopePlace", "scope":
+			if err := c.value(e, s, f); err != nil {
+				return err
+			}
+		case "points":
+			c.w("'[' || ", s, ".rel_points", strconv.Itoa(indexOf(points, f)), " || ']'")
+		case "change":
+			c.w("CASE WHEN ", s, ".rel_n > 1 THEN ", c.floatText("("+s+".rel_last - "+s+".rel_first)"), " ELSE 'null' END")
+		case "changePercent":
+			c.w("CASE WHEN ", s, ".rel_n > 1 AND ", s, ".rel_first <> 0 THEN ",
+				c.floatText("(("+s+".rel_last - "+s+".rel_first) * 100 / "+s+".rel_first)"), " ELSE 'null' END")
+		default:
+			return notCompiled("StatisticSeries.%s", f.Name)
+		}
+		c.w(" || ")
+	}
+	if len(fields) > 0 {
+		c.w("'}'")
+	}
+	c.w(", ',' ORDER BY ", s+".metric_id, ", s+".scope_organization_id, ", s+".scope_place_id, ", s+".scope")
+	c.w("), '') || ']' FROM (SELECT ", keys, ", COUNT(*) AS rel_n, MAX(rel_first) AS rel_first, MAX(rel_last) AS rel_last, ")
+	for i, pf := range points {
+		c.w(agg, "(")
+		if err := c.seriesPoint(e, p, pf.Fields); err != nil {
+			return err
+		}
+		c.w(", ',' ORDER BY ", p, ".as_of, ", p, ".id) AS rel_points", strconv.Itoa(i), ", ")
+	}
+	c.w("0 AS rel_none FROM (SELECT ", b, ".*, ROW_NUMBER() OVER w AS rel_i, LAG(", b, ".value) OVER w AS rel_prev, ",
+		"FIRST_VALUE(", b, ".value) OVER w AS rel_first, LAST_VALUE(", b, ".value) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS rel_last FROM ")
+	if err := c.source(e, nil, "", b, filter); err != nil {
+		return err
+	}
+	c.w(" WINDOW w AS (PARTITION BY ", keys, " ORDER BY ", within, ")) ", p, " GROUP BY ", keys, ") ", s, ")")
+	return nil
+}
+
+// seriesPoint writes one SeriesPoint of the statistic aliased p (with its
+// rel_i, rel_prev columns).
+func (c *jsonCompiler) seriesPoint(e *entity, p string, fields []JSONField) error {
+	if len(fields) == 0 {
+		c.w("'{}'")
+		return nil
+	}
+	for i, f := range fields {
+		c.key(f.Key, i == 0, "{")
+		switch f.Name {
+		case "__typename":
+			c.w(`'"`, f.Typename, `"'`)
+		case "statistic":
+			if err := c.object(e, p, f.Fields); err != nil {
+				return err
+			}
+		case "value", "asOf":
+			if err := c.value(e, p, f); err != nil {
+				return err
+			}
+		case "change":
+			c.w("CASE WHEN ", p, ".rel_i > 1 THEN ", c.floatText("("+p+".value - "+p+".rel_prev)"), " ELSE 'null' END")
+		case "changePercent":
+			c.w("CASE WHEN ", p, ".rel_i > 1 AND ", p, ".rel_prev <> 0 THEN ",
+				c.floatText("(("+p+".value - "+p+".rel_prev) * 100 / "+p+".rel_prev)"), " ELSE 'null' END")
+		default:
+			return notCompiled("SeriesPoint.%s", f.Name)
+		}
+		c.w(" || ")
+	}
+	c.w("'}'")
+	return nil
 }
