@@ -197,6 +197,10 @@ var rootLookups = map[string]struct {
 	"source": {"Source", []string{"slug"}},
 }
 
+// aggregateArgs are the fields other than connections whose arguments the
+// compiler reads (models.JSONField.Args).
+var aggregateArgs = map[string]bool{"MeetingConnection.countsByPeriod": true}
+
 // planner turns one root field's selection into a models.JSONRoot.
 type planner struct {
 	ctx    context.Context
@@ -331,7 +335,12 @@ func (p *planner) object(typ string, sel ast.SelectionSet) ([]models.JSONField, 
 			return nil, notCovered("%s.%s", typ, f.Name)
 		}
 		isConnection := nd.Kind == ast.Object && strings.HasSuffix(named, "Connection")
+		var args map[string]any // of a field that is not a connection
 		switch {
+		case len(fd.Arguments) > 0 && !isConnection && aggregateArgs[typ+"."+f.Name]:
+			if args, err = p.args(typ, f); err != nil {
+				return nil, err
+			}
 		case len(fd.Arguments) > 0 && !isConnection:
 			return nil, notCovered("%s.%s with arguments", typ, f.Name)
 		case named == "ID" && f.Name != "id":
@@ -357,7 +366,7 @@ func (p *planner) object(typ string, sel ast.SelectionSet) ([]models.JSONField, 
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, models.JSONField{Key: f.Alias, Name: f.Name, Fields: sub})
+			out = append(out, models.JSONField{Key: f.Alias, Name: f.Name, Fields: sub, Args: args})
 		default:
 			return nil, notCovered("%s.%s of %s type %s", typ, f.Name, nd.Kind, named)
 		}

@@ -62,6 +62,7 @@ type JSONField struct {
 	Page     Page
 	Filter   any
 	OrderBy  any
+	Args     map[string]any // the decoded arguments of an aggregate (countsByPeriod's interval)
 }
 
 // JSONRoot is a compiled root field: a list of Type (a connection whose
@@ -119,6 +120,13 @@ func (s *Store) CompileJSON(r *JSONRoot) (*CompiledJSON, error) {
 		c.q.write("SELECT ")
 		if err := c.connection(e, nil, "", r.Conn); err != nil {
 			return nil, err
+		}
+		if c.seriesFilter != nil {
+			c.q.write(" WHERE (SELECT COUNT(*) FROM ")
+			if err := c.source(e, nil, "", c.q.newAlias(), *c.seriesFilter); err != nil {
+				return nil, err
+			}
+			c.q.write(") <= ", strconv.Itoa(maxSeriesPoints))
 		}
 		return &CompiledJSON{sql: c.q.sql.String(), args: c.q.args}, nil
 	}
@@ -188,6 +196,11 @@ func (s *Store) QueryJSON(ctx context.Context, c *CompiledJSON) ([]byte, bool, e
 type jsonCompiler struct {
 	s *Store
 	q *sqlBuilder
+	// seriesFilter is the filter of a root list whose series is asked
+	// for: the statement then yields no row, and the executor answers
+	// with its error, when the series would have more than
+	// maxSeriesPoints points.
+	seriesFilter *any
 }
 
 func (c *jsonCompiler) w(parts ...string) { c.q.write(parts...) }
@@ -556,6 +569,21 @@ func (c *jsonCompiler) connection(e *entity, l *link, parent string, f JSONField
 			if e.node != "ActionItem" {
 				return notCompiled("%sConnection.%s", e.node, cf.Name)
 			}
+		case "countsByRole":
+			if e.node != "Partnership" {
+				return notCompiled("%sConnection.%s", e.node, cf.Name)
+			}
+		case "countsByPeriod", "countsByPlace":
+			if e.node != "Meeting" {
+				return notCompiled("%sConnection.%s", e.node, cf.Name)
+			}
+		case "series":
+			// Only at the root: the executor bounds the points of all the
+			// parents it lists together, which a nested series cannot see.
+			if e.node != "Statistic" || l != nil {
+				return notCompiled("%sConnection.%s", e.node, cf.Name)
+			}
+			c.seriesFilter = &f.Filter
 		default:
 			return notCompiled("%sConnection.%s", e.node, cf.Name)
 		}
@@ -577,6 +605,22 @@ func (c *jsonCompiler) connection(e *entity, l *link, parent string, f JSONField
 			c.w(") AS TEXT)")
 		case "progress":
 			if err := c.progress(e, l, parent, f.Filter, cf.Fields); err != nil {
+				return err
+			}
+		case "countsByRole":
+			if err := c.countsByRole(e, l, parent, f.Filter, cf.Fields); err != nil {
+				return err
+			}
+		case "countsByPeriod":
+			if err := c.countsByPeriod(e, l, parent, f.Filter, cf); err != nil {
+				return err
+			}
+		case "countsByPlace":
+			if err := c.countsByPlace(e, l, parent, f.Filter, cf.Fields); err != nil {
+				return err
+			}
+		case "series":
+			if err := c.series(e, f.Filter, cf.Fields); err != nil {
 				return err
 			}
 		case "nodes", "edges":
@@ -1156,5 +1200,269 @@ func (c *jsonCompiler) progress(e *entity, l *link, parent string, filter any, f
 		c.w(") ", c.q.newAlias())
 	}
 	c.w(")")
+	return nil
+}
+
+// groups writes the JSON array of the groups of the rows of a connection,
+// one object per group, as the aggregates of aggregate.go list them: cols
+// are the columns of a group over the rows aliased b (rel_n their count
+// among them), extra a further condition on the rows ("" for none), group
+// the grouping expression, order the groups' order over those columns,
+// and item writes one group's fields from the columns of alias g.
+func (c *jsonCompiler) groups(e *entity, l *link, parent string, filter any, fields []JSONField,
+	cols func(b string) string, extra func(b string) string, group func(b string) string, order string,
+	item func(g string, f JSONField) error) error {
+	b, g := c.q.newAlias(), c.q.newAlias()
+	pg := c.q.dialect == Postgres
+	agg := "string_agg"
+	if !pg {
+		agg = "group_concat"
+	}
+	c.w("(SELECT '[' || COALESCE(", agg, "(")
+	if len(fields) == 0 {
+		c.w("'{}'")
+	}
+	for i, f := range fields {
+		c.key(f.Key, i == 0, "{")
+		if f.Name == "__typename" {
+			c.w(`'"`, f.Typename, `"'`)
+		} else if err := item(g, f); err != nil {
+			return err
+		}
+		c.w(" || ")
+	}
+	if len(fields) > 0 {
+		c.w("'}'")
+	}
+	c.w(", ','")
+	if pg {
+		c.w(" ORDER BY ", order)
+	}
+	c.w("), '') || ']' FROM (SELECT ", cols(b), ", COUNT(*) AS rel_n FROM ")
+	if err := c.source(e, l, parent, b, filter); err != nil {
+		return err
+	}
+	if extra != nil {
+		c.w(" AND ", extra(b))
+	}
+	c.w(" GROUP BY ", group(b))
+	if !pg {
+		c.w(" ORDER BY ", order) // group_concat takes the rows in this order
+	}
+	c.w(") ", g, ")")
+	return nil
+}
+
+// countsByRole writes PartnershipConnection.countsByRole as
+// Store.PartnershipCountsByRole computes it: the roles held, in the
+// enum's order.
+func (c *jsonCompiler) countsByRole(e *entity, l *link, parent string, filter any, fields []JSONField) error {
+	var order strings.Builder
+	order.WriteString("CASE rel_role")
+	for i, r := range AllPartnershipRole {
+		fmt.Fprintf(&order, " WHEN '%s' THEN %d", r, i)
+	}
+	order.WriteString(" END")
+	return c.groups(e, l, parent, filter, fields,
+		func(b string) string {
+			return b + ".role AS rel_role, COUNT(DISTINCT " + b + ".organization_id) AS rel_orgs"
+		}, nil,
+		func(b string) string { return b + ".role" }, order.String(),
+		func(g string, f JSONField) error {
+			switch f.Name {
+			case "role":
+				c.w(`'"' || `, g, `.rel_role || '"'`)
+			case "count":
+				c.w("CAST(", g, ".rel_n AS TEXT)")
+			case "organizations":
+				c.w("CAST(", g, ".rel_orgs AS TEXT)")
+			default:
+				return notCompiled("PartnershipRoleCount.%s", f.Name)
+			}
+			return nil
+		})
+}
+
+// countsByPeriod writes MeetingConnection.countsByPeriod as
+// Store.MeetingCountsByPeriod computes it: the periods of the meetings
+// with a start date, earliest first, each period's bounds derived from its
+// name as periodBounds derives them.
+func (c *jsonCompiler) countsByPeriod(e *entity, l *link, parent string, filter any, f JSONField) error {
+	interval, ok := f.Args["interval"].(TimeInterval)
+	if !ok || !interval.IsValid() {
+		return notCompiled("countsByPeriod interval %v", f.Args["interval"])
+	}
+	pg := c.q.dialect == Postgres
+	months := map[TimeInterval]int{TimeIntervalMonth: 1, TimeIntervalQuarter: 3, TimeIntervalYear: 12}[interval]
+	start := func(g string) string {
+		p := g + ".rel_period"
+		switch {
+		case interval == TimeIntervalYear:
+			return p + " || '-01-01'"
+		case interval == TimeIntervalMonth:
+			return p + " || '-01'"
+		case pg:
+			return "left(" + p + ", 4) || '-' || lpad(CAST(CAST(right(" + p + ", 1) AS INTEGER) * 3 - 2 AS TEXT), 2, '0') || '-01'"
+		}
+		return "substr(" + p + ", 1, 4) || '-' || printf('%02d', CAST(substr(" + p + ", 7) AS INTEGER) * 3 - 2) || '-01'"
+	}
+	end := func(g string) string {
+		if pg {
+			return "to_char(CAST(" + start(g) + " AS DATE) + interval '" + strconv.Itoa(months) + " months' - interval '1 day', 'YYYY-MM-DD')"
+		}
+		return "date(" + start(g) + ", '+" + strconv.Itoa(months) + " months', '-1 day')"
+	}
+	order := "rel_period"
+	if pg {
+		order += ` COLLATE "C"`
+	}
+	return c.groups(e, l, parent, filter, f.Fields,
+		func(b string) string { return periodExpr(c.q.dialect, interval, b+".starts_on") + " AS rel_period" },
+		func(b string) string { return b + ".starts_on IS NOT NULL" },
+		func(b string) string { return periodExpr(c.q.dialect, interval, b+".starts_on") }, order,
+		func(g string, f JSONField) error {
+			switch f.Name {
+			case "period":
+				c.w(`'"' || `, g, `.rel_period || '"'`)
+			case "start":
+				c.w(`'"' || `, start(g), ` || '"'`)
+			case "end":
+				c.w(`'"' || `, end(g), ` || '"'`)
+			case "count":
+				c.w("CAST(", g, ".rel_n AS TEXT)")
+			default:
+				return notCompiled("PeriodCount.%s", f.Name)
+			}
+			return nil
+		})
+}
+
+// countsByPlace writes MeetingConnection.countsByPlace as
+// Store.MeetingCountsByPlace computes it: most meetings first, then by
+// place ID, meetings with no known place (null) as place 0.
+func (c *jsonCompiler) countsByPlace(e *entity, l *link, parent string, filter any, fields []JSONField) error {
+	places := entityByNode("Place")
+	if places == nil {
+		return notCompiled("type Place")
+	}
+	return c.groups(e, l, parent, filter, fields,
+		func(b string) string { return b + ".place_id AS rel_place" }, nil,
+		func(b string) string { return b + ".place_id" }, "rel_n DESC, COALESCE(rel_place, 0)",
+		func(g string, f JSONField) error {
+			switch f.Name {
+			case "place":
+				p := c.q.newAlias()
+				c.w("COALESCE((SELECT ")
+				if err := c.object(places, p, f.Fields); err != nil {
+					return err
+				}
+				c.w(" FROM ", places.base, " ", p, " WHERE ", p, ".id = ", g, ".rel_place), 'null')")
+			case "count":
+				c.w("CAST(", g, ".rel_n AS TEXT)")
+			default:
+				return notCompiled("PlaceCount.%s", f.Name)
+			}
+			return nil
+		})
+}
+
+// series writes StatisticConnection.series as Store.StatisticSeries
+// computes it: the rows grouped by metric and scope, the series in the
+// order of their keys and the points by date then ID (the executor's
+// ORDER BY, NULLs where the dialect puts them), each point's change from
+// the previous one and each series' from its first point to its last,
+// in double precision as Go's delta computes them.
+func (c *jsonCompiler) series(e *entity, filter any, fields []JSONField) error {
+	pg := c.q.dialect == Postgres
+	agg := "string_agg"
+	if !pg {
+		agg = "group_concat"
+	}
+	b, p, s := c.q.newAlias(), c.q.newAlias(), c.q.newAlias()
+	var points []JSONField // each points entry, aggregated on its own
+	for _, f := range fields {
+		if f.Name == "points" {
+			points = append(points, f)
+		}
+	}
+	keys := "metric_id, scope_organization_id, scope_place_id, scope"
+	within := "as_of, id"
+	c.w("(SELECT '[' || COALESCE(", agg, "(")
+	if len(fields) == 0 {
+		c.w("'{}'")
+	}
+	for i, f := range fields {
+		c.key(f.Key, i == 0, "{")
+		switch f.Name {
+		case "__typename":
+			c.w(`'"`, f.Typename, `"'`)
+		case "metric", "scopeOrganization", "scopePlace", "scope":
+			if err := c.value(e, s, f); err != nil {
+				return err
+			}
+		case "points":
+			c.w("'[' || ", s, ".rel_points", strconv.Itoa(indexOf(points, f)), " || ']'")
+		case "change":
+			c.w("CASE WHEN ", s, ".rel_n > 1 THEN ", c.floatText("("+s+".rel_last - "+s+".rel_first)"), " ELSE 'null' END")
+		case "changePercent":
+			c.w("CASE WHEN ", s, ".rel_n > 1 AND ", s, ".rel_first <> 0 THEN ",
+				c.floatText("(("+s+".rel_last - "+s+".rel_first) * 100 / "+s+".rel_first)"), " ELSE 'null' END")
+		default:
+			return notCompiled("StatisticSeries.%s", f.Name)
+		}
+		c.w(" || ")
+	}
+	if len(fields) > 0 {
+		c.w("'}'")
+	}
+	c.w(", ',' ORDER BY ", s+".metric_id, ", s+".scope_organization_id, ", s+".scope_place_id, ", s+".scope")
+	c.w("), '') || ']' FROM (SELECT ", keys, ", COUNT(*) AS rel_n, MAX(rel_first) AS rel_first, MAX(rel_last) AS rel_last, ")
+	for i, pf := range points {
+		c.w(agg, "(")
+		if err := c.seriesPoint(e, p, pf.Fields); err != nil {
+			return err
+		}
+		c.w(", ',' ORDER BY ", p, ".as_of, ", p, ".id) AS rel_points", strconv.Itoa(i), ", ")
+	}
+	c.w("0 AS rel_none FROM (SELECT ", b, ".*, ROW_NUMBER() OVER w AS rel_i, LAG(", b, ".value) OVER w AS rel_prev, ",
+		"FIRST_VALUE(", b, ".value) OVER w AS rel_first, LAST_VALUE(", b, ".value) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS rel_last FROM ")
+	if err := c.source(e, nil, "", b, filter); err != nil {
+		return err
+	}
+	c.w(" WINDOW w AS (PARTITION BY ", keys, " ORDER BY ", within, ")) ", p, " GROUP BY ", keys, ") ", s, ")")
+	return nil
+}
+
+// seriesPoint writes one SeriesPoint of the statistic aliased p (with its
+// rel_i, rel_prev columns).
+func (c *jsonCompiler) seriesPoint(e *entity, p string, fields []JSONField) error {
+	if len(fields) == 0 {
+		c.w("'{}'")
+		return nil
+	}
+	for i, f := range fields {
+		c.key(f.Key, i == 0, "{")
+		switch f.Name {
+		case "__typename":
+			c.w(`'"`, f.Typename, `"'`)
+		case "statistic":
+			if err := c.object(e, p, f.Fields); err != nil {
+				return err
+			}
+		case "value", "asOf":
+			if err := c.value(e, p, f); err != nil {
+				return err
+			}
+		case "change":
+			c.w("CASE WHEN ", p, ".rel_i > 1 THEN ", c.floatText("("+p+".value - "+p+".rel_prev)"), " ELSE 'null' END")
+		case "changePercent":
+			c.w("CASE WHEN ", p, ".rel_i > 1 AND ", p, ".rel_prev <> 0 THEN ",
+				c.floatText("(("+p+".value - "+p+".rel_prev) * 100 / "+p+".rel_prev)"), " ELSE 'null' END")
+		default:
+			return notCompiled("SeriesPoint.%s", f.Name)
+		}
+		c.w(" || ")
+	}
+	c.w("'}'")
 	return nil
 }

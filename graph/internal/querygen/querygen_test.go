@@ -84,7 +84,9 @@ func TestGeneratedQueriesAreValid(t *testing.T) {
 			}
 			for name, sign := range map[string]string{"alias": ": ", "inline fragment": "... on", "fragment": "fragment ",
 				"include": "@include", "skip": "@skip", "variable": "$", "filter": "filter:", "and/or/not": "not:",
-				"orderBy": "orderBy:", "last": "last:", "node": "node(", "nodes": "nodes(ids", "__typename": "__typename"} {
+				"orderBy": "orderBy:", "last": "last:", "node": "node(", "nodes": "nodes(ids", "__typename": "__typename",
+				"countsByRole": "countsByRole", "countsByPeriod(interval": "countsByPeriod(interval:", "countsByPlace": "countsByPlace",
+				"series": "series {", "progress": "progress {"} {
 				if strings.Contains(q.Document, sign) {
 					features[name]++
 				}
@@ -96,7 +98,8 @@ func TestGeneratedQueriesAreValid(t *testing.T) {
 		t.Logf("config %+v: documents with each feature, of %d: %v", cfg, c.seeds, features)
 		if len(cfg.Roots) == 0 {
 			for _, f := range []string{"alias", "inline fragment", "fragment", "include", "skip", "variable", "filter", "and/or/not",
-				"orderBy", "last", "node", "nodes", "__typename", "cursor variable"} {
+				"orderBy", "last", "node", "nodes", "__typename", "cursor variable",
+				"countsByRole", "countsByPeriod(interval", "countsByPlace", "series", "progress"} {
 				if features[f] < 20 {
 					t.Errorf("only %d documents of 2000 have a %s", features[f], f)
 				}
