@@ -472,12 +472,20 @@ func init() {
 // nodesByID loads the objects with the given global IDs, one statement per
 // type, registering them all at the current place. Missing objects are absent.
 func nodesByID(ctx context.Context, store *models.Store, ids []models.GlobalID) (map[models.GlobalID]models.Node, error) {
+	// Types in the order the IDs first name them, so that of two refusals
+	// (types that cannot be fetched, or are not the caller's to read) the
+	// same one is reported every time.
 	byType := map[string][]uint{}
+	var types []string
 	for _, id := range ids {
+		if _, seen := byType[id.Type]; !seen {
+			types = append(types, id.Type)
+		}
 		byType[id.Type] = append(byType[id.Type], id.ID)
 	}
 	out := make(map[models.GlobalID]models.Node, len(ids))
-	for typ, keys := range byType {
+	for _, typ := range types {
+		keys := byType[typ]
 		fetch, ok := nodeFetchers[typ]
 		if !ok {
 			return nil, models.Errorf(models.CodeInvalid, "%s objects cannot be fetched by ID", typ)

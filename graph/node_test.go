@@ -41,6 +41,25 @@ func TestNode(t *testing.T) {
 				t.Errorf("nodes = %+v, want [null, INTERPOL]", out.Nodes)
 			}
 		})
+		t.Run("NodesRefusalsInOrder", func(t *testing.T) {
+			// Two IDs of types an anonymous caller may not fetch: the
+			// refusal reported is the first ID's, every time (it once
+			// depended on the order of a map).
+			audit := models.NewGlobalID("AuditEntry", 1).String()
+			token := models.NewGlobalID("ApiToken", 1).String()
+			const q = `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`
+			for _, ids := range [][]string{{audit, token, id}, {token, audit, id}} {
+				first := c.do(q, map[string]any{"ids": ids})
+				if len(first.Errors) != 1 {
+					t.Fatalf("nodes(%v): errors %+v, want one", ids, first.Errors)
+				}
+				for range 20 {
+					if r := c.do(q, map[string]any{"ids": ids}); len(r.Errors) != 1 || r.Errors[0].Message != first.Errors[0].Message {
+						t.Fatalf("nodes(%v): errors %+v, then %+v", ids, first.Errors, r.Errors)
+					}
+				}
+			}
+		})
 		t.Run("NotFound", func(t *testing.T) {
 			c.mustFail(`query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": missing}, "NOT_FOUND")
 		})
