@@ -70,31 +70,40 @@ type engineStatementKey struct{}
 // dollarPlaceholders rewrites ? placeholders as Postgres's $1, $2, …,
 // leaving quoted text alone.
 func dollarPlaceholders(text string) string {
+	// A compiled statement is kilobytes with a few placeholders and
+	// hundreds of quoted keys: text is copied in pieces between
+	// placeholders, found with IndexByte, and quoted sections are skipped
+	// whole. Each byte is looked at about twice.
+	q := strings.IndexByte(text, '?') // the next placeholder candidate, at or after pos
+	if q < 0 {
+		return text
+	}
 	var b strings.Builder
 	b.Grow(len(text) + 16)
-	n, quoted := 0, false
-	for {
-		// Copy up to the next quote or placeholder in one piece: a
-		// compiled statement is kilobytes with few of either.
-		i := strings.IndexAny(text, "'?")
-		if i < 0 {
-			b.WriteString(text)
-			return b.String()
-		}
-		b.WriteString(text[:i])
-		switch c := text[i]; {
-		case c == '\'':
-			quoted = !quoted
-			b.WriteByte(c)
-		case quoted:
-			b.WriteByte(c)
-		default:
+	n, from, pos := 0, 0, 0 // from: the first byte not yet copied
+	for q >= 0 {
+		if a := strings.IndexByte(text[pos:q], '\''); a >= 0 {
+			// A quoted section opens before q: skip to its end.
+			e := strings.IndexByte(text[pos+a+1:], '\'')
+			if e < 0 {
+				break // unterminated: the rest is quoted
+			}
+			pos += a + 1 + e + 1
+		} else {
+			b.WriteString(text[from:q])
 			n++
 			b.WriteByte('$')
 			b.WriteString(strconv.Itoa(n))
+			from, pos = q+1, q+1
 		}
-		text = text[i+1:]
+		if q < pos {
+			if q = strings.IndexByte(text[pos:], '?'); q >= 0 {
+				q += pos
+			}
+		}
 	}
+	b.WriteString(text[from:])
+	return b.String()
 }
 
 // scanAll runs q and appends its rows to *dest, a slice of structs or of

@@ -18,3 +18,14 @@ func TestDollarPlaceholders(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkDollarPlaceholders(b *testing.B) {
+	text := "SELECT json_build_object("
+	for i := range 200 {
+		text += "'key" + string(rune('a'+i%26)) + "', t.c, "
+	}
+	text += "'last', ?) FROM t WHERE a = ? AND b = 'x?'"
+	for b.Loop() {
+		dollarPlaceholders(text)
+	}
+}
