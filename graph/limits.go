@@ -2,6 +2,8 @@ package graph
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
@@ -97,10 +99,8 @@ type limiter struct {
 	// there passed these checks when it was first seen, and is not parsed
 	// again.
 	cache graphql.Cache[*ast.QueryDocument]
-	// costs holds the complexity of operations that declare no
-	// variables, by document text and operation name: it depends on
-	// nothing else, and computing it (which coerces every field's
-	// arguments) was a tenth of the CPU of a small compiled query.
+	// costs holds the complexity of recent operations, by the SHA-256 of
+	// their document, operation name and variables.
 	costs graphql.Cache[int]
 }
 
@@ -185,15 +185,22 @@ func (l *limiter) MutateOperationContext(ctx context.Context, opCtx *graphql.Ope
 	return nil
 }
 
-// complexity returns the complexity of op, from l.costs when op declares
-// no variables. With variables it is computed each time: their values
-// reach it through page sizes, @include and @skip, and a value that does
-// not coerce leaves its field at the default cost.
+// complexity returns the complexity of op, from l.costs when it was
+// computed before for the same document, operation and variables: it
+// depends on nothing else (variables reach it through page sizes, and a value that does not coerce leaves its field at the
+// default cost), and computing it, which coerces every field's arguments,
+// was a tenth of the CPU of a small compiled query.
 func (l *limiter) complexity(ctx context.Context, opCtx *graphql.OperationContext, op *ast.OperationDefinition) int {
-	if len(op.VariableDefinitions) > 0 || opCtx.RawQuery == "" {
+	vars, err := json.Marshal(opCtx.Variables) // maps in key order
+	if err != nil || opCtx.RawQuery == "" {
 		return complexity.Calculate(ctx, l.schema, op, opCtx.Variables)
 	}
-	key := opCtx.OperationName + "\x00" + opCtx.RawQuery
+	h := sha256.New()
+	for _, part := range []string{opCtx.OperationName, opCtx.RawQuery, string(vars)} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	key := string(h.Sum(nil))
 	if c, ok := l.costs.Get(ctx, key); ok {
 		return c
 	}

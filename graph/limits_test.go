@@ -110,9 +110,8 @@ func TestLimits(t *testing.T) {
 	}
 }
 
-// TestLimitsComplexityCache: the complexity of an operation without
-// variables is kept, by its text; with variables it is computed anew for
-// each request's values.
+// TestLimitsComplexityCache: the complexity of an operation is kept, by
+// its text and its variables' values, which change it.
 func TestLimitsComplexityCache(t *testing.T) {
 	srv, _ := rawServer(t, Options{Limits: Limits{MaxComplexity: 5000}})
 	url := srv.URL + "/graphql"
