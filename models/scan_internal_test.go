@@ -1,6 +1,9 @@
 package models
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestDollarPlaceholders(t *testing.T) {
 	for in, want := range map[string]string{
@@ -27,5 +30,33 @@ func BenchmarkDollarPlaceholders(b *testing.B) {
 	text += "'last', ?) FROM t WHERE a = ? AND b = 'x?'"
 	for b.Loop() {
 		dollarPlaceholders(text)
+	}
+}
+
+func TestPlaceholderCache(t *testing.T) {
+	c := &placeholderCache{}
+	long := strings.Repeat("x", placeholderCacheBytes/64/2-8) // two of its size fill a slot
+	for range 3 {
+		for _, text := range []string{"a = ? AND b = '?'", "?", long + "?", long + long} {
+			if got, want := c.rewrite(text), dollarPlaceholders(text); got != want {
+				t.Errorf("rewrite(%.20q) = %.20q, want %.20q", text, got, want)
+			}
+		}
+	}
+	if _, ok := c.texts[long+long]; ok {
+		t.Error("a text too long to keep was kept")
+	}
+	if c.bytes > placeholderCacheBytes {
+		t.Errorf("%d bytes kept, more than %d", c.bytes, placeholderCacheBytes)
+	}
+	for i := range 2000 {
+		c.rewrite(long[:i] + "?")
+	}
+	if c.bytes > placeholderCacheBytes {
+		t.Errorf("%d bytes kept, more than %d", c.bytes, placeholderCacheBytes)
+	}
+	var none *placeholderCache
+	if got := none.rewrite("?"); got != "$1" {
+		t.Errorf("nil cache: %q", got)
 	}
 }
