@@ -110,6 +110,27 @@ func TestLimits(t *testing.T) {
 	}
 }
 
+// TestLimitsComplexityCache: the complexity of an operation is kept, by
+// its text and its variables' values, which change it.
+func TestLimitsComplexityCache(t *testing.T) {
+	srv, _ := rawServer(t, Options{Limits: Limits{MaxComplexity: 5000}})
+	url := srv.URL + "/graphql"
+	complex := `{ initiatives(first: 100) { nodes { partnerships(first: 100) { nodes { role } } } } }`
+	for range 2 {
+		_, r := post(t, url, "application/json", jsonBody(complex, nil))
+		if len(r.Errors) != 1 || r.Errors[0].Code() != "QUERY_TOO_COMPLEX" || r.Errors[0].Extensions["actual"] != 20201.0 {
+			t.Fatalf("errors %+v, want QUERY_TOO_COMPLEX with actual 20201", r.Errors)
+		}
+	}
+	paged := `query($n: Int) { initiatives(first: $n) { nodes { partnerships(first: 100) { nodes { role } } } } }`
+	for _, n := range []int{1, 100, 1} {
+		_, r := post(t, url, "application/json", jsonBody(paged, map[string]any{"n": n}))
+		if refused := len(r.Errors) > 0 && r.Errors[0].Code() == "QUERY_TOO_COMPLEX"; refused != (n == 100) {
+			t.Errorf("first: %d: errors %+v", n, r.Errors)
+		}
+	}
+}
+
 func TestHTTPProtocol(t *testing.T) {
 	srv, _ := rawServer(t, Options{MaxBodyBytes: 10_000})
 	url := srv.URL + "/graphql"

@@ -221,6 +221,16 @@ func observe(logger *slog.Logger, m *metrics, next http.Handler) http.Handler {
 		m.requests.WithLabelValues(label, outcome).Inc()
 		m.duration.WithLabelValues(label).Observe(elapsed.Seconds())
 
+		level := slog.LevelInfo
+		switch {
+		case sw.status == http.StatusServiceUnavailable:
+			level = slog.LevelWarn // a dependency is down: its own alert, not a bug
+		case sw.status >= 500:
+			level = slog.LevelError
+		}
+		if !logger.Enabled(r.Context(), level) {
+			return // LOG_LEVEL=warn: no line, and no cost building one
+		}
 		attrs := []slog.Attr{
 			slog.String("request_id", models.RequestID(r.Context())),
 			slog.String("method", r.Method),
@@ -250,13 +260,6 @@ func observe(logger *slog.Logger, m *metrics, next http.Handler) http.Handler {
 		}
 		if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
 			attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
-		}
-		level := slog.LevelInfo
-		switch {
-		case sw.status == http.StatusServiceUnavailable:
-			level = slog.LevelWarn // a dependency is down: its own alert, not a bug
-		case sw.status >= 500:
-			level = slog.LevelError
 		}
 		logger.LogAttrs(r.Context(), level, "graphql request", attrs...)
 	})

@@ -44,13 +44,14 @@ func (httpTransport) Supports(r *http.Request) bool {
 	return r.Header.Get("Upgrade") == "" && (r.Method == http.MethodGet || r.Method == http.MethodPost)
 }
 
-// envelope is a POST body. Raw fields are checked for their JSON kind:
-// a query that is a number is a malformed request, not an empty query.
+// envelope is a POST body, decoded in one pass with numbers kept exact for
+// the scalars to judge. Its fields are then checked for their JSON kind: a
+// query that is a number is a malformed request, not an empty query.
 type envelope struct {
-	Query         json.RawMessage `json:"query"`
-	OperationName json.RawMessage `json:"operationName"`
-	Variables     json.RawMessage `json:"variables"`
-	Extensions    json.RawMessage `json:"extensions"`
+	Query         any `json:"query"`
+	OperationName any `json:"operationName"`
+	Variables     any `json:"variables"`
+	Extensions    any `json:"extensions"`
 }
 
 func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
@@ -119,21 +120,21 @@ func postParams(body io.Reader) (*graphql.RawParams, error) {
 		return nil, requestError("the request body must be a JSON object with a query")
 	}
 	var env envelope
-	if err := json.Unmarshal(raw, &env); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if dec.Decode(&env) != nil || dec.Decode(new(json.RawMessage)) != io.EOF {
 		return nil, requestError("the request body is not valid JSON")
 	}
 	p := &graphql.RawParams{}
-	if err := decodeString(env.Query, &p.Query, "query"); err != nil {
-		return nil, err
-	}
-	if err := decodeString(env.OperationName, &p.OperationName, "operationName"); err != nil {
-		return nil, err
-	}
-	if err := decodeObject(env.Variables, &p.Variables, "variables"); err != nil {
-		return nil, err
-	}
-	if err := decodeObject(env.Extensions, &p.Extensions, "extensions"); err != nil {
-		return nil, err
+	switch {
+	case !asType(env.Query, &p.Query):
+		return nil, requestError("the query parameter must be a string")
+	case !asType(env.OperationName, &p.OperationName):
+		return nil, requestError("the operationName parameter must be a string")
+	case !asType(env.Variables, &p.Variables):
+		return nil, requestError("the variables parameter must be a JSON object")
+	case !asType(env.Extensions, &p.Extensions):
+		return nil, requestError("the extensions parameter must be a JSON object")
 	}
 	return p, checkQuery(p)
 }
@@ -163,15 +164,15 @@ func checkQuery(p *graphql.RawParams) error {
 	return nil
 }
 
-// decodeString reads an optional string parameter.
-func decodeString(raw json.RawMessage, dst *string, name string) error {
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil
+// asType sets *dst to v if v, a decoded JSON value, is of dst's type, and
+// reports whether it is or v is null.
+func asType[T any](v any, dst *T) bool {
+	if v == nil {
+		return true
 	}
-	if raw[0] != '"' || json.Unmarshal(raw, dst) != nil {
-		return requestError("the " + name + " parameter must be a string")
-	}
-	return nil
+	t, ok := v.(T)
+	*dst = t
+	return ok
 }
 
 // decodeObject reads an optional JSON object parameter, with numbers kept

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"reflect"
@@ -154,5 +155,37 @@ func TestWriteJSON(t *testing.T) {
 				t.Errorf("wrote %s, want the equivalent of %s", got.String(), wantJSON)
 			}
 		})
+	}
+}
+
+// TestPostParams pins the decoding of POST bodies: each malformed part
+// named, numbers kept exact, null parameters absent.
+func TestPostParams(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"query": "{ a }", "variables": {"n": 12345678901234567890, "s": "x"}, "extensions": {"e": [1.5]}}`: `{ a }||map[n:12345678901234567890 s:x]|map[e:[1.5]]`,
+		`{"query": "{ a }", "operationName": null, "variables": null, "extensions": null}`:                   `{ a }||map[]|map[]`,
+		` {"Query": "{ a }", "OperationName": "A"} `:                                                         `{ a }|A|map[]|map[]`,
+		`{"query": "{ a }"} {"query": "{ b }"}`:                                                              "the request body is not valid JSON",
+		`{"query": "{ a }"} x`:                                                                               "the request body is not valid JSON",
+		`{"query": "{ a }"`:                                                                                  "the request body is not valid JSON",
+		`{"query": 42}`:                                                                                      "the query parameter must be a string",
+		`{"query": "{ a }", "operationName": ["A"]}`:                                                         "the operationName parameter must be a string",
+		`{"query": "{ a }", "variables": "{}"}`:                                                              "the variables parameter must be a JSON object",
+		`{"query": "{ a }", "variables": {}, "extensions": 1}`:                                               "the extensions parameter must be a JSON object",
+		`{"variables": {}}`:                                                                                  "the request has no query",
+	} {
+		p, err := postParams(strings.NewReader(body))
+		got := ""
+		if err != nil {
+			got = err.Error()
+		} else {
+			got = p.Query + "|" + p.OperationName + "|" + fmt.Sprint(p.Variables) + "|" + fmt.Sprint(p.Extensions)
+			if n, ok := p.Variables["n"]; ok && reflect.TypeOf(n) != reflect.TypeFor[json.Number]() {
+				t.Errorf("%s: variable n is a %T, want json.Number", body, n)
+			}
+		}
+		if got != want {
+			t.Errorf("%s: got %q, want %q", body, got, want)
+		}
 	}
 }

@@ -81,6 +81,8 @@ type Store struct {
 	writes   *writeHealth // whether the database takes writes
 	tokens   *tokenCache  // API tokens recently authenticated
 	changes  *Changes     // change events (changes.go)
+	// placeholders rewrites statements for Postgres (scan.go).
+	placeholders *placeholderCache
 }
 
 // NewStore returns a Store over db, opened by Open.
@@ -90,7 +92,7 @@ func NewStore(db *gorm.DB) *Store {
 		panic(fmt.Sprintf("NewStore: %v", err)) // a *gorm.DB from Open always has one
 	}
 	s := &Store{db: db, sqlDB: sqlDB, replicas: replicasOf(db), dialect: Dialect(db.Name()), now: now, maxPage: DefaultMaxPageSize,
-		writes: &writeHealth{}, tokens: newTokenCache()}
+		writes: &writeHealth{}, tokens: newTokenCache(), placeholders: &placeholderCache{}}
 	s.changes = &Changes{store: s}
 	return s
 }
