@@ -1402,11 +1402,8 @@ func (c *jsonCompiler) series(e *entity, filter any, fields []JSONField) error {
 			}
 		case "points":
 			c.w("'[' || ", s, ".rel_points", strconv.Itoa(indexOf(points, f)), " || ']'")
-		case "change":
-			c.w("CASE WHEN ", s, ".rel_n > 1 THEN ", c.floatText("("+s+".rel_last - "+s+".rel_first)"), " ELSE 'null' END")
-		case "changePercent":
-			c.w("CASE WHEN ", s, ".rel_n > 1 AND ", s, ".rel_first <> 0 THEN ",
-				c.floatText("(("+s+".rel_last - "+s+".rel_first) * 100 / "+s+".rel_first)"), " ELSE 'null' END")
+		case "change", "changePercent":
+			c.delta(f.Name, s+".rel_n > 1", s+".rel_last", s+".rel_first")
 		default:
 			return notCompiled("StatisticSeries.%s", f.Name)
 		}
@@ -1433,6 +1430,18 @@ func (c *jsonCompiler) series(e *entity, filter any, fields []JSONField) error {
 	return nil
 }
 
+// delta writes a change (name "change") or a changePercent from prev to
+// cur, null unless more holds, or for a percent of a zero prev: the
+// executor's delta, in SQL.
+func (c *jsonCompiler) delta(name, more, cur, prev string) {
+	if name == "change" {
+		c.w("CASE WHEN ", more, " THEN ", c.floatText("("+cur+" - "+prev+")"), " ELSE 'null' END")
+		return
+	}
+	c.w("CASE WHEN ", more, " AND ", prev, " <> 0 THEN ",
+		c.floatText("(("+cur+" - "+prev+") * 100 / "+prev+")"), " ELSE 'null' END")
+}
+
 // seriesPoint writes one SeriesPoint of the statistic aliased p (with its
 // rel_i, rel_prev columns).
 func (c *jsonCompiler) seriesPoint(e *entity, p string, fields []JSONField) error {
@@ -1453,11 +1462,8 @@ func (c *jsonCompiler) seriesPoint(e *entity, p string, fields []JSONField) erro
 			if err := c.value(e, p, f); err != nil {
 				return err
 			}
-		case "change":
-			c.w("CASE WHEN ", p, ".rel_i > 1 THEN ", c.floatText("("+p+".value - "+p+".rel_prev)"), " ELSE 'null' END")
-		case "changePercent":
-			c.w("CASE WHEN ", p, ".rel_i > 1 AND ", p, ".rel_prev <> 0 THEN ",
-				c.floatText("(("+p+".value - "+p+".rel_prev) * 100 / "+p+".rel_prev)"), " ELSE 'null' END")
+		case "change", "changePercent":
+			c.delta(f.Name, p+".rel_i > 1", p+".value", p+".rel_prev")
 		default:
 			return notCompiled("SeriesPoint.%s", f.Name)
 		}
