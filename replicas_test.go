@@ -31,21 +31,7 @@ func TestReplicasOverHTTP(t *testing.T) {
 	primary := modelstest.Seeded(t, models.Postgres)
 	url := modelstest.DatabaseURL(t, primary)
 	down := "postgres://postgres@" + freeAddr(t) + "/tracker?sslmode=disable&connect_timeout=1"
-	ctx, cancel := context.WithCancel(context.Background())
-	db, err := models.Open(ctx, models.Config{DatabaseURL: url, ReplicaURLs: []string{url, down}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := models.NewStore(db)
-	done := make(chan struct{})
-	go func() { store.WatchReplicas(ctx, nil); close(done) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		if sqlDB, err := db.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
-	})
+	store := modelstest.WithReplicas(t, models.Config{DatabaseURL: url, ReplicaURLs: []string{url, down}})
 	reg, err := newMetrics(store)
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package models_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -21,21 +20,8 @@ func TestReadReplicas(t *testing.T) {
 	primary := modelstest.Seeded(t, models.Postgres)
 	url := modelstest.DatabaseURL(t, primary)
 	down := "postgres://postgres@" + freeAddr(t) + "/tracker?sslmode=disable&connect_timeout=1"
-	ctx, cancel := context.WithCancel(context.Background())
-	db, err := models.Open(ctx, models.Config{DatabaseURL: url, ReplicaURLs: []string{down, url}, ReplicaMaxLag: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := models.NewStore(db)
-	done := make(chan struct{})
-	go func() { store.WatchReplicas(ctx, nil); close(done) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		if sqlDB, err := db.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
-	})
+	ctx := t.Context()
+	store := modelstest.WithReplicas(t, models.Config{DatabaseURL: url, ReplicaURLs: []string{down, url}, ReplicaMaxLag: time.Second})
 
 	// Before the first check both are out of rotation: reads go to the
 	// primary.
@@ -92,21 +78,8 @@ func TestReadReplicaDown(t *testing.T) {
 	postgresAddr(t) // skips without Postgres
 	url := modelstest.DatabaseURL(t, modelstest.Seeded(t, models.Postgres))
 	down := "postgres://postgres@" + freeAddr(t) + "/tracker?sslmode=disable&connect_timeout=1"
-	ctx, cancel := context.WithCancel(context.Background())
-	db, err := models.Open(ctx, models.Config{DatabaseURL: url, ReplicaURLs: []string{down}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := models.NewStore(db)
-	done := make(chan struct{})
-	go func() { store.WatchReplicas(ctx, nil); close(done) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		if sqlDB, err := db.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
-	})
+	ctx := t.Context()
+	store := modelstest.WithReplicas(t, models.Config{DatabaseURL: url, ReplicaURLs: []string{down}})
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) && store.Replicas()[0].Checked.IsZero() {
 		time.Sleep(20 * time.Millisecond)
