@@ -72,26 +72,15 @@ func versions(ctx context.Context, dbURL string, ids []uint) (map[uint]int, erro
 // each item's version moved by exactly the moves recorded for it.
 func countBack(ctx context.Context, dbURL string, l *loadRun, before map[uint]int) (tally, error) {
 	t := tally{sent: map[string]int{}}
-	found := map[string]int{}
+	var found map[string]int
 	movesOf := map[uint]int{}
 	prefix := l.runID + "-"
 	err := withConn(ctx, dbURL, func(conn *pgx.Conn) error {
-		rows, err := conn.Query(ctx, `SELECT note, count(*) FROM statistics WHERE starts_with(note, $1) GROUP BY note`, prefix)
-		if err != nil {
+		var err error
+		if found, err = statisticNotes(ctx, conn, prefix); err != nil {
 			return err
 		}
-		for rows.Next() {
-			var note string
-			var n int
-			if err := rows.Scan(&note, &n); err != nil {
-				return err
-			}
-			found[note] += n
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		rows, err = conn.Query(ctx, `SELECT note, entity_id, count(*) FROM audit_log
+		rows, err := conn.Query(ctx, `SELECT note, entity_id, count(*) FROM audit_log
 			WHERE entity_type = 'ActionItem' AND action = 'STATUS_CHANGE' AND starts_with(note, $1) GROUP BY note, entity_id`, prefix)
 		if err != nil {
 			return err
@@ -173,4 +162,24 @@ func sampleOf(list []string) string {
 		return ""
 	}
 	return fmt.Sprintf(": %v", list[:min(len(list), 5)])
+}
+
+// statisticNotes counts the statistics of each note that starts with
+// prefix: the writes of a run that recorded figures, found back.
+func statisticNotes(ctx context.Context, conn *pgx.Conn, prefix string) (map[string]int, error) {
+	rows, err := conn.Query(ctx, `SELECT note, count(*) FROM statistics WHERE starts_with(note, $1) GROUP BY note`, prefix)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	found := map[string]int{}
+	for rows.Next() {
+		var note string
+		var n int
+		if err := rows.Scan(&note, &n); err != nil {
+			return nil, err
+		}
+		found[note] = n
+	}
+	return found, rows.Err()
 }

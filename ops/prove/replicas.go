@@ -450,21 +450,10 @@ var errNotFound = errors.New("NOT_FOUND")
 // countBack returns the checker's acknowledged writes not found exactly
 // once on the primary.
 func (c *rywChecker) countBack(ctx context.Context, dbURL string) ([]string, error) {
-	found := map[string]int{}
-	err := withConn(ctx, dbURL, func(conn *pgx.Conn) error {
-		rows, err := conn.Query(ctx, `SELECT note, count(*) FROM statistics WHERE starts_with(note, $1) GROUP BY note`, c.prefix)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var note string
-			var n int
-			if err := rows.Scan(&note, &n); err != nil {
-				return err
-			}
-			found[note] = n
-		}
-		return rows.Err()
+	var found map[string]int
+	err := withConn(ctx, dbURL, func(conn *pgx.Conn) (err error) {
+		found, err = statisticNotes(ctx, conn, c.prefix)
+		return err
 	})
 	if err != nil {
 		return nil, err
